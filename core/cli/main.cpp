@@ -1,0 +1,285 @@
+// awqmap command line: argument parsing and output only; every decision lives in the core.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "awqmap/awqmap.hpp"
+#include "awqmap/loader.hpp"
+#include "awqmap/registry.hpp"
+#include "output.hpp"
+
+#ifndef AWQMAP_EXAMPLE_RELATIVE
+#define AWQMAP_EXAMPLE_RELATIVE ""
+#endif
+#ifndef AWQMAP_EXAMPLE_SOURCE
+#define AWQMAP_EXAMPLE_SOURCE ""
+#endif
+
+namespace fs = std::filesystem;
+using namespace awqmap;
+
+namespace {
+
+constexpr int kOk = 0, kUsage = 2, kBadInput = 3, kResolution = 4;
+
+const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved exactly as llm-compressor does.
+
+Usage:
+  awqmap resolve [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--format table|json]
+  awqmap mappings [MODEL] [--format table|json]
+  awqmap plugins
+  awqmap architectures
+  awqmap --help | --version
+
+Commands:
+  resolve        select the mappings for MODEL and resolve them to concrete modules
+  mappings       show the mappings selected for MODEL and where they came from
+  plugins        list the loaded plugins and what each registers
+  architectures  list every registered architecture, its kind and its plugin
+
+MODEL is an awqmap.model/v1 description file (JSON). Without MODEL, the bundled example is used.
+
+Options:
+  --mappings FILE       use the mappings in FILE (a JSON list of {"smooth_layer", "balance_layers",
+                        "activation_hook_target"}) instead of selecting them (selection kind "user")
+  --targets T           quantization target (repeatable, one target each; default: Linear)
+  --ignore T            modules to leave unquantized (repeatable, one each; default: lm_head)
+  --format F            table (default, for people) or json (awqmap.resolved/v1)
+  --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
+                        (colon-separated, empty entries skipped); then the shipped plugins
+  --no-default-plugins  do not load the shipped plugins directory
+  --allow-override      when two plugins register the same architecture with the same kind (or
+                        both set the default mappings), keep the one loaded first instead of failing
+  -h, --help            this text
+  --version             print the version
+
+Exit codes:
+  0  success
+  2  usage error (unknown command or option, missing value)
+  3  bad input (missing or malformed file, invalid pattern, plugin that fails to load)
+  4  resolution error (upstream's failures: multiple_smooth_layers, incomplete_set,
+     module_rematch, hook_target_missing); nothing is printed on stdout but, with
+     --format json, an awqmap.error/v1 object
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Args {
+  std::string command;
+  std::optional<std::string> model;
+  std::optional<std::string> mappings_file;
+  std::vector<std::string> targets, ignore;
+  std::string format = "table";
+  std::vector<fs::path> plugin_dirs;
+  bool default_plugins = true;
+  bool allow_override = false;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> rest(argv + 1, argv + argc);
+  if (rest.empty()) throw UsageError("no command given");
+  std::size_t i = 0;
+  auto value = [&](const std::string& flag) -> std::string {
+    if (i + 1 >= rest.size()) throw UsageError(flag + " needs a value");
+    return rest[++i];
+  };
+  for (; i < rest.size(); ++i) {
+    const std::string& s = rest[i];
+    std::string flag = s, inline_value;
+    bool has_inline = false;
+    if (s.rfind("--", 0) == 0) {
+      auto eq = s.find('=');
+      if (eq != std::string::npos) {
+        flag = s.substr(0, eq);
+        inline_value = s.substr(eq + 1);
+        has_inline = true;
+      }
+    }
+    auto take = [&](const std::string& f) { return has_inline ? inline_value : value(f); };
+    if (flag == "-h" || flag == "--help") {
+      a.command = "help";
+      return a;
+    } else if (flag == "--version") {
+      a.command = "version";
+      return a;
+    } else if (flag == "--mappings") {
+      a.mappings_file = take(flag);
+    } else if (flag == "--targets") {
+      a.targets.push_back(take(flag));
+    } else if (flag == "--ignore") {
+      a.ignore.push_back(take(flag));
+    } else if (flag == "--format") {
+      a.format = take(flag);
+      if (a.format != "table" && a.format != "json") throw UsageError("--format must be table or json, not '" + a.format + "'");
+    } else if (flag == "--plugin-dir") {
+      a.plugin_dirs.emplace_back(take(flag));
+    } else if (flag == "--no-default-plugins" && !has_inline) {
+      a.default_plugins = false;
+    } else if (flag == "--allow-override" && !has_inline) {
+      a.allow_override = true;
+    } else if (s.size() > 1 && s[0] == '-') {
+      throw UsageError("unknown option '" + s + "'");
+    } else if (a.command.empty()) {
+      a.command = s;
+    } else if (!a.model) {
+      a.model = s;
+    } else {
+      throw UsageError("unexpected argument '" + s + "'");
+    }
+  }
+  if (a.command == "help") return a;
+  if (a.command != "resolve" && a.command != "mappings" && a.command != "plugins" && a.command != "architectures")
+    throw UsageError(a.command.empty() ? "no command given" : "unknown command '" + a.command + "'");
+  if ((a.command == "plugins" || a.command == "architectures") && a.model)
+    throw UsageError(a.command + " takes no MODEL");
+  if (a.command != "resolve" && (a.mappings_file || !a.targets.empty() || !a.ignore.empty()))
+    throw UsageError("--mappings, --targets and --ignore belong to 'resolve'");
+  return a;
+}
+
+std::string default_model() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && std::string(AWQMAP_EXAMPLE_RELATIVE).size()) {
+    fs::path installed = exe.parent_path() / AWQMAP_EXAMPLE_RELATIVE;
+    if (fs::exists(installed, ec)) return installed.lexically_normal().string();
+  }
+  if (std::string(AWQMAP_EXAMPLE_SOURCE).size() && fs::exists(AWQMAP_EXAMPLE_SOURCE, ec)) return AWQMAP_EXAMPLE_SOURCE;
+  throw InputError("no MODEL given and the bundled example was not found next to the awqmap binary; "
+                   "pass a model description");
+}
+
+void load_plugins(Registry& registry, const Args& a) {
+  PluginLoader loader(registry, LoaderOptions{a.allow_override});
+  loader.load_search_path(a.plugin_dirs, a.default_plugins);
+}
+
+Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
+  if (a.mappings_file) {
+    Selection s;
+    s.kind = SelectionKind::user;
+    s.mappings = load_mappings_file(*a.mappings_file);
+    return s;
+  }
+  Selection s = registry.select(model);
+  for (const auto& d : s.declined) std::cerr << "awqmap: info: " << d << "\n";
+  if (s.kind == SelectionKind::default_list)
+    std::cerr << "awqmap: info: architecture " << model.architecture()
+              << " has no registered mappings; using the default mappings\n";
+  return s;
+}
+
+int run_resolve(const Args& a) {
+  Registry registry;
+  if (!a.mappings_file) load_plugins(registry, a);
+  ModelView model = load_model_description(a.model ? *a.model : default_model());
+  Selection selection = select_mappings(registry, model, a);
+  ResolveOptions options;
+  if (!a.targets.empty()) options.targets = a.targets;
+  if (!a.ignore.empty()) options.ignore = a.ignore;
+  try {
+    Resolution r = resolve(model, selection.mappings, options);
+    std::string text = a.format == "json" ? cli::resolution_json(model, selection, r)
+                                          : cli::resolution_table(model, selection, r);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } catch (const ResolutionError& e) {
+    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
+    if (a.format == "json") std::cout << cli::error_json(e);
+    return kResolution;
+  }
+  return kOk;
+}
+
+int run_mappings(const Args& a) {
+  Registry registry;
+  load_plugins(registry, a);
+  ModelView model = load_model_description(a.model ? *a.model : default_model());
+  Selection s = registry.select(model);
+  if (a.format == "json") {
+    nlohmann::json j;
+    j["architecture"] = model.architecture();
+    j["selection"] = {{"kind", std::string(to_string(s.kind))}};
+    if (!s.builder.empty()) j["selection"]["builder"] = s.builder;
+    if (!s.plugin.empty()) j["selection"]["plugin"] = s.plugin;
+    j["declined"] = s.declined;
+    j["mappings"] = mappings_to_json(s.mappings);
+    std::cout << j.dump(1) << "\n";
+    return kOk;
+  }
+  std::cout << model.architecture() << ": " << cli::selection_text(s) << "\n";
+  for (const auto& d : s.declined) std::cout << "  " << d << "\n";
+  for (std::size_t i = 0; i < s.mappings.size(); ++i) {
+    const Mapping& m = s.mappings[i];
+    std::cout << "[" << i << "] " << m.smooth_layer << " -> [";
+    for (std::size_t b = 0; b < m.balance_layers.size(); ++b) std::cout << (b ? ", " : "") << m.balance_layers[b];
+    std::cout << "]";
+    if (m.activation_hook_target) std::cout << " hook " << *m.activation_hook_target;
+    std::cout << "\n";
+  }
+  return kOk;
+}
+
+std::string kind_name(EntryKind k) { return k == EntryKind::dynamic ? "dynamic" : "static"; }
+
+int run_plugins(const Args& a) {
+  Registry registry;
+  load_plugins(registry, a);
+  auto archs = registry.architectures();
+  for (const auto& p : registry.plugins()) {
+    std::cout << p->name << " " << p->version << "  " << p->file << "\n";
+    for (const auto& e : archs)
+      if (e.plugin == p)
+        std::cout << "  " << kind_name(e.kind) << "  " << e.architecture
+                  << (e.builder.empty() ? "" : "  (builder " + e.builder + ")") << "\n";
+  }
+  if (registry.plugins().empty()) std::cout << "no plugins loaded\n";
+  return kOk;
+}
+
+int run_architectures(const Args& a) {
+  Registry registry;
+  load_plugins(registry, a);
+  for (const auto& e : registry.architectures())
+    std::cout << e.architecture << "  " << kind_name(e.kind) << "  " << e.plugin->name << "\n";
+  std::cout << (registry.has_default() ? "other architectures: the default mappings\n"
+                                       : "no default mappings loaded\n");
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  try {
+    args = parse(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "awqmap: " << e.what() << "\nRun 'awqmap --help' for usage.\n";
+    return kUsage;
+  }
+  try {
+    if (args.command == "help") {
+      std::cout << kHelp;
+      return kOk;
+    }
+    if (args.command == "version") {
+      std::cout << "awqmap " << awqmap::version << "\n";
+      return kOk;
+    }
+    if (args.command == "resolve") return run_resolve(args);
+    if (args.command == "mappings") return run_mappings(args);
+    if (args.command == "plugins") return run_plugins(args);
+    return run_architectures(args);
+  } catch (const InputError& e) {
+    std::cerr << "awqmap: error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "awqmap: error: " << e.what() << "\n";
+    return kBadInput;
+  }
+}

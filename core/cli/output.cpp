@@ -1,0 +1,144 @@
+#include "output.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "json_writer.hpp"
+
+namespace awqmap::cli {
+
+namespace {
+void append_selection(std::string& out, const Selection& s) {
+  out += "{\"kind\": ";
+  append_json_string(out, to_string(s.kind));
+  if (!s.builder.empty()) {
+    out += ", \"builder\": ";
+    append_json_string(out, s.builder);
+  }
+  if (!s.plugin.empty()) {
+    out += ", \"plugin\": ";
+    append_json_string(out, s.plugin);
+  }
+  out += "}";
+}
+void append_optional(std::string& out, const std::optional<std::string_view>& v) {
+  if (v) append_json_string(out, *v);
+  else out += "null";
+}
+}  // namespace
+
+std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& r) {
+  std::string out;
+  out.reserve(4096 + r.resolved.size() * 256);
+  out += "{\"format\": \"awqmap.resolved/v1\",\n \"architecture\": ";
+  append_json_string(out, model.architecture());
+  out += ",\n \"selection\": ";
+  append_selection(out, selection);
+  out += ",\n \"mappings\": [";
+  for (std::size_t i = 0; i < selection.mappings.size(); ++i) {
+    const Mapping& m = selection.mappings[i];
+    out += i ? ",\n  " : "\n  ";
+    out += "{\"smooth_layer\": ";
+    append_json_string(out, m.smooth_layer);
+    out += ", \"balance_layers\": [";
+    for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
+      if (b) out += ", ";
+      append_json_string(out, m.balance_layers[b]);
+    }
+    out += "], \"activation_hook_target\": ";
+    if (m.activation_hook_target) append_json_string(out, *m.activation_hook_target);
+    else out += "null";
+    out += "}";
+  }
+  out += "],\n \"resolved\": [";
+  for (std::size_t i = 0; i < r.resolved.size(); ++i) {
+    const ResolvedMapping& rm = r.resolved[i];
+    out += i ? ",\n  " : "\n  ";
+    out += "{\"mapping\": " + std::to_string(rm.mapping) + ", \"smooth_name\": ";
+    append_json_string(out, rm.smooth_name);
+    out += ", \"balance_names\": [";
+    for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
+      if (b) out += ", ";
+      append_json_string(out, rm.balance_names[b]);
+    }
+    out += "], \"parent_name\": ";
+    append_json_string(out, rm.parent_name);
+    out += ", \"activation_hook_target\": ";
+    append_optional(out, rm.activation_hook_target);
+    out += "}";
+  }
+  out += "],\n \"skipped\": [";
+  for (std::size_t i = 0; i < r.skipped.size(); ++i) {
+    const SkippedGroup& s = r.skipped[i];
+    out += i ? ",\n  " : "\n  ";
+    out += "{\"mapping\": " + std::to_string(s.mapping) + ", \"smooth_name\": ";
+    append_json_string(out, s.smooth_name);
+    out += ", \"reason\": ";
+    append_json_string(out, to_string(s.reason));
+    out += "}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string error_json(const ResolutionError& error) {
+  nlohmann::json j;
+  j["format"] = "awqmap.error/v1";
+  j["kind"] = std::string(to_string(error.kind()));
+  j["message"] = error.what();
+  j["mapping"] = error.mapping_index();
+  return j.dump(1) + "\n";
+}
+
+std::string selection_text(const Selection& s) {
+  std::string out = std::string(to_string(s.kind));
+  if (!s.builder.empty()) out += " (builder " + s.builder + ", plugin " + s.plugin + ")";
+  else if (!s.plugin.empty()) out += " (plugin " + s.plugin + ")";
+  return out;
+}
+
+namespace {
+// Balance names relative to the parent, shortened when a group has many of them.
+std::string balance_summary(const ResolvedMapping& r) {
+  auto relative = [&](std::string_view name) {
+    if (!r.parent_name.empty() && name.size() > r.parent_name.size() &&
+        name.substr(0, r.parent_name.size()) == r.parent_name && name[r.parent_name.size()] == '.')
+      return std::string(name.substr(r.parent_name.size() + 1));
+    return std::string(name);
+  };
+  std::string out;
+  const std::size_t shown = r.balance_names.size() > 6 ? 4 : r.balance_names.size();
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i) out += ", ";
+    out += relative(r.balance_names[i]);
+  }
+  if (shown < r.balance_names.size())
+    out += ", ... (" + std::to_string(r.balance_names.size()) + " balance layers, last " +
+           relative(r.balance_names.back()) + ")";
+  return out;
+}
+}  // namespace
+
+std::string resolution_table(const ModelView& model, const Selection& selection, const Resolution& r) {
+  std::string out = model.architecture() + " (" + model.origin() + ")\nmappings: " +
+                    std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n\n";
+  for (const auto& rm : r.resolved) {
+    out += "[" + std::to_string(rm.mapping) + "] " + std::string(rm.smooth_name) + " -> " + balance_summary(rm) +
+           "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : std::string(rm.parent_name)) + ")";
+    if (rm.activation_hook_target) out += " hook " + std::string(*rm.activation_hook_target);
+    out += "\n";
+  }
+  std::map<std::string, std::size_t> by_reason;
+  for (const auto& s : r.skipped) ++by_reason[std::string(to_string(s.reason))];
+  if (!by_reason.empty()) {
+    out += "\nskipped:";
+    for (const auto& [reason, n] : by_reason) out += " " + reason + " " + std::to_string(n) + ";";
+    out.pop_back();
+    out += "\n";
+  }
+  out += "\n" + std::to_string(r.resolved.size()) + " resolved, " + std::to_string(r.skipped.size()) +
+         " skipped, from " + std::to_string(selection.mappings.size()) + " mappings\n";
+  return out;
+}
+
+}  // namespace awqmap::cli

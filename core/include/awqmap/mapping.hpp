@@ -1,0 +1,46 @@
+#pragma once
+// AWQ mappings (SPEC §1): a smooth layer, the balance layers that read its output, and an
+// optional activation hook path relative to the resolved parent.
+#include <optional>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace awqmap {
+
+struct Mapping {
+  Mapping() = default;
+  Mapping(std::string smooth, std::vector<std::string> balance, std::optional<std::string> hook = std::nullopt)
+      : smooth_layer(std::move(smooth)), balance_layers(std::move(balance)), activation_hook_target(std::move(hook)) {}
+
+  std::string smooth_layer;
+  std::vector<std::string> balance_layers;
+  std::optional<std::string> activation_hook_target;
+
+  bool operator==(const Mapping& o) const {
+    return smooth_layer == o.smooth_layer && balance_layers == o.balance_layers &&
+           activation_hook_target == o.activation_hook_target;
+  }
+};
+
+using MappingList = std::vector<Mapping>;
+
+/// Upstream's repr: `AWQMapping(smooth_layer='re:...', balance_layers=[...], activation_hook_target=None)`.
+std::string python_repr(const Mapping& mapping);
+/// Python's repr of a str (quotes and escapes as CPython prints them).
+std::string python_repr(const std::string& text);
+
+/// Reads a JSON list of {"smooth_layer", "balance_layers", "activation_hook_target"} objects and
+/// compiles every pattern. Throws InputError naming `origin`, the mapping index and the field.
+MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin);
+/// Same, from a file.
+MappingList load_mappings_file(const std::string& path);
+/// The inverse of mappings_from_json.
+nlohmann::json mappings_to_json(const MappingList& mappings);
+
+/// Compiles every pattern of the list; throws InputError naming `origin` and the mapping.
+void validate_mappings(const MappingList& mappings, const std::string& origin);
+
+}  // namespace awqmap

@@ -1,0 +1,16 @@
+#pragma once
+// Reader for `awqmap.model/v1` model descriptions (SPEC §7.1): the hot input path.
+#include <string>
+#include <string_view>
+
+#include "awqmap/model.hpp"
+
+namespace awqmap {
+
+/// Loads and validates a description file. Throws InputError naming the file and the item.
+ModelView load_model_description(const std::string& path);
+
+/// Same, from JSON text in memory; `origin` names it in errors.
+ModelView parse_model_description(std::string_view json, const std::string& origin);
+
+}  // namespace awqmap

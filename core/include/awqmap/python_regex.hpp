@@ -1,0 +1,41 @@
+#pragma once
+// Translation of Python `re` patterns (str patterns, Python 3.11 syntax) into Boost.Regex perl
+// syntax with the same meaning (SPEC §5.1). Python's syntax rules are enforced: a pattern that
+// Python rejects is rejected here with Python's reason.
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace awqmap {
+
+/// A pattern Python would reject, or one that has no faithful Boost equivalent.
+class PatternSyntaxError : public std::invalid_argument {
+ public:
+  PatternSyntaxError(std::string reason, std::size_t position)
+      : std::invalid_argument(reason + " at position " + std::to_string(position)),
+        reason_(std::move(reason)), position_(position) {}
+  const std::string& reason() const { return reason_; }
+  std::size_t position() const { return position_; }
+
+ private:
+  std::string reason_;
+  std::size_t position_;
+};
+
+/// Names are matched with a byte engine (boost::regex) when they are ASCII, and with a Unicode
+/// engine (boost::u32regex over UTF-8) otherwise, where `.`, `\w` and classes see code points.
+enum class RegexEngine { bytes, unicode };
+
+struct TranslatedPattern {
+  std::string boost_syntax;  ///< perl syntax for the chosen engine
+  bool ignore_case = false;  ///< a global (?i) was given
+  /// Bytes only: false when the byte form is not exact even on ASCII names (a non-ASCII
+  /// literal under IGNORECASE, which Unicode case folding may map to ASCII).
+  bool exact_on_ascii = true;
+};
+
+/// Throws PatternSyntaxError.
+TranslatedPattern translate_python_regex(std::string_view python_pattern, RegexEngine engine = RegexEngine::bytes);
+
+}  // namespace awqmap

@@ -1,0 +1,80 @@
+#pragma once
+// What plugins registered — static lists, dynamic builders, checkpoint adaptations, the
+// default list — each entry owned by the plugin that registered it, and the selection of
+// SPEC §2. Safe to select from many threads once loading is done.
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "awqmap/plugin.hpp"
+#include "awqmap/selection.hpp"
+
+namespace awqmap {
+
+/// A loaded plugin as the registry knows it. `library` keeps the shared object mapped for as
+/// long as anything it registered is alive; it is empty for in-process registrations.
+struct PluginRecord {
+  std::string file;  ///< path of the shared library, or a label for in-process plugins
+  std::string name;
+  std::string version;
+  std::shared_ptr<const void> library;
+};
+
+struct KeyRename {
+  std::string pattern;
+  std::string replacement;
+};
+
+/// The checkpoint adaptations registered for one architecture.
+struct CheckpointAdaptations {
+  std::vector<std::string> dropped;  ///< Python regexes on tensor names
+  std::vector<KeyRename> renames;
+  std::vector<FusedExpertSplit> fused_experts;
+};
+
+enum class EntryKind { dynamic, static_list };
+
+/// One registered architecture entry, for listings.
+struct ArchitectureEntry {
+  std::string architecture;
+  EntryKind kind;
+  std::string builder;  ///< dynamic only
+  std::shared_ptr<const PluginRecord> plugin;
+};
+
+class Registry {
+ public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  /// Runs `register_fn` against a staging area and commits it only if it succeeds entirely.
+  /// Errors (InputError) name `plugin.file` and the item. With `allow_override`, an
+  /// architecture/kind (or the default list) that an earlier plugin already registered keeps
+  /// the earlier registration and the later one is ignored; without it, that is an error
+  /// naming both files.
+  /// Also takes any callable, for in-process registrations (tests, embedders).
+  void register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
+                       bool allow_override = false);
+
+  /// SPEC §2 without user mappings: dynamic, then static, then default. Throws InputError when
+  /// nothing applies (no plugin set the default list).
+  Selection select(const ModelView& model) const;
+
+  /// Adaptations for an architecture (empty when none were registered).
+  CheckpointAdaptations adaptations(const std::string& architecture) const;
+
+  std::vector<std::shared_ptr<const PluginRecord>> plugins() const;
+  std::vector<ArchitectureEntry> architectures() const;  ///< sorted by name, dynamic first
+  bool has_default() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+  mutable std::shared_mutex mutex_;
+};
+
+}  // namespace awqmap

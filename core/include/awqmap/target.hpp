@@ -1,0 +1,38 @@
+#pragma once
+// One target string compiled once (SPEC §1, §5.1): `re:<Python regex>` is matched with
+// Python's re.match semantics; anything else is an exact module name or a class name.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "awqmap/model.hpp"
+
+namespace awqmap {
+
+class Target {
+ public:
+  /// Compiles `text`. An invalid or untranslatable regex throws InputError naming the pattern,
+  /// Python's reason and `origin` (the mapping, file or plugin the pattern came from).
+  static Target compile(const std::string& text, std::string_view origin);
+
+  const std::string& text() const;
+  bool is_regex() const;
+
+  /// SPEC §5.1 against a module (name, class and base names).
+  bool matches(const Module& module) const;
+  /// The name part only: re.match for `re:` targets, equality otherwise.
+  bool matches_name(std::string_view name) const;
+
+  /// True when the fast matcher (no regex engine) handles this pattern; for tests.
+  bool has_fast_path() const;
+  /// Matches with the regex engine even when a fast path exists; for tests.
+  bool matches_name_with_regex(std::string_view name) const;
+
+  struct Compiled;
+
+ private:
+  explicit Target(std::shared_ptr<const Compiled> c) : compiled_(std::move(c)) {}
+  std::shared_ptr<const Compiled> compiled_;
+};
+
+}  // namespace awqmap

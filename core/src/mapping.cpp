@@ -1,0 +1,116 @@
+#include "awqmap/mapping.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "awqmap/error.hpp"
+#include "awqmap/target.hpp"
+
+namespace awqmap {
+
+std::string python_repr(const std::string& text) {
+  bool has_single = text.find('\'') != std::string::npos;
+  bool has_double = text.find('"') != std::string::npos;
+  char quote = has_single && !has_double ? '"' : '\'';
+  std::string out(1, quote);
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == static_cast<unsigned char>(quote)) (out += '\\') += static_cast<char>(c);
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+    } else out += static_cast<char>(c);
+  }
+  out += quote;
+  return out;
+}
+
+std::string python_repr(const Mapping& m) {
+  std::string out = "AWQMapping(smooth_layer=" + python_repr(m.smooth_layer) + ", balance_layers=[";
+  for (std::size_t i = 0; i < m.balance_layers.size(); ++i) {
+    if (i) out += ", ";
+    out += python_repr(m.balance_layers[i]);
+  }
+  out += "], activation_hook_target=";
+  out += m.activation_hook_target ? python_repr(*m.activation_hook_target) : "None";
+  return out + ")";
+}
+
+void validate_mappings(const MappingList& mappings, const std::string& origin) {
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const Mapping& m = mappings[i];
+    std::string where = origin + " mapping " + std::to_string(i);
+    if (m.smooth_layer.empty()) throw InputError(where + ": smooth_layer is empty");
+    Target::compile(m.smooth_layer, where + " smooth_layer");
+    for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
+      if (m.balance_layers[b].empty())
+        throw InputError(where + ": balance_layers[" + std::to_string(b) + "] is empty");
+      Target::compile(m.balance_layers[b], where + " balance_layers[" + std::to_string(b) + "]");
+    }
+  }
+}
+
+MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin) {
+  if (!list.is_array())
+    throw InputError(origin + ": expected a JSON list of mappings "
+                              "[{\"smooth_layer\": ..., \"balance_layers\": [...]}, ...]");
+  MappingList out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& item = list[i];
+    std::string where = origin + ": mapping " + std::to_string(i);
+    if (!item.is_object()) throw InputError(where + " is not an object");
+    for (auto it = item.begin(); it != item.end(); ++it)
+      if (it.key() != "smooth_layer" && it.key() != "balance_layers" && it.key() != "activation_hook_target")
+        throw InputError(where + ": unknown field '" + it.key() +
+                         "' (expected smooth_layer, balance_layers, activation_hook_target)");
+    Mapping m;
+    auto s = item.find("smooth_layer");
+    if (s == item.end() || !s->is_string()) throw InputError(where + ": smooth_layer must be a string");
+    m.smooth_layer = s->get<std::string>();
+    auto b = item.find("balance_layers");
+    if (b == item.end() || !b->is_array()) throw InputError(where + ": balance_layers must be a list of strings");
+    for (const auto& t : *b) {
+      if (!t.is_string()) throw InputError(where + ": balance_layers must be a list of strings");
+      m.balance_layers.push_back(t.get<std::string>());
+    }
+    auto h = item.find("activation_hook_target");
+    if (h != item.end() && !h->is_null()) {
+      if (!h->is_string()) throw InputError(where + ": activation_hook_target must be a string or null");
+      m.activation_hook_target = h->get<std::string>();
+    }
+    out.push_back(std::move(m));
+  }
+  validate_mappings(out, origin + ":");
+  return out;
+}
+
+MappingList load_mappings_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open the mappings file (does it exist?)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path + ": invalid JSON (" + e.what() + ")");
+  }
+  return mappings_from_json(j, path);
+}
+
+nlohmann::json mappings_to_json(const MappingList& mappings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : mappings) {
+    nlohmann::json j;
+    j["smooth_layer"] = m.smooth_layer;
+    j["balance_layers"] = m.balance_layers;
+    j["activation_hook_target"] = m.activation_hook_target ? nlohmann::json(*m.activation_hook_target) : nlohmann::json();
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace awqmap

@@ -1,0 +1,160 @@
+#include "awqmap/model_description.hpp"
+
+#include <simdjson.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "awqmap/error.hpp"
+
+namespace awqmap {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Everything the views in a described model point into.
+struct DescriptionStorage {
+  simdjson::padded_string text;
+  od::parser parser;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& origin) : origin_(origin) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(origin_ + ": " + what);
+  }
+  void check(simdjson::error_code ec, const std::string& what) const {
+    if (ec != simdjson::SUCCESS)
+      fail(what + " (" + simdjson::error_message(ec) + ")");
+  }
+
+  template <class T, class R>
+  T get(R&& result, const std::string& what) const {
+    T out;
+    check(std::forward<R>(result).get(out), what);
+    return out;
+  }
+
+  std::int64_t non_negative(od::value v, const std::string& what) const {
+    std::int64_t n = get<std::int64_t>(v.get_int64(), what + " must be an integer");
+    if (n < 0) fail(what + " must not be negative");
+    return n;
+  }
+
+  Module module(od::value record, std::size_t index) const {
+    const std::string item = "modules[" + std::to_string(index) + "]";
+    od::object obj = get<od::object>(record.get_object(), item + " must be an object");
+    Module m;
+    bool has_name = false, has_type = false;
+    for (auto field_result : obj) {
+      od::field field = get<od::field>(std::move(field_result), "invalid JSON in " + item);
+      std::string_view key = get<std::string_view>(field.unescaped_key(), "invalid key in " + item);
+      od::value v = field.value();
+      if (key == "name") {
+        m.name = get<std::string_view>(v.get_string(), item + ".name must be a string");
+        has_name = true;
+      } else if (key == "type") {
+        m.type = get<std::string_view>(v.get_string(), item + ".type must be a string");
+        has_type = true;
+      } else if (key == "bases") {
+        od::array arr = get<od::array>(v.get_array(), item + ".bases must be a list of strings");
+        for (auto b : arr)
+          m.bases.push_back(get<std::string_view>(b.get_string(), item + ".bases must be a list of strings"));
+      } else if (key == "in_features") {
+        m.in_features = non_negative(v, item + ".in_features");
+      } else if (key == "out_features") {
+        m.out_features = non_negative(v, item + ".out_features");
+      } else if (key == "shape") {
+        od::array arr = get<od::array>(v.get_array(), item + ".shape must be a list of integers");
+        for (auto d : arr) m.shape.push_back(non_negative(d.value(), item + ".shape entries"));
+      }
+      // Other fields (bias, num_embeddings, ...) are informative and skipped.
+    }
+    if (!has_name) fail(item + " has no \"name\"");
+    if (!has_type) fail(item + " ('" + std::string(m.name) + "') has no \"type\"");
+    return m;
+  }
+
+  ModelParts parse(od::document& doc) const {
+    ModelParts parts;
+    parts.origin = origin_;
+    od::object root = get<od::object>(doc.get_object(), "not a JSON object (expected an awqmap.model/v1 description)");
+    bool has_format = false, has_arch = false, has_modules = false;
+    for (auto field_result : root) {
+      od::field field = get<od::field>(std::move(field_result), "invalid JSON");
+      std::string_view key = get<std::string_view>(field.unescaped_key(), "invalid key");
+      od::value v = field.value();
+      if (key == "format") {
+        std::string_view f = get<std::string_view>(v.get_string(), "\"format\" must be a string");
+        if (f != "awqmap.model/v1")
+          fail("format is '" + std::string(f) + "', expected 'awqmap.model/v1'");
+        has_format = true;
+      } else if (key == "architecture") {
+        parts.architecture = std::string(get<std::string_view>(v.get_string(), "\"architecture\" must be a string"));
+        has_arch = true;
+      } else if (key == "config") {
+        od::object cfg = get<od::object>(v.get_object(), "\"config\" must be an object");
+        std::string_view raw = get<std::string_view>(cfg.raw_json(), "invalid JSON in \"config\"");
+        try {
+          parts.config = nlohmann::json::parse(raw);
+        } catch (const nlohmann::json::exception& e) {
+          fail(std::string("invalid JSON in \"config\": ") + e.what());
+        }
+      } else if (key == "modules") {
+        od::array arr = get<od::array>(v.get_array(), "\"modules\" must be a list");
+        std::size_t i = 0;
+        for (auto rec : arr) {
+          od::value value = get<od::value>(std::move(rec), "invalid JSON in modules[" + std::to_string(i) + "]");
+          parts.modules.push_back(module(value, i++));
+        }
+        has_modules = true;
+      }
+    }
+    if (!doc.current_location().error()) fail("invalid JSON: trailing content after the document");
+    if (!has_format) fail("no \"format\" field; expected \"format\": \"awqmap.model/v1\"");
+    if (!has_arch) fail("no \"architecture\" field");
+    if (!has_modules) fail("no \"modules\" list");
+    return parts;
+  }
+
+ private:
+  const std::string& origin_;
+};
+
+ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin) {
+  Reader reader(origin);
+  od::document doc;
+  reader.check(storage->parser.iterate(storage->text).get(doc), "invalid JSON");
+  ModelParts parts;
+  try {
+    parts = reader.parse(doc);
+  } catch (const simdjson::simdjson_error& e) {
+    reader.fail(std::string("invalid JSON (") + e.what() + ")");
+  }
+  parts.storage = std::move(storage);
+  return ModelView(std::move(parts));
+}
+
+}  // namespace
+
+ModelView load_model_description(const std::string& path) {
+  auto storage = std::make_shared<DescriptionStorage>();
+  std::ifstream probe(path);
+  if (!probe) throw InputError(path + ": cannot open the model description (does the file exist?)");
+  probe.close();
+  auto loaded = simdjson::padded_string::load(path);
+  if (loaded.error()) throw InputError(path + ": cannot read the model description (" +
+                                       simdjson::error_message(loaded.error()) + ")");
+  storage->text = std::move(loaded).value_unsafe();
+  return parse_owned(std::move(storage), path);
+}
+
+ModelView parse_model_description(std::string_view json, const std::string& origin) {
+  auto storage = std::make_shared<DescriptionStorage>();
+  storage->text = simdjson::padded_string(json);
+  return parse_owned(std::move(storage), origin);
+}
+
+}  // namespace awqmap

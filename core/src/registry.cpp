@@ -1,0 +1,233 @@
+#include "awqmap/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "awqmap/error.hpp"
+#include "awqmap/target.hpp"
+
+namespace awqmap {
+
+namespace {
+using PluginPtr = std::shared_ptr<const PluginRecord>;
+
+// Member order matters: `plugin` (which keeps the library mapped) is destroyed last.
+struct DynamicEntry {
+  PluginPtr plugin;
+  std::string builder_name;
+  DynamicBuilder build;
+};
+struct StaticEntry {
+  PluginPtr plugin;
+  MappingList mappings;
+};
+
+std::string describe(const PluginRecord& p) { return "plugin '" + p.name + "' (" + p.file + ")"; }
+
+// Collects one plugin's registrations, validating each as it arrives.
+class Staging : public Registrar {
+ public:
+  explicit Staging(PluginPtr plugin) : plugin_(std::move(plugin)) {}
+
+  void add_static(const std::string& architecture, MappingList mappings) override {
+    check_name(architecture, "add_static: architecture");
+    check_mappings(mappings, "static mappings for " + architecture);
+    for (const auto& s : statics)
+      if (s.first == architecture) fail("registers static mappings for " + architecture + " twice");
+    statics.emplace_back(architecture, StaticEntry{plugin_, std::move(mappings)});
+  }
+  void add_dynamic(const std::string& architecture, const std::string& builder_name,
+                   DynamicBuilder builder) override {
+    check_name(architecture, "add_dynamic: architecture");
+    check_name(builder_name, "add_dynamic: builder name for " + architecture);
+    if (!builder) fail("add_dynamic: the builder '" + builder_name + "' for " + architecture + " is empty");
+    for (const auto& d : dynamics)
+      if (d.first == architecture) fail("registers a dynamic builder for " + architecture + " twice");
+    dynamics.emplace_back(architecture, DynamicEntry{plugin_, builder_name, std::move(builder)});
+  }
+  void set_default(MappingList mappings) override {
+    check_mappings(mappings, "the default mappings");
+    if (default_list) fail("sets the default mappings twice");
+    default_list = StaticEntry{plugin_, std::move(mappings)};
+  }
+  void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) override {
+    check_name(architecture, "drop_checkpoint_tensors: architecture");
+    check_pattern(pattern, "dropped-tensor pattern for " + architecture);
+    adaptations[architecture].dropped.push_back(pattern);
+  }
+  void rename_checkpoint_keys(const std::string& architecture, const std::string& pattern,
+                              const std::string& replacement) override {
+    check_name(architecture, "rename_checkpoint_keys: architecture");
+    check_pattern(pattern, "key-rename pattern for " + architecture);
+    check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
+    adaptations[architecture].renames.push_back({pattern, replacement});
+  }
+  void split_fused_experts(const std::string& architecture, FusedExpertSplit split) override {
+    check_name(architecture, "split_fused_experts: architecture");
+    check_name(split.fused, "split_fused_experts: fused tensor suffix for " + architecture);
+    check_name(split.prefix, "split_fused_experts: expert prefix for " + architecture);
+    if (split.parts.empty()) fail("split_fused_experts for " + architecture + " names no parts");
+    for (const auto& p : split.parts) check_name(p, "split_fused_experts: part name for " + architecture);
+    adaptations[architecture].fused_experts.push_back(std::move(split));
+  }
+
+  std::vector<std::pair<std::string, StaticEntry>> statics;
+  std::vector<std::pair<std::string, DynamicEntry>> dynamics;
+  std::optional<StaticEntry> default_list;
+  std::map<std::string, CheckpointAdaptations> adaptations;
+
+ private:
+  PluginPtr plugin_;
+
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(describe(*plugin_) + " " + what); }
+  void check_name(const std::string& s, const std::string& what) const {
+    if (s.empty()) fail(what + " is empty");
+  }
+  void check_mappings(const MappingList& mappings, const std::string& what) const {
+    if (mappings.empty()) fail("registers no mappings in " + what);
+    try {
+      validate_mappings(mappings, what);
+    } catch (const InputError& e) {
+      fail(std::string("registers an invalid ") + e.what());
+    }
+  }
+  void check_pattern(const std::string& pattern, const std::string& what) const {
+    try {
+      Target::compile("re:" + pattern, what);
+    } catch (const InputError& e) {
+      fail(std::string("registers an invalid ") + e.what());
+    }
+  }
+};
+}  // namespace
+
+struct Registry::State {
+  std::vector<PluginPtr> plugins;
+  std::map<std::string, DynamicEntry> dynamic;
+  std::map<std::string, StaticEntry> statics;
+  std::optional<StaticEntry> default_list;
+  std::map<std::string, CheckpointAdaptations> adaptations;
+};
+
+Registry::Registry() : state_(std::make_unique<State>()) {}
+Registry::~Registry() = default;
+
+void Registry::register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
+                               bool allow_override) {
+  if (!register_fn) throw InputError(describe(plugin) + " has no registration callback");
+  auto record = std::make_shared<const PluginRecord>(std::move(plugin));
+  Staging staging(record);
+  try {
+    register_fn(staging);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(describe(*record) + " failed while registering: " + e.what());
+  } catch (...) {
+    throw InputError(describe(*record) + " failed while registering (unknown exception)");
+  }
+
+  std::unique_lock lock(mutex_);
+  State& s = *state_;
+  for (const auto& p : s.plugins)
+    if (p->file == record->file) throw InputError(describe(*record) + " is already loaded");
+  // Conflicts are checked before anything is committed.
+  auto conflict = [&](const PluginRecord& earlier, const std::string& what) {
+    throw InputError(describe(*record) + " registers " + what + ", which " + describe(earlier) +
+                     " already registered; remove one of the two files, or allow overrides "
+                     "(--allow-override: the plugin loaded first wins)");
+  };
+  if (!allow_override) {
+    for (const auto& [arch, e] : staging.dynamics)
+      if (auto it = s.dynamic.find(arch); it != s.dynamic.end()) conflict(*it->second.plugin, "a dynamic builder for " + arch);
+    for (const auto& [arch, e] : staging.statics)
+      if (auto it = s.statics.find(arch); it != s.statics.end()) conflict(*it->second.plugin, "static mappings for " + arch);
+    if (staging.default_list && s.default_list) conflict(*s.default_list->plugin, "the default mappings");
+  }
+  for (auto& [arch, e] : staging.dynamics) s.dynamic.emplace(arch, std::move(e));
+  for (auto& [arch, e] : staging.statics) s.statics.emplace(arch, std::move(e));
+  if (staging.default_list && !s.default_list) s.default_list = std::move(staging.default_list);
+  for (auto& [arch, a] : staging.adaptations) {
+    auto& into = s.adaptations[arch];
+    into.dropped.insert(into.dropped.end(), a.dropped.begin(), a.dropped.end());
+    into.renames.insert(into.renames.end(), a.renames.begin(), a.renames.end());
+    into.fused_experts.insert(into.fused_experts.end(), a.fused_experts.begin(), a.fused_experts.end());
+  }
+  s.plugins.push_back(record);
+}
+
+Selection Registry::select(const ModelView& model) const {
+  std::shared_lock lock(mutex_);
+  const State& s = *state_;
+  Selection out;
+  const std::string& arch = model.architecture();
+  if (auto it = s.dynamic.find(arch); it != s.dynamic.end()) {
+    const DynamicEntry& d = it->second;
+    const std::string who = "dynamic builder '" + d.builder_name + "' of " + describe(*d.plugin);
+    BuildResult r;
+    try {
+      r = d.build(model);
+    } catch (const std::exception& e) {
+      throw InputError(who + " failed on " + model.origin() + ": " + e.what());
+    }
+    if (r.mappings) {
+      try {
+        validate_mappings(*r.mappings, who);
+      } catch (const InputError& e) {
+        throw InputError(who + " built an invalid mapping list: " + e.what());
+      }
+      out.kind = SelectionKind::dynamic;
+      out.builder = d.builder_name;
+      out.plugin = d.plugin->name;
+      out.mappings = std::move(*r.mappings);
+      return out;
+    }
+    out.declined.push_back("dynamic builder '" + d.builder_name + "' (plugin " + d.plugin->name +
+                           ") declined: " + (r.declined_because.empty() ? "no reason given" : r.declined_because));
+  }
+  if (auto it = s.statics.find(arch); it != s.statics.end()) {
+    out.kind = SelectionKind::static_list;
+    out.plugin = it->second.plugin->name;
+    out.mappings = it->second.mappings;
+    return out;
+  }
+  if (s.default_list) {
+    out.kind = SelectionKind::default_list;
+    out.plugin = s.default_list->plugin->name;
+    out.mappings = s.default_list->mappings;
+    return out;
+  }
+  throw InputError("no mappings for architecture '" + arch + "' (" + model.origin() +
+                   "): no loaded plugin registers it and none sets the default mappings; "
+                   "load the defaults plugin or pass --mappings FILE");
+}
+
+CheckpointAdaptations Registry::adaptations(const std::string& architecture) const {
+  std::shared_lock lock(mutex_);
+  auto it = state_->adaptations.find(architecture);
+  return it == state_->adaptations.end() ? CheckpointAdaptations{} : it->second;
+}
+
+std::vector<std::shared_ptr<const PluginRecord>> Registry::plugins() const {
+  std::shared_lock lock(mutex_);
+  return state_->plugins;
+}
+
+std::vector<ArchitectureEntry> Registry::architectures() const {
+  std::shared_lock lock(mutex_);
+  std::vector<ArchitectureEntry> out;
+  for (const auto& [arch, e] : state_->dynamic) out.push_back({arch, EntryKind::dynamic, e.builder_name, e.plugin});
+  for (const auto& [arch, e] : state_->statics) out.push_back({arch, EntryKind::static_list, {}, e.plugin});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.architecture != b.architecture ? a.architecture < b.architecture : a.kind < b.kind;
+  });
+  return out;
+}
+
+bool Registry::has_default() const {
+  std::shared_lock lock(mutex_);
+  return state_->default_list.has_value();
+}
+
+}  // namespace awqmap

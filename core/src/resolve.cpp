@@ -1,0 +1,275 @@
+#include "awqmap/resolve.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "awqmap/error.hpp"
+#include "awqmap/target.hpp"
+
+namespace awqmap {
+
+std::string_view to_string(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::incompatible: return "incompatible";
+    case SkipReason::no_balance_layers: return "no_balance_layers";
+    case SkipReason::not_targeted: return "not_targeted";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ResolutionErrorKind kind) {
+  switch (kind) {
+    case ResolutionErrorKind::multiple_smooth_layers: return "multiple_smooth_layers";
+    case ResolutionErrorKind::incomplete_set: return "incomplete_set";
+    case ResolutionErrorKind::module_rematch: return "module_rematch";
+    case ResolutionErrorKind::hook_target_missing: return "hook_target_missing";
+  }
+  return "unknown";
+}
+
+std::string_view lowest_common_ancestor(std::string_view a, std::string_view b) {
+  // "." + min + "." and "." + max + "."; common prefix p; p[1 : p.rfind(".")].
+  std::string_view lo = std::min(a, b), hi = std::max(a, b);
+  auto at = [](std::string_view s, std::size_t i) { return i == 0 || i == s.size() + 1 ? '.' : s[i - 1]; };
+  std::size_t n = std::min(lo.size(), hi.size()) + 2, p = 0;
+  while (p < n && at(lo, p) == at(hi, p)) ++p;
+  // p = length of the common prefix of the dotted forms; find its last '.'
+  std::size_t last_dot = 0;
+  for (std::size_t i = p; i-- > 0;)
+    if (at(lo, i) == '.') {
+      last_dot = i;
+      break;
+    }
+  if (last_dot <= 1) return lo.substr(0, 0);
+  return lo.substr(0, last_dot - 1);
+}
+
+std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names) {
+  if (names.empty()) return {};
+  auto [lo, hi] = std::minmax_element(names.begin(), names.end());
+  return lowest_common_ancestor(*lo, *hi);
+}
+
+namespace {
+
+std::string name_list(const ModelView& model, const std::vector<ModuleIndex>& mods) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < mods.size(); ++i) {
+    if (i) out += ", ";
+    out += python_repr(std::string(model[mods[i]].name));
+  }
+  return out + "]";
+}
+
+std::string target_set(const std::vector<std::string>& targets) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (i) out += ", ";
+    out += python_repr(targets[i]);
+  }
+  return out + "}";
+}
+
+bool incompatible(const Module& smooth, const Module& balance) {
+  if (!smooth.is_linear() || !balance.is_linear()) return false;
+  auto ends = [](std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+  };
+  if (!ends(balance.name, ".o_proj")) return false;
+  if (ends(smooth.name, ".v_proj") && *smooth.out_features != *balance.in_features) return true;
+  if (ends(smooth.name, ".qkv_proj") && *smooth.out_features != 3 * *balance.in_features) return true;
+  return false;
+}
+
+class Resolver {
+ public:
+  Resolver(const ModelView& model, const MappingList& mappings, const ResolveOptions& options)
+      : model_(model), mappings_(mappings) {
+    const std::size_t n = model.size();
+    ignored_.assign(n, 0);
+    for (const auto& text : options.ignore) {
+      Target t = Target::compile(text, "the ignore list");
+      for (std::size_t i = 0; i < n; ++i)
+        if (!ignored_[i] && t.matches(model[static_cast<ModuleIndex>(i)])) ignored_[i] = 1;
+    }
+    std::vector<Target> quant;
+    for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
+    targeted_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Module& m = model[static_cast<ModuleIndex>(i)];
+      if (ignored_[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
+      for (const auto& t : quant)
+        if (t.matches(m)) {
+          targeted_[i] = 1;
+          break;
+        }
+    }
+  }
+
+  Resolution run() {
+    for (std::size_t k = 0; k < mappings_.size(); ++k) resolve_mapping(k);
+    return std::move(out_);
+  }
+
+ private:
+  const ModelView& model_;
+  const MappingList& mappings_;
+  std::vector<char> ignored_, targeted_;
+  std::unordered_map<std::string, std::vector<char>> match_cache_;
+  Resolution out_;
+
+  // Which modules a target string matches (ignored modules excluded), computed once per string.
+  const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
+    auto it = match_cache_.find(text);
+    if (it != match_cache_.end()) return it->second;
+    Target t = Target::compile(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
+    std::vector<char> hits(model_.size(), 0);
+    for (std::size_t i = 0; i < hits.size(); ++i)
+      hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)]);
+    return match_cache_.emplace(text, std::move(hits)).first->second;
+  }
+
+  [[noreturn]] void fail(ResolutionErrorKind kind, std::size_t k, const std::string& message) const {
+    throw ResolutionError(kind, k, message);
+  }
+
+  void resolve_mapping(std::size_t k) {
+    const Mapping& mapping = mappings_[k];
+    // Target strings in order; equal strings share one match list, as upstream's dict does.
+    std::vector<std::string> targets;
+    targets.push_back(mapping.smooth_layer);
+    targets.insert(targets.end(), mapping.balance_layers.begin(), mapping.balance_layers.end());
+    std::vector<std::string> distinct;
+    std::vector<std::size_t> slot(targets.size());
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      auto it = std::find(distinct.begin(), distinct.end(), targets[t]);
+      slot[t] = static_cast<std::size_t>(it - distinct.begin());
+      if (it == distinct.end()) distinct.push_back(targets[t]);
+    }
+    std::vector<const std::vector<char>*> hits;
+    for (const auto& text : distinct) hits.push_back(&matches_of(text, k));
+
+    std::vector<std::vector<ModuleIndex>> matches(distinct.size());
+    std::vector<char> unmatched(distinct.size(), 1);
+    std::size_t unmatched_count = distinct.size();
+    std::optional<std::string_view> context;
+    std::vector<char> matched_here(distinct.size(), 0);
+
+    for (std::size_t i = 0; i < model_.size(); ++i) {
+      const ModuleIndex mi = static_cast<ModuleIndex>(i);
+      std::size_t matched_count = 0;
+      bool any = false;
+      for (std::size_t t = 0; t < targets.size(); ++t) {
+        const std::size_t s = slot[t];
+        if (!(*hits[s])[i]) continue;
+        if (!any) {
+          std::fill(matched_here.begin(), matched_here.end(), 0);
+          any = true;
+        }
+        std::string_view name = model_[mi].name;
+        std::string_view next = context ? lowest_common_ancestor(name, *context) : name;
+        if (unmatched_count == 0 && next != *context) {
+          emit_group(k, targets, slot, matches);
+          for (auto& m : matches) m.clear();
+          std::fill(unmatched.begin(), unmatched.end(), 1);
+          unmatched_count = distinct.size();
+          next = name;
+        }
+        matches[s].push_back(mi);
+        context = next;
+        if (unmatched[s]) {
+          unmatched[s] = 0;
+          --unmatched_count;
+        }
+        if (!matched_here[s]) {
+          matched_here[s] = 1;
+          ++matched_count;
+        }
+      }
+      if (matched_count > 1) {
+        std::vector<std::string> which;
+        for (std::size_t s = 0; s < distinct.size(); ++s)
+          if (matched_here[s]) which.push_back(distinct[s]);
+        fail(ResolutionErrorKind::module_rematch, k,
+             "module: " + std::string(model_[mi].name) + " was matched with multiple targets: " +
+                 target_set(which) +
+                 " which is unexpected disable this check by setting `error_on_module_rematch = False`"
+                 " (mapping " + std::to_string(k) + ": " + python_repr(mapping) + ")");
+      }
+    }
+    if (unmatched_count == distinct.size()) return;  // never matched anything
+    if (unmatched_count == 0) {
+      emit_group(k, targets, slot, matches);
+      return;
+    }
+    std::vector<std::string> found, missing;
+    for (std::size_t s = 0; s < distinct.size(); ++s) (unmatched[s] ? missing : found).push_back(distinct[s]);
+    fail(ResolutionErrorKind::incomplete_set, k,
+         "Found a final incomplete set with matches found for keys: " + target_set(found) +
+             " but no matches found for keys: " + target_set(missing) + " (mapping " + std::to_string(k) +
+             ": " + python_repr(mapping) + ")");
+  }
+
+  void emit_group(std::size_t k, const std::vector<std::string>& targets, const std::vector<std::size_t>& slot,
+                  const std::vector<std::vector<ModuleIndex>>& matches) {
+    const Mapping& mapping = mappings_[k];
+    const auto& smooth_list = matches[slot[0]];
+    if (smooth_list.size() > 1)
+      fail(ResolutionErrorKind::multiple_smooth_layers, k,
+           "AWQ needs to match a single smoothlayer for each mapping but got " + name_list(model_, smooth_list) +
+               " for mapping: " + python_repr(mapping));
+    const ModuleIndex smooth = smooth_list[0];
+    const Module& sm = model_[smooth];
+    std::vector<ModuleIndex> balance;
+    for (std::size_t t = 1; t < targets.size(); ++t)
+      balance.insert(balance.end(), matches[slot[t]].begin(), matches[slot[t]].end());
+
+    bool compatible = std::none_of(balance.begin(), balance.end(),
+                                   [&](ModuleIndex b) { return incompatible(sm, model_[b]); });
+    if (!compatible) {
+      out_.skipped.push_back({k, sm.name, SkipReason::incompatible});
+      return;
+    }
+    if (balance.empty()) {
+      out_.skipped.push_back({k, sm.name, SkipReason::no_balance_layers});
+      return;
+    }
+    if (!targeted_[smooth] && std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return targeted_[b]; })) {
+      out_.skipped.push_back({k, sm.name, SkipReason::not_targeted});
+      return;
+    }
+    ResolvedMapping r;
+    r.mapping = k;
+    r.smooth_name = sm.name;
+    r.balance_names.reserve(balance.size());
+    for (ModuleIndex b : balance) r.balance_names.push_back(model_[b].name);
+    std::string_view parent = lowest_common_ancestor(r.balance_names);
+    while (!parent.empty()) {
+      ModuleIndex p = model_.find(parent);
+      if (p == no_module || !model_[p].is_module_list()) break;
+      auto dot = parent.rfind('.');
+      parent = dot == std::string_view::npos ? parent.substr(0, 0) : parent.substr(0, dot);
+    }
+    r.parent_name = parent;
+    if (mapping.activation_hook_target && !mapping.activation_hook_target->empty()) {
+      const std::string& path = *mapping.activation_hook_target;
+      std::string full = parent.empty() ? path : std::string(parent) + "." + path;
+      ModuleIndex h = model_.find(full);
+      if (h == no_module)
+        fail(ResolutionErrorKind::hook_target_missing, k,
+             "activation_hook_target '" + path + "' not found under parent '" + std::string(parent) +
+                 "' (no module named '" + full + "') for smooth layer " + std::string(sm.name) +
+                 ", mapping " + std::to_string(k) + ": " + python_repr(mapping));
+      r.activation_hook_target = model_[h].name;
+    }
+    out_.resolved.push_back(std::move(r));
+  }
+};
+
+}  // namespace
+
+Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options) {
+  return Resolver(model, mappings, options).run();
+}
+
+}  // namespace awqmap

@@ -1,0 +1,190 @@
+#include "awqmap/target.hpp"
+
+#include <boost/regex.hpp>
+#include <boost/regex/icu.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "awqmap/error.hpp"
+#include "awqmap/python_regex.hpp"
+
+namespace awqmap {
+namespace {
+
+// `.*a.*b$`-shaped patterns: segments of literal bytes and `.` wildcards separated by `.*`.
+// Matched by anchoring the first and last segments and placing the middle ones leftmost,
+// which is exact for this shape. The regex remains the reference for every other name.
+struct Segment {
+  std::string chars;
+  std::string any;  // '1' where the pattern has `.`
+  bool matches_at(std::string_view s, std::size_t at) const {
+    for (std::size_t i = 0; i < chars.size(); ++i)
+      if (any[i] != '1' && s[at + i] != chars[i]) return false;
+    return true;
+  }
+  std::size_t size() const { return chars.size(); }
+};
+
+struct Glob {
+  std::vector<Segment> segments;  // split at `.*`
+  bool anchored_end = false;      // pattern ends with `$`
+
+  bool matches(std::string_view s) const {
+    const bool open_end = !anchored_end;
+    if (segments.size() == 1) {
+      const Segment& only = segments[0];
+      if (open_end ? s.size() < only.size() : s.size() != only.size()) return false;
+      return only.matches_at(s, 0);
+    }
+    const Segment& first = segments.front();
+    const Segment& last = segments.back();
+    std::size_t last_size = open_end ? 0 : last.size();
+    if (s.size() < first.size() + last_size) return false;
+    if (!first.matches_at(s, 0)) return false;
+    if (!open_end && !last.matches_at(s, s.size() - last.size())) return false;
+    std::size_t cursor = first.size();
+    std::size_t limit = s.size() - last_size;
+    std::size_t middle_end = segments.size() - (open_end ? 0 : 1);
+    for (std::size_t k = 1; k < middle_end; ++k) {
+      const Segment& seg = segments[k];
+      bool found = false;
+      while (cursor + seg.size() <= limit) {
+        if (seg.matches_at(s, cursor)) {
+          found = true;
+          break;
+        }
+        ++cursor;
+      }
+      if (!found) return false;
+      cursor += seg.size();
+    }
+    return true;
+  }
+};
+
+bool is_quantifier(char c) { return c == '*' || c == '+' || c == '?' || c == '{'; }
+
+std::optional<Glob> fast_glob(std::string_view p) {
+  Glob g;
+  g.segments.emplace_back();
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    char next = i + 1 < p.size() ? p[i + 1] : '\0';
+    bool has_next = i + 1 < p.size();
+    if (c == '.' && next == '*') {
+      char after = i + 2 < p.size() ? p[i + 2] : '\0';
+      if (i + 2 < p.size() && is_quantifier(after)) return std::nullopt;
+      g.segments.emplace_back();
+      ++i;
+      continue;
+    }
+    if (has_next && is_quantifier(next)) return std::nullopt;
+    if (c == '$') {
+      if (i + 1 != p.size()) return std::nullopt;
+      g.anchored_end = true;
+      continue;
+    }
+    if (c == '.') {
+      g.segments.back().chars += '.';
+      g.segments.back().any += '1';
+      continue;
+    }
+    if (c == '\\') {
+      if (!has_next) return std::nullopt;
+      unsigned char e = static_cast<unsigned char>(next);
+      if (e >= 0x80 || std::isalnum(e) || e == '\n' || e == ' ') return std::nullopt;
+      g.segments.back().chars += next;
+      g.segments.back().any += '0';
+      ++i;
+      if (i + 1 < p.size() && is_quantifier(p[i + 1])) return std::nullopt;
+      continue;
+    }
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos)
+      return std::nullopt;
+    if (!std::isgraph(u) && c != ' ') return std::nullopt;
+    g.segments.back().chars += c;
+    g.segments.back().any += '0';
+  }
+  return g;
+}
+
+bool is_ascii(std::string_view name) {
+  for (char c : name)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+struct Target::Compiled {
+  std::string text;
+  bool regex = false;
+  std::optional<boost::regex> bytes;  // exact on ASCII names
+  boost::u32regex unicode;           // exact on every name
+  std::optional<Glob> glob;          // exact on ASCII names without a newline
+};
+
+Target Target::compile(const std::string& text, std::string_view origin) {
+  auto c = std::make_shared<Compiled>();
+  c->text = text;
+  if (text.rfind("re:", 0) == 0) {
+    c->regex = true;
+    std::string_view pattern = std::string_view(text).substr(3);
+    auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
+    TranslatedPattern bytes, unicode;
+    try {
+      bytes = translate_python_regex(pattern, RegexEngine::bytes);
+      unicode = translate_python_regex(pattern, RegexEngine::unicode);
+    } catch (const PatternSyntaxError& e) {
+      throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
+    }
+    try {
+      boost::regex::flag_type flags = boost::regex::perl;
+      if (unicode.ignore_case) flags |= boost::regex::icase;
+      c->unicode = boost::make_u32regex(unicode.boost_syntax, flags);
+      if (bytes.exact_on_ascii) c->bytes.emplace(bytes.boost_syntax, flags);
+    } catch (const std::exception& e) {
+      throw InputError(where() + "cannot be translated to the regex engine (" + e.what() +
+                       "); rewrite it with simpler constructs");
+    }
+    c->glob = fast_glob(pattern);
+  }
+  return Target(std::move(c));
+}
+
+const std::string& Target::text() const { return compiled_->text; }
+bool Target::is_regex() const { return compiled_->regex; }
+bool Target::has_fast_path() const { return compiled_->glob.has_value(); }
+
+bool Target::matches_name_with_regex(std::string_view name) const {
+  const Compiled& c = *compiled_;
+  try {
+    if (c.bytes && is_ascii(name))
+      return boost::regex_search(name.begin(), name.end(), *c.bytes, boost::match_continuous);
+    return boost::u32regex_search(name.begin(), name.end(), c.unicode, boost::match_continuous);
+  } catch (const std::exception& e) {
+    throw InputError("pattern '" + c.text + "' could not be matched against module '" + std::string(name) +
+                     "' (" + e.what() + "); simplify the pattern");
+  }
+}
+
+bool Target::matches_name(std::string_view name) const {
+  const Compiled& c = *compiled_;
+  if (!c.regex) return c.text == name;
+  if (c.glob && is_ascii(name) && name.find('\n') == std::string_view::npos) return c.glob->matches(name);
+  return matches_name_with_regex(name);
+}
+
+bool Target::matches(const Module& m) const {
+  const Compiled& c = *compiled_;
+  if (c.regex) return matches_name(m.name);
+  const std::string& t = c.text;
+  if (t == m.name || t == m.type) return true;
+  if (std::find(m.bases.begin(), m.bases.end(), t) != m.bases.end()) return true;
+  return t == "Linear" && m.is_a("LinearBase");
+}
+
+}  // namespace awqmap

@@ -1,0 +1,129 @@
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace awqmap::test;
+
+namespace {
+std::string corpus(const std::string& f) { return quote((corpus_dir() / f).string()); }
+const std::string kNoPlugins = "--no-default-plugins";
+}  // namespace
+
+TEST_CASE("resolve --format json prints awqmap.resolved/v1 matching the corpus") {
+  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --format json");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  auto expected = read_json(corpus_dir() / "LlamaForCausalLM.tiny.expected.json");
+  CHECK(out["format"] == "awqmap.resolved/v1");
+  CHECK(out["architecture"] == "LlamaForCausalLM");
+  CHECK(out["selection"]["kind"] == "static");
+  CHECK(out["selection"]["plugin"] == "defaults");
+  CHECK(out["mappings"] == expected["mappings"]);
+  CHECK(out["resolved"] == expected["resolved"]);
+  CHECK(out["skipped"] == expected["skipped"]);
+}
+
+TEST_CASE("resolve prints a table with a line per group, skipped counts and a summary") {
+  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> self_attn.q_proj, self_attn.k_proj, self_attn.v_proj  (parent model.layers.0.self_attn)") != std::string::npos);
+  CHECK(r.out.find("skipped: incompatible 4") != std::string::npos);
+  CHECK(r.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
+}
+
+TEST_CASE("resolve --mappings uses the user's list with selection kind user") {
+  auto r = run_cli("resolve " + corpus("Qwen3_5MoeForCausalLM.tiny.default-mappings.model.json") + " --mappings " +
+                   corpus("Qwen3_5MoeForCausalLM.tiny.default-mappings.mappings.json") + " --format json");
+  CHECK(r.exit_code == 4);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out["format"] == "awqmap.error/v1");
+  CHECK(out["kind"] == "multiple_smooth_layers");
+  CHECK(out["message"].get<std::string>().find("model.layers.3.input_layernorm") != std::string::npos);
+  CHECK(r.err.find("multiple_smooth_layers") != std::string::npos);
+}
+
+TEST_CASE("a resolution error prints nothing on stdout in table format") {
+  auto r = run_cli("resolve " + corpus("DeepseekV3ForCausalLM.tiny.model.json"));
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("AWQ needs to match a single smoothlayer") != std::string::npos);
+}
+
+TEST_CASE("--targets and --ignore repeat, one target each, and may contain commas") {
+  TempDir dir;
+  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") +
+                   " --format json --targets 're:.*(self_attn|mlp)\\.(q|up)_proj$' --targets lm_head --ignore 're:.*layers\\.[0-2]\\..*'");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  // Layers 0-2 are ignored (match no target); layer 3 remains.
+  for (const auto& g : out["resolved"]) CHECK(g["smooth_name"].get<std::string>().find("model.layers.3.") == 0);
+  CHECK(!out["resolved"].empty());
+}
+
+TEST_CASE("bad input is a one-line error, exit code 3, nothing on stdout") {
+  TempDir dir;
+  auto check = [](const CliResult& r, const std::string& needle) {
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(needle) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  };
+  check(run_cli("resolve /nonexistent.json"), "/nonexistent.json");
+  check(run_cli("resolve " + quote(dir.write("bad.json", "{not json").string())), "bad.json: invalid JSON");
+  check(run_cli("resolve " + quote(dir.write("fmt.json", R"({"format": "x", "architecture": "A", "modules": []})").string())),
+        "format is 'x'");
+  auto mappings = dir.write("m.json", R"([{"smooth_layer": "re:.*(norm", "balance_layers": ["re:.*q$"]}])");
+  check(run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --mappings " + quote(mappings.string())),
+        "re:.*(norm");
+  check(run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --plugin-dir /nonexistent-dir"),
+        "/nonexistent-dir: plugin directory does not exist");
+}
+
+TEST_CASE("usage errors exit with code 2") {
+  CHECK(run_cli("").exit_code == 2);
+  CHECK(run_cli("resolve --bogus").exit_code == 2);
+  CHECK(run_cli("frobnicate").exit_code == 2);
+  CHECK(run_cli("resolve --format xml").exit_code == 2);
+  CHECK(run_cli("resolve --targets").exit_code == 2);
+  auto h = run_cli("--help");
+  CHECK(h.exit_code == 0);
+  CHECK(h.out.find("Exit codes") != std::string::npos);
+  CHECK(run_cli("--version").out.find("awqmap ") == 0);
+}
+
+TEST_CASE("resolve without MODEL uses the bundled example") {
+  auto r = run_cli("resolve --format json");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out["architecture"] == "Qwen3NextForCausalLM");
+  CHECK(!out["resolved"].empty());
+}
+
+TEST_CASE("plugins, architectures and mappings list what the plugins registered") {
+  auto p = run_cli("plugins");
+  REQUIRE(p.exit_code == 0);
+  CHECK(p.out.find("defaults 0.1.0") != std::string::npos);
+  CHECK(p.out.find("static  LlamaForCausalLM") != std::string::npos);
+  auto a = run_cli("architectures");
+  CHECK(a.out.find("DeepseekV3ForCausalLM  static  defaults") != std::string::npos);
+  auto m = run_cli("mappings " + corpus("CohereForCausalLM.tiny.model.json"));
+  CHECK(m.out.find("CohereForCausalLM: static (plugin defaults)") != std::string::npos);
+  CHECK(m.out.find("[0] re:.*input_layernorm$ -> [re:.*self_attn.q_proj$") != std::string::npos);
+  auto none = run_cli("architectures " + kNoPlugins);
+  CHECK(none.out.find("no default mappings loaded") != std::string::npos);
+  auto nothing = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " " + kNoPlugins);
+  CHECK(nothing.exit_code == 3);
+  CHECK(nothing.err.find("no mappings for architecture 'LlamaForCausalLM'") != std::string::npos);
+}
+
+TEST_CASE("AWQMAP_PLUGIN_PATH adds plugins and a conflicting one is refused with both files named") {
+  std::string dir = std::string(AWQMAP_FIXTURE_DIR) + "/duplicate_llama";
+  auto r = run_cli("plugins", "AWQMAP_PLUGIN_PATH=" + quote(dir));
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("awqmap-duplicate_llama.so") != std::string::npos);
+  CHECK(r.err.find("awqmap-defaults.so") != std::string::npos);
+  auto o = run_cli("plugins --allow-override", "AWQMAP_PLUGIN_PATH=" + quote(dir));
+  CHECK(o.exit_code == 0);
+  CHECK(o.out.find("duplicate_llama") != std::string::npos);
+}

@@ -1,0 +1,244 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "awqmap/error.hpp"
+#include "awqmap/loader.hpp"
+#include "awqmap/registry.hpp"
+#include "awqmap/resolve.hpp"
+#include "model_builder.hpp"
+#include "support.hpp"
+
+using namespace awqmap;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path fixture(const std::string& name) {
+  return fs::path(AWQMAP_FIXTURE_DIR) / name / ("awqmap-" + name + ".so");
+}
+fs::path defaults_plugin() { return fs::path(AWQMAP_PLUGIN_BUILD_DIR) / "awqmap-defaults.so"; }
+
+std::string load_error(Registry& registry, const fs::path& file) {
+  try {
+    PluginLoader(registry).load_file(file);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// What a listing shows of the registry, to prove it unchanged.
+std::string snapshot(const Registry& r) {
+  std::string s;
+  for (const auto& p : r.plugins()) s += p->name + "|";
+  for (const auto& a : r.architectures()) s += a.architecture + ":" + std::to_string(static_cast<int>(a.kind)) + "|";
+  return s + (r.has_default() ? "default" : "");
+}
+
+ModelView fixture_model(const std::string& arch, bool use_dynamic) {
+  test::ModelBuilder b(arch);
+  b.config({{"use_dynamic", use_dynamic}});
+  b.add("layer", "Layer").add("layer.norm", "RMSNorm").linear("layer.static_proj", 4, 4);
+  b.linear("layer.proj_4", 4, 4);  // index of the last module
+  return b.build();
+}
+}  // namespace
+
+TEST_CASE("the defaults plugin registers the default list and every static architecture") {
+  Registry registry;
+  PluginLoader(registry).load_file(defaults_plugin());
+  CHECK(registry.has_default());
+  auto plugins = registry.plugins();
+  REQUIRE(plugins.size() == 1);
+  CHECK(plugins[0]->name == "defaults");
+  CHECK(registry.architectures().size() == 32);
+  Selection s = registry.select(test::ModelBuilder("LlamaForCausalLM").build());
+  CHECK(s.kind == SelectionKind::static_list);
+  CHECK(s.plugin == "defaults");
+  CHECK(s.mappings.size() == 4);
+  Selection d = registry.select(test::ModelBuilder("UnknownForCausalLM").build());
+  CHECK(d.kind == SelectionKind::default_list);
+  CHECK(d.mappings[0].smooth_layer == "re:.*input_layernorm$");
+}
+
+TEST_CASE("selection precedence is dynamic, then static, then default") {
+  Registry registry;
+  PluginLoader loader(registry);
+  loader.load_file(defaults_plugin());
+  loader.load_file(fixture("dynamic_fixture"));
+  Selection dyn = registry.select(fixture_model("FixtureForCausalLM", true));
+  CHECK(dyn.kind == SelectionKind::dynamic);
+  CHECK(dyn.builder == "fixture_builder");
+  CHECK(dyn.plugin == "dynamic_fixture");
+  CHECK(dyn.mappings[0].balance_layers[0] == "re:.*proj_4$");
+
+  Selection declined = registry.select(fixture_model("FixtureForCausalLM", false));
+  CHECK(declined.kind == SelectionKind::default_list);
+  REQUIRE(declined.declined.size() == 1);
+  CHECK(declined.declined[0].find("config.use_dynamic is not true") != std::string::npos);
+
+  Selection fallthrough = registry.select(fixture_model("FixtureStaticForCausalLM", true));
+  CHECK(fallthrough.kind == SelectionKind::static_list);
+  CHECK(fallthrough.plugin == "dynamic_fixture");
+  CHECK(fallthrough.declined.size() == 1);
+
+  Selection to_default = registry.select(fixture_model("FixtureDeclineForCausalLM", true));
+  CHECK(to_default.kind == SelectionKind::default_list);
+  CHECK(to_default.plugin == "defaults");
+}
+
+TEST_CASE("checkpoint adaptations are stored and exposed per architecture") {
+  Registry registry;
+  PluginLoader(registry).load_file(fixture("dynamic_fixture"));
+  CheckpointAdaptations a = registry.adaptations("FixtureForCausalLM");
+  REQUIRE(a.dropped.size() == 1);
+  CHECK(a.dropped[0] == "mtp\\.");
+  REQUIRE(a.renames.size() == 1);
+  CHECK(a.renames[0].replacement == "\\1.gate_proj");
+  CHECK(registry.adaptations("Other").dropped.empty());
+}
+
+TEST_CASE("a plugin stays loaded while what it registered is alive, even after the loader is gone") {
+  Registry registry;
+  {
+    PluginLoader loader(registry);
+    loader.load_file(fixture("dynamic_fixture"));
+  }  // loader destroyed
+  Selection s = registry.select(fixture_model("FixtureForCausalLM", true));
+  CHECK(s.kind == SelectionKind::dynamic);
+  Resolution r = resolve(fixture_model("FixtureForCausalLM", true), s.mappings);
+  REQUIRE(r.resolved.size() == 1);
+  CHECK(r.resolved[0].balance_names[0] == "layer.proj_4");
+}
+
+TEST_CASE("broken plugins are refused by name and leave the registry unchanged") {
+  Registry registry;
+  PluginLoader(registry).load_file(defaults_plugin());
+  const std::string before = snapshot(registry);
+
+  SECTION("no entry symbol") {
+    std::string e = load_error(registry, fixture("no_entry"));
+    CHECK(e.find("awqmap-no_entry.so") != std::string::npos);
+    CHECK(e.find("exports no 'awqmap_plugin' entry symbol") != std::string::npos);
+  }
+  SECTION("another API version") {
+    std::string e = load_error(registry, fixture("wrong_api"));
+    CHECK(e.find("awqmap-wrong_api.so: plugin API version 99") != std::string::npos);
+  }
+  SECTION("throws while registering") {
+    std::string e = load_error(registry, fixture("throws_while_registering"));
+    CHECK(e.find("awqmap-throws_while_registering.so") != std::string::npos);
+    CHECK(e.find("the fixture gives up half-way") != std::string::npos);
+    CHECK(registry.select(test::ModelBuilder("ThrowingForCausalLM").build()).kind == SelectionKind::default_list);
+  }
+  SECTION("registers an invalid regex") {
+    std::string e = load_error(registry, fixture("invalid_regex"));
+    CHECK(e.find("awqmap-invalid_regex.so") != std::string::npos);
+    CHECK(e.find("re:.*(q|k_proj$") != std::string::npos);
+    CHECK(e.find("InvalidForCausalLM") != std::string::npos);
+  }
+  SECTION("registers an architecture another plugin already has") {
+    std::string e = load_error(registry, fixture("duplicate_llama"));
+    CHECK(e.find("awqmap-duplicate_llama.so") != std::string::npos);
+    CHECK(e.find("awqmap-defaults.so") != std::string::npos);
+    CHECK(e.find("LlamaForCausalLM") != std::string::npos);
+  }
+  CHECK(snapshot(registry) == before);
+}
+
+TEST_CASE("with overrides allowed, the plugin loaded first keeps a contested architecture") {
+  Registry registry;
+  PluginLoader loader(registry, LoaderOptions{true});
+  loader.load_file(defaults_plugin());
+  loader.load_file(fixture("duplicate_llama"));
+  Selection s = registry.select(test::ModelBuilder("LlamaForCausalLM").build());
+  CHECK(s.plugin == "defaults");
+  CHECK(registry.select(test::ModelBuilder("OnlyHereForCausalLM").build()).plugin == "duplicate_llama");
+}
+
+TEST_CASE("plugin files that are not plugins are clear errors naming the file") {
+  Registry registry;
+  test::TempDir dir;
+  SECTION("empty .so") {
+    auto f = dir.write("awqmap-empty.so", "");
+    std::string e = load_error(registry, f);
+    CHECK(e.find("awqmap-empty.so: cannot load the plugin") != std::string::npos);
+  }
+  SECTION("text file named .so") {
+    auto f = dir.write("awqmap-text.so", "this is not an ELF file\n");
+    std::string e = load_error(registry, f);
+    CHECK(e.find("awqmap-text.so: cannot load the plugin") != std::string::npos);
+    CHECK(e.find("dlerror") != std::string::npos);  // the dynamic loader's own message
+  }
+  SECTION("missing file") { CHECK(load_error(registry, dir.path / "nope.so").find("does not exist") != std::string::npos); }
+  SECTION("unreadable file") {
+    auto f = dir.write("awqmap-locked.so", "x");
+    fs::permissions(f, fs::perms::none);
+    std::string e = load_error(registry, f);
+    if (::geteuid() != 0) CHECK(e.find("cannot read the plugin file") != std::string::npos);
+    else CHECK(e.find("awqmap-locked.so") != std::string::npos);  // root reads anything
+  }
+  CHECK(registry.plugins().empty());
+}
+
+TEST_CASE("a plugin directory loads its .so files and skips the rest") {
+  test::TempDir dir;
+  fs::copy_file(defaults_plugin(), dir.path / "awqmap-defaults.so");
+  dir.write("README.txt", "not a plugin");
+  dir.write("awqmap-defaults.so.bak", "not a plugin either");
+  Registry registry;
+  PluginLoader loader(registry);
+  loader.load_directory(dir.path);
+  CHECK(registry.plugins().size() == 1);
+  CHECK_THROWS_WITH(PluginLoader(registry).load_directory(dir.path / "missing"), Catch::Contains("plugin directory does not exist"));
+}
+
+TEST_CASE("the search path is --plugin-dir, then AWQMAP_PLUGIN_PATH without empty entries, then the default") {
+  ::setenv("AWQMAP_PLUGIN_PATH", "/a::/b:", 1);
+  auto dirs = PluginLoader::search_path({"/first"}, true);
+  ::setenv("AWQMAP_PLUGIN_PATH", "", 1);
+  REQUIRE(dirs.size() == 4);
+  CHECK(dirs[0] == "/first");
+  CHECK(dirs[1] == "/a");
+  CHECK(dirs[2] == "/b");
+  CHECK(dirs[3] == PluginLoader::default_plugin_dir());
+  CHECK(fs::exists(PluginLoader::default_plugin_dir() / "awqmap-defaults.so"));
+}
+
+TEST_CASE("selection and resolution run from 8 threads at once on one registry") {
+  Registry registry;
+  PluginLoader loader(registry);
+  loader.load_file(defaults_plugin());
+  loader.load_file(fixture("dynamic_fixture"));
+  ModelView dyn = fixture_model("FixtureForCausalLM", true);
+  test::ModelBuilder lb("LlamaForCausalLM");
+  lb.add("l", "L").add("l.input_layernorm", "N").linear("l.q_proj", 4, 4).linear("l.k_proj", 4, 4).linear("l.v_proj", 4, 4);
+  ModelView llama = lb.build();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        Selection a = registry.select(dyn);
+        Selection b = registry.select(llama);
+        if (a.kind == SelectionKind::dynamic && resolve(dyn, a.mappings).resolved.size() == 1 &&
+            b.kind == SelectionKind::static_list && resolve(llama, b.mappings).resolved.size() == 1)
+          ++ok;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 400);
+}
+
+TEST_CASE("in-process registrations are validated like plugins") {
+  Registry registry;
+  CHECK_THROWS_WITH(registry.register_plugin({"inline", "inline", "1", {}},
+                                             [](Registrar& r) { r.add_static("", {{"re:a", {"re:b"}}}); }),
+                    Catch::Contains("architecture is empty"));
+  CHECK_THROWS_WITH(registry.register_plugin({"inline", "inline", "1", {}},
+                                             [](Registrar& r) { r.set_default({{"re:a", {"re:(b"}}}); }),
+                    Catch::Contains("re:(b"));
+  CHECK_FALSE(registry.has_default());
+  CHECK_THROWS_WITH(registry.select(test::ModelBuilder("X").build()), Catch::Contains("no mappings for architecture 'X'"));
+}

@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "awqmap/target.hpp"
+
+using namespace awqmap;
+
+namespace {
+Module module(std::string_view name, std::string_view type, std::vector<std::string_view> bases = {}) {
+  Module m;
+  m.name = name;
+  m.type = type;
+  m.bases = std::move(bases);
+  return m;
+}
+}  // namespace
+
+TEST_CASE("a plain target matches the exact name, the class name or a base class name") {
+  auto t = Target::compile("Linear", "test");
+  CHECK(t.matches(module("a.b", "Linear")));
+  CHECK(t.matches(module("a.b", "QuantLinear", {"Linear"})));
+  CHECK(t.matches(module("a.b", "RowParallel", {"LinearBase"})));
+  CHECK_FALSE(t.matches(module("a.Linear", "Conv1d")));
+  auto exact = Target::compile("lm_head", "test");
+  CHECK(exact.matches(module("lm_head", "Linear")));
+  CHECK_FALSE(exact.matches(module("model.lm_head", "Linear")));
+  CHECK_FALSE(Target::compile("LinearBase", "test").matches(module("x", "Linear")));
+}
+
+TEST_CASE("a regex target is re.match: anchored at the start, not at the end") {
+  auto t = Target::compile("re:model", "test");
+  CHECK(t.matches(module("model.layers", "X")));
+  CHECK_FALSE(t.matches(module("the.model", "X")));
+  CHECK_FALSE(Target::compile("re:Linear", "test").matches(module("x", "Linear")));
+}
+
+TEST_CASE("the fast matcher agrees with the regex engine on random .*a.*b$ patterns and names") {
+  std::mt19937 rng(12345);
+  const std::string alphabet = "ab.x_";
+  auto random_string = [&](std::size_t max_len) {
+    std::string s;
+    std::size_t n = rng() % (max_len + 1);
+    for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  std::size_t fast = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string p;
+    int pieces = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < pieces; ++k) {
+      if (rng() % 2) p += ".*";
+      std::string lit = random_string(3);
+      for (char c : lit) p += c == '.' && rng() % 2 ? std::string("\\.") : std::string(1, c);
+    }
+    if (rng() % 2) p += "$";
+    Target t = Target::compile("re:" + p, "random");
+    if (t.has_fast_path()) ++fast;
+    for (int j = 0; j < 10; ++j) {
+      std::string name = random_string(8);
+      INFO("pattern " << p << " name " << name);
+      CHECK(t.matches_name(name) == t.matches_name_with_regex(name));
+    }
+  }
+  CHECK(fast > 2000);
+}
