@@ -26,7 +26,7 @@ TEST_CASE("resolve --format json prints awqmap.resolved/v1 matching the corpus")
 TEST_CASE("resolve prints a table with a line per group, skipped counts and a summary") {
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> self_attn.q_proj, self_attn.k_proj, self_attn.v_proj  (parent model.layers.0.self_attn)") != std::string::npos);
+  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> q_proj, k_proj, v_proj  (parent model.layers.0.self_attn)") != std::string::npos);
   CHECK(r.out.find("skipped: incompatible 4") != std::string::npos);
   CHECK(r.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
 }

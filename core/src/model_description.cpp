@@ -26,8 +26,11 @@ class Reader {
     throw InputError(origin_ + ": " + what);
   }
   void check(simdjson::error_code ec, const std::string& what) const {
-    if (ec != simdjson::SUCCESS)
-      fail(what + " (" + simdjson::error_message(ec) + ")");
+    if (ec == simdjson::SUCCESS) return;
+    // A wrong type is the item's fault; anything else means the text is not valid JSON.
+    if (ec == simdjson::INCORRECT_TYPE || ec == simdjson::NUMBER_OUT_OF_RANGE || ec == simdjson::NUMBER_ERROR)
+      fail(what);
+    fail(std::string("invalid JSON: ") + simdjson::error_message(ec) + " (while reading " + what + ")");
   }
 
   template <class T, class R>
@@ -49,8 +52,8 @@ class Reader {
     Module m;
     bool has_name = false, has_type = false;
     for (auto field_result : obj) {
-      od::field field = get<od::field>(std::move(field_result), "invalid JSON in " + item);
-      std::string_view key = get<std::string_view>(field.unescaped_key(), "invalid key in " + item);
+      od::field field = get<od::field>(std::move(field_result), item);
+      std::string_view key = get<std::string_view>(field.unescaped_key(), item + " key");
       od::value v = field.value();
       if (key == "name") {
         m.name = get<std::string_view>(v.get_string(), item + ".name must be a string");
@@ -83,8 +86,8 @@ class Reader {
     od::object root = get<od::object>(doc.get_object(), "not a JSON object (expected an awqmap.model/v1 description)");
     bool has_format = false, has_arch = false, has_modules = false;
     for (auto field_result : root) {
-      od::field field = get<od::field>(std::move(field_result), "invalid JSON");
-      std::string_view key = get<std::string_view>(field.unescaped_key(), "invalid key");
+      od::field field = get<od::field>(std::move(field_result), "the top-level object");
+      std::string_view key = get<std::string_view>(field.unescaped_key(), "a top-level key");
       od::value v = field.value();
       if (key == "format") {
         std::string_view f = get<std::string_view>(v.get_string(), "\"format\" must be a string");
@@ -96,7 +99,7 @@ class Reader {
         has_arch = true;
       } else if (key == "config") {
         od::object cfg = get<od::object>(v.get_object(), "\"config\" must be an object");
-        std::string_view raw = get<std::string_view>(cfg.raw_json(), "invalid JSON in \"config\"");
+        std::string_view raw = get<std::string_view>(cfg.raw_json(), "\"config\"");
         try {
           parts.config = nlohmann::json::parse(raw);
         } catch (const nlohmann::json::exception& e) {
@@ -106,7 +109,7 @@ class Reader {
         od::array arr = get<od::array>(v.get_array(), "\"modules\" must be a list");
         std::size_t i = 0;
         for (auto rec : arr) {
-          od::value value = get<od::value>(std::move(rec), "invalid JSON in modules[" + std::to_string(i) + "]");
+          od::value value = get<od::value>(std::move(rec), "modules[" + std::to_string(i) + "]");
           parts.modules.push_back(module(value, i++));
         }
         has_modules = true;
@@ -126,7 +129,7 @@ class Reader {
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin) {
   Reader reader(origin);
   od::document doc;
-  reader.check(storage->parser.iterate(storage->text).get(doc), "invalid JSON");
+  reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
   ModelParts parts;
   try {
     parts = reader.parse(doc);

@@ -8,3 +8,4 @@
 #include "awqmap/selection.hpp"
 #include "awqmap/target.hpp"
 #include "awqmap/version.hpp"
+#include "awqmap/toolkit.hpp"

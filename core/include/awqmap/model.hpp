@@ -39,6 +39,9 @@ struct ModelParts {
   std::vector<Module> modules;          ///< in named_modules() order; parents before children
   std::shared_ptr<const void> storage;  ///< keeps the viewed strings alive
   std::string origin;                   ///< file or directory the model came from (for errors)
+  /// False when class names were synthesised (checkpoint directories): then only Linear,
+  /// Embedding and ModuleList are known, and builders must rely on module names.
+  bool torch_class_names = true;
 };
 
 class ModelView {
@@ -50,6 +53,8 @@ class ModelView {
   const std::string& architecture() const { return parts_.architecture; }
   const std::string& origin() const { return parts_.origin; }
   const nlohmann::json& config() const { return parts_.config; }
+  /// See ModelParts::torch_class_names.
+  bool has_torch_class_names() const { return parts_.torch_class_names; }
 
   /// `config.text_config.<key>` when text_config exists and that value is not null, else
   /// `config.<key>`; nullptr when neither exists (SPEC §4.1 step 1).

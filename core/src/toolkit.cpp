@@ -1,0 +1,142 @@
+#include "awqmap/toolkit.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "awqmap/error.hpp"
+
+namespace awqmap::toolkit {
+
+namespace {
+[[noreturn]] void bad_config(const ModelView& model, const std::string& what) {
+  throw InputError(model.origin() + ": config " + what);
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return it != haystack.end();
+}
+}  // namespace
+
+std::optional<std::int64_t> config_integer(const ModelView& model, std::string_view key) {
+  const nlohmann::json* v = model.config_field(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_number_integer()) bad_config(model, std::string(key) + " must be an integer, not " + v->dump());
+  return v->get<std::int64_t>();
+}
+
+std::optional<std::vector<std::string>> layer_types(const ModelView& model) {
+  const nlohmann::json* v = model.config_field("layer_types");
+  if (v && !v->is_null()) {
+    if (!v->is_array()) bad_config(model, "layer_types must be a list of strings");
+    std::vector<std::string> out;
+    for (const auto& t : *v) {
+      if (!t.is_string()) bad_config(model, "layer_types must be a list of strings, found " + t.dump());
+      std::string s = t.get<std::string>();
+      if (s == "attention") s = "full_attention";
+      else if (s == "mamba") s = "linear_attention";
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  auto layers = config_integer(model, "num_hidden_layers");
+  if (!layers) return std::nullopt;
+  std::int64_t interval = config_integer(model, "full_attention_interval").value_or(4);
+  if (interval < 1) bad_config(model, "full_attention_interval must be at least 1");
+  std::vector<std::string> out;
+  for (std::int64_t i = 0; i < *layers; ++i)
+    out.emplace_back((i + 1) % interval != 0 ? "linear_attention" : "full_attention");
+  return out;
+}
+
+std::vector<std::size_t> layer_indices(const std::vector<std::string>& types, std::int64_t num_layers,
+                                       std::string_view type) {
+  if (num_layers > static_cast<std::int64_t>(types.size()))
+    throw InputError("config layer_types has " + std::to_string(types.size()) + " entries but num_hidden_layers is " +
+                     std::to_string(num_layers) + "; give one type per layer");
+  std::vector<std::size_t> out;
+  for (std::int64_t i = 0; i < num_layers; ++i)
+    if (types[static_cast<std::size_t>(i)] == type) out.push_back(static_cast<std::size_t>(i));
+  return out;
+}
+
+std::string index_alternation(const std::vector<std::size_t>& indices) {
+  std::string out;
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (i) out += '|';
+    out += std::to_string(indices[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> linear_attention_projections(const ModelView& model) {
+  std::vector<std::string> out;
+  for (const Module& m : model.modules()) {
+    if (m.name.find(".linear_attn.") == std::string_view::npos) continue;
+    std::string_view tail = m.name.substr(m.name.rfind("linear_attn.") + std::string_view("linear_attn.").size());
+    if (tail.rfind("in_proj_", 0) != 0) continue;
+    if (std::find(out.begin(), out.end(), tail) == out.end()) out.emplace_back(tail);
+  }
+  return out;
+}
+
+bool has_moe_modules(const ModelView& model) {
+  if (model.has_torch_class_names()) {
+    return std::any_of(model.modules().begin(), model.modules().end(), [](const Module& m) {
+      return m.type.find("MoE") != std::string_view::npos || m.type.find("Expert") != std::string_view::npos;
+    });
+  }
+  return std::any_of(model.modules().begin(), model.modules().end(), [](const Module& m) {
+    std::string_view n = m.name;
+    auto dot = n.rfind('.');
+    return (dot == std::string_view::npos ? n : n.substr(dot + 1)) == "experts";
+  });
+}
+
+bool config_mentions_moe(const ModelView& model, const std::vector<std::string>& class_fields) {
+  auto mentions = [](std::string_view key) {
+    return !key.empty() && key[0] != '_' && (contains_ci(key, "moe") || contains_ci(key, "expert"));
+  };
+  if (std::any_of(class_fields.begin(), class_fields.end(), mentions)) return true;
+  const auto& cfg = model.config();
+  if (!cfg.is_object()) return false;
+  for (auto it = cfg.begin(); it != cfg.end(); ++it)
+    if (mentions(it.key())) return true;
+  return false;
+}
+
+BuildResult build_hybrid_attention_mappings(const ModelView& model, const HybridAttentionOptions& options) {
+  auto types = layer_types(model);
+  auto layers = config_integer(model, "num_hidden_layers");
+  if (!types || !layers) return BuildResult::decline("the config has no layer_types and no num_hidden_layers");
+  if (std::find(types->begin(), types->end(), "full_attention") == types->end() ||
+      std::find(types->begin(), types->end(), "linear_attention") == types->end())
+    return BuildResult::decline("layer_types does not mix full_attention and linear_attention: not a hybrid model");
+  auto full = layer_indices(*types, *layers, "full_attention");
+  auto linear = layer_indices(*types, *layers, "linear_attention");
+  if (full.empty() || linear.empty())
+    return BuildResult::decline("no full-attention or no linear-attention layer among the first " +
+                                std::to_string(*layers) + " layers");
+
+  MappingList m;
+  m.push_back({"re:.*layers\\.(" + index_alternation(full) + ")\\.input_layernorm$",
+               {"re:.*self_attn.q_proj$", "re:.*self_attn.k_proj$", "re:.*self_attn.v_proj$"}});
+  auto projections = linear_attention_projections(model);
+  if (!projections.empty()) {
+    std::vector<std::string> balance;
+    for (const auto& p : projections) balance.push_back("re:.*linear_attn." + p + "$");
+    m.push_back({"re:.*layers\\.(" + index_alternation(linear) + ")\\.input_layernorm$", balance});
+  }
+  if (has_moe_modules(model) || config_mentions_moe(model, options.config_class_fields)) {
+    m.push_back({"re:.*post_attention_layernorm$",
+                 {"re:.*mlp.experts.*.gate_proj$", "re:.*mlp.experts.*.up_proj$", "re:.*mlp.shared_expert_gate$",
+                  "re:.*mlp.shared_expert.gate_proj$", "re:.*mlp.shared_expert.up_proj$"}});
+  } else {
+    m.push_back({"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}});
+  }
+  m.push_back({"re:.*up_proj$", {"re:.*down_proj$"}});
+  return BuildResult::use(std::move(m));
+}
+
+}  // namespace awqmap::toolkit
