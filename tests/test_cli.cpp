@@ -9,7 +9,7 @@ std::string corpus(const std::string& f) { return quote((corpus_dir() / f).strin
 const std::string kNoPlugins = "--no-default-plugins";
 }  // namespace
 
-TEST_CASE("resolve --format json prints awqmap.resolved/v1 matching the corpus") {
+TEST_CASE("resolve in json format prints awqmap.resolved/v1 matching the corpus") {
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --format json");
   REQUIRE(r.exit_code == 0);
   auto out = nlohmann::json::parse(r.out);
@@ -31,7 +31,7 @@ TEST_CASE("resolve prints a table with a line per group, skipped counts and a su
   CHECK(r.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
 }
 
-TEST_CASE("resolve --mappings uses the user's list with selection kind user") {
+TEST_CASE("resolve with a mappings file uses the user's list with selection kind user") {
   auto r = run_cli("resolve " + corpus("Qwen3_5MoeForCausalLM.tiny.default-mappings.model.json") + " --mappings " +
                    corpus("Qwen3_5MoeForCausalLM.tiny.default-mappings.mappings.json") + " --format json");
   CHECK(r.exit_code == 4);
@@ -49,7 +49,7 @@ TEST_CASE("a resolution error prints nothing on stdout in table format") {
   CHECK(r.err.find("AWQ needs to match a single smoothlayer") != std::string::npos);
 }
 
-TEST_CASE("--targets and --ignore repeat, one target each, and may contain commas") {
+TEST_CASE("the targets and ignore options repeat, one target each, and may contain commas") {
   TempDir dir;
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") +
                    " --format json --targets 're:.*(self_attn|mlp)\\.(q|up)_proj$' --targets lm_head --ignore 're:.*layers\\.[0-2]\\..*'");

@@ -106,9 +106,10 @@ TEST_CASE("a plugin stays loaded while what it registered is alive, even after t
     PluginLoader loader(registry);
     loader.load_file(fixture("dynamic_fixture"));
   }  // loader destroyed
-  Selection s = registry.select(fixture_model("FixtureForCausalLM", true));
+  ModelView model = fixture_model("FixtureForCausalLM", true);
+  Selection s = registry.select(model);
   CHECK(s.kind == SelectionKind::dynamic);
-  Resolution r = resolve(fixture_model("FixtureForCausalLM", true), s.mappings);
+  Resolution r = resolve(model, s.mappings);
   REQUIRE(r.resolved.size() == 1);
   CHECK(r.resolved[0].balance_names[0] == "layer.proj_4");
 }

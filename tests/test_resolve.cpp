@@ -81,7 +81,8 @@ TEST_CASE("an expert's up_proj -> down_proj has the down_proj module itself as p
   ModelBuilder b;
   b.add("model.experts", "Experts", {{"bases", {"ModuleList"}}});
   b.linear("model.experts.0.up_proj", 8, 4).linear("model.experts.0.down_proj", 4, 8);
-  Resolution r = resolve(b.build(), {{"re:.*up_proj$", {"re:.*down_proj$"}}});
+  ModelView m = b.build();
+  Resolution r = resolve(m, {{"re:.*up_proj$", {"re:.*down_proj$"}}});
   REQUIRE(r.resolved.size() == 1);
   CHECK(r.resolved[0].parent_name == "model.experts.0.down_proj");
 }
@@ -91,7 +92,8 @@ TEST_CASE("a ModuleList parent is stepped over up to a non-list ancestor") {
   b.list("model.layers");
   b.add("model.layers.0", "Layer").linear("model.layers.0.a", 4, 4).add("model.layers.1", "Layer").linear("model.layers.1.b", 4, 4);
   b.add("model.norm", "RMSNorm");
-  Resolution r = resolve(b.build(), {{"model.norm", {"re:.*\\.a$", "re:.*\\.b$"}}});
+  ModelView m = b.build();
+  Resolution r = resolve(m, {{"model.norm", {"re:.*\\.a$", "re:.*\\.b$"}}});
   REQUIRE(r.resolved.size() == 1);
   CHECK(r.resolved[0].parent_name == "model");  // lca is model.layers, a ModuleList
 }
@@ -110,7 +112,8 @@ TEST_CASE("v_proj -> o_proj is skipped when the shapes differ") {
 TEST_CASE("v_proj -> [z_proj, o_proj] is skipped as a whole when only o_proj is incompatible") {
   ModelBuilder b;
   b.linear("attn.v_proj", 64, 32).linear("attn.z_proj", 32, 64).linear("attn.o_proj", 64, 64);
-  Resolution r = resolve(b.build(), {{"re:.*v_proj$", {"re:.*z_proj$", "re:.*o_proj$"}}});
+  ModelView m = b.build();
+  Resolution r = resolve(m, {{"re:.*v_proj$", {"re:.*z_proj$", "re:.*o_proj$"}}});
   CHECK(r.resolved.empty());
   REQUIRE(r.skipped.size() == 1);
   CHECK(r.skipped[0].reason == SkipReason::incompatible);
@@ -119,7 +122,8 @@ TEST_CASE("v_proj -> [z_proj, o_proj] is skipped as a whole when only o_proj is 
 TEST_CASE("qkv_proj -> o_proj needs out_features three times o_proj's in_features") {
   ModelBuilder b;
   b.linear("a.qkv_proj", 64, 192).linear("a.o_proj", 64, 64).linear("b.qkv_proj", 64, 96).linear("b.o_proj", 64, 64);
-  Resolution r = resolve(b.build(), {{"re:.*qkv_proj$", {"re:.*o_proj$"}}});
+  ModelView m = b.build();
+  Resolution r = resolve(m, {{"re:.*qkv_proj$", {"re:.*o_proj$"}}});
   REQUIRE(r.resolved.size() == 1);
   CHECK(r.resolved[0].smooth_name == "a.qkv_proj");
   REQUIRE(r.skipped.size() == 1);
