@@ -9,6 +9,15 @@ namespace awqmap::cli {
 inline void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out += '"';
+  // Fast path: module names rarely need escaping.
+  std::size_t plain = 0;
+  while (plain < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  out.append(s.data(), plain);
+  s.remove_prefix(plain);
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;

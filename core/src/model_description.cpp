@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "awqmap/error.hpp"
 
@@ -33,50 +34,62 @@ class Reader {
     fail(std::string("invalid JSON: ") + simdjson::error_message(ec) + " (while reading " + what + ")");
   }
 
-  template <class T, class R>
-  T get(R&& result, const std::string& what) const {
-    T out;
-    check(std::forward<R>(result).get(out), what);
+  // `what` is a string or a callable that makes one: messages are built only on failure,
+  // since this runs for every field of every module.
+  template <class T, class R, class What>
+  T get(R&& result, const What& what) const {
+    T out{};
+    auto ec = std::forward<R>(result).get(out);
+    if (ec != simdjson::SUCCESS) {
+      if constexpr (std::is_invocable_v<What>) check(ec, what());
+      else check(ec, what);
+    }
     return out;
   }
 
-  std::int64_t non_negative(od::value v, const std::string& what) const {
-    std::int64_t n = get<std::int64_t>(v.get_int64(), what + " must be an integer");
-    if (n < 0) fail(what + " must not be negative");
+  std::int64_t non_negative(od::value v, std::size_t index, const char* field) const {
+    auto what = [&] { return "modules[" + std::to_string(index) + "]." + field; };
+    std::int64_t n = get<std::int64_t>(v.get_int64(), [&] { return what() + " must be an integer"; });
+    if (n < 0) fail(what() + " must not be negative");
     return n;
   }
 
   Module module(od::value record, std::size_t index) const {
-    const std::string item = "modules[" + std::to_string(index) + "]";
-    od::object obj = get<od::object>(record.get_object(), item + " must be an object");
+    struct Item {
+      std::size_t index;
+      const char* suffix;
+      std::string operator()() const { return "modules[" + std::to_string(index) + "]" + suffix; }
+    };
+    auto item_text = [&] { return Item{index, ""}(); };
+    od::object obj = get<od::object>(record.get_object(), Item{index, " must be an object"});
     Module m;
     bool has_name = false, has_type = false;
     for (auto field_result : obj) {
-      od::field field = get<od::field>(std::move(field_result), item);
-      std::string_view key = get<std::string_view>(field.unescaped_key(), item + " key");
+      od::field field = get<od::field>(std::move(field_result), Item{index, ""});
+      std::string_view key = get<std::string_view>(field.unescaped_key(), Item{index, " key"});
       od::value v = field.value();
       if (key == "name") {
-        m.name = get<std::string_view>(v.get_string(), item + ".name must be a string");
+        m.name = get<std::string_view>(v.get_string(), Item{index, ".name must be a string"});
         has_name = true;
       } else if (key == "type") {
-        m.type = get<std::string_view>(v.get_string(), item + ".type must be a string");
+        m.type = get<std::string_view>(v.get_string(), Item{index, ".type must be a string"});
         has_type = true;
       } else if (key == "bases") {
-        od::array arr = get<od::array>(v.get_array(), item + ".bases must be a list of strings");
-        for (auto b : arr)
-          m.bases.push_back(get<std::string_view>(b.get_string(), item + ".bases must be a list of strings"));
+        const Item bad{index, ".bases must be a list of strings"};
+        od::array arr = get<od::array>(v.get_array(), bad);
+        for (auto b : arr) m.bases.push_back(get<std::string_view>(b.get_string(), bad));
       } else if (key == "in_features") {
-        m.in_features = non_negative(v, item + ".in_features");
+        m.in_features = non_negative(v, index, "in_features");
       } else if (key == "out_features") {
-        m.out_features = non_negative(v, item + ".out_features");
+        m.out_features = non_negative(v, index, "out_features");
       } else if (key == "shape") {
-        od::array arr = get<od::array>(v.get_array(), item + ".shape must be a list of integers");
-        for (auto d : arr) m.shape.push_back(non_negative(d.value(), item + ".shape entries"));
+        od::array arr = get<od::array>(v.get_array(), Item{index, ".shape must be a list of integers"});
+        for (auto d : arr) m.shape.push_back(non_negative(d.value(), index, "shape entries"));
       }
       // Other fields (bias, num_embeddings, ...) are informative and skipped.
     }
-    if (!has_name) fail(item + " has no \"name\"");
-    if (!has_type) fail(item + " ('" + std::string(m.name) + "') has no \"type\"");
+    if (!has_name) fail(item_text() + " has no \"name\"");
+    if (!has_type) fail(item_text() + " ('" + std::string(m.name) + "') has no \"type\"");
     return m;
   }
 
@@ -109,7 +122,7 @@ class Reader {
         od::array arr = get<od::array>(v.get_array(), "\"modules\" must be a list");
         std::size_t i = 0;
         for (auto rec : arr) {
-          od::value value = get<od::value>(std::move(rec), "modules[" + std::to_string(i) + "]");
+          od::value value = get<od::value>(std::move(rec), [&] { return "modules[" + std::to_string(i) + "]"; });
           parts.modules.push_back(module(value, i++));
         }
         has_modules = true;

@@ -4,6 +4,8 @@
 #include <boost/regex/icu.hpp>
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -111,6 +113,78 @@ std::optional<Glob> fast_glob(std::string_view p) {
   return g;
 }
 
+// The literal text every match must end with, for patterns that end in `<literal>$` at the top
+// level: a cheap filter in front of the engines. Conservative by construction: any construct
+// it does not understand empties the run, and flags or a top-level `|` disable it.
+std::string required_suffix(std::string_view p) {
+  if (p.empty() || p.back() != '$') return {};
+  if (p.size() >= 2 && p[p.size() - 2] == '\\') return {};  // an escaped `$` is a literal
+  std::string run;
+  int depth = 0;
+  for (std::size_t i = 0; i + 1 < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      if (i + 2 >= p.size()) return {};
+      unsigned char e = static_cast<unsigned char>(p[i + 1]);
+      ++i;
+      if (e < 0x80 && !std::isalnum(e) && std::isprint(e)) run += static_cast<char>(e);
+      else run.clear();
+      continue;
+    }
+    switch (c) {
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          char k = i + 2 < p.size() ? p[i + 2] : '\0';
+          if (k != ':' && k != '=' && k != '!' && k != '<' && k != 'P' && k != '>') return {};  // flags
+        }
+        ++depth;
+        run.clear();
+        break;
+      case ')':
+        --depth;
+        run.clear();
+        break;
+      case '|':
+        if (depth == 0) return {};
+        run.clear();
+        break;
+      case '*': case '+': case '?':
+        run.clear();  // the previous item is repeated
+        break;
+      case '{': {
+        // `{m,n}` repeats the previous item; any other `{` is a literal. Either way, restart.
+        std::size_t j = i + 1;
+        while (j < p.size() && (std::isdigit(static_cast<unsigned char>(p[j])) || p[j] == ',')) ++j;
+        if (j < p.size() && p[j] == '}') i = j;
+        run.clear();
+        break;
+      }
+      case '[': {
+        // skip the set; `]` right after `[` or `[^` is a member
+        std::size_t j = i + 1;
+        if (j < p.size() && p[j] == '^') ++j;
+        if (j < p.size() && p[j] == ']') ++j;
+        while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
+        i = j;
+        run.clear();
+        break;
+      }
+      case '.': case '^': case '$': case '#': case ' ':
+        run.clear();
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) run.clear();
+        else run += c;
+    }
+  }
+  if (depth != 0) return {};
+  return run;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 bool is_ascii(std::string_view name) {
   for (char c : name)
     if (static_cast<unsigned char>(c) >= 0x80) return false;
@@ -125,9 +199,28 @@ struct Target::Compiled {
   std::optional<boost::regex> bytes;  // exact on ASCII names
   boost::u32regex unicode;           // exact on every name
   std::optional<Glob> glob;          // exact on ASCII names without a newline
+  std::string suffix;                // every match ends with it (before an optional final \n)
 };
 
+namespace {
+// Every distinct target string is compiled once per process; compiled targets are immutable.
+struct CompiledCache {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const Target::Compiled>> by_text;
+};
+CompiledCache& compiled_cache() {
+  static CompiledCache cache;
+  return cache;
+}
+}  // namespace
+
 Target Target::compile(const std::string& text, std::string_view origin) {
+  {
+    CompiledCache& cache = compiled_cache();
+    std::lock_guard lock(cache.mutex);
+    auto it = cache.by_text.find(text);
+    if (it != cache.by_text.end()) return Target(it->second);
+  }
   auto c = std::make_shared<Compiled>();
   c->text = text;
   if (text.rfind("re:", 0) == 0) {
@@ -151,8 +244,12 @@ Target Target::compile(const std::string& text, std::string_view origin) {
                        "); rewrite it with simpler constructs");
     }
     c->glob = fast_glob(pattern);
+    c->suffix = required_suffix(pattern);
   }
-  return Target(std::move(c));
+  CompiledCache& cache = compiled_cache();
+  std::lock_guard lock(cache.mutex);
+  auto inserted = cache.by_text.emplace(text, std::move(c)).first;
+  return Target(inserted->second);
 }
 
 const std::string& Target::text() const { return compiled_->text; }
@@ -174,6 +271,9 @@ bool Target::matches_name_with_regex(std::string_view name) const {
 bool Target::matches_name(std::string_view name) const {
   const Compiled& c = *compiled_;
   if (!c.regex) return c.text == name;
+  if (!c.suffix.empty() && !ends_with(name, c.suffix) &&
+      !(!name.empty() && name.back() == '\n' && ends_with(name.substr(0, name.size() - 1), c.suffix)))
+    return false;
   if (c.glob && is_ascii(name) && name.find('\n') == std::string_view::npos) return c.glob->matches(name);
   return matches_name_with_regex(name);
 }
