@@ -28,8 +28,13 @@ void append_optional(std::string& out, const std::optional<std::string_view>& v)
 }  // namespace
 
 std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& r) {
+  std::size_t estimate = 4096;
+  for (const auto& rm : r.resolved) {
+    estimate += 160 + rm.smooth_name.size() + rm.parent_name.size();
+    for (auto n : rm.balance_names) estimate += n.size() + 4;
+  }
   std::string out;
-  out.reserve(4096 + r.resolved.size() * 256);
+  out.reserve(estimate);
   out += "{\"format\": \"awqmap.resolved/v1\",\n \"architecture\": ";
   append_json_string(out, model.architecture());
   out += ",\n \"selection\": ";

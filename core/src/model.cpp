@@ -1,6 +1,7 @@
 #include "awqmap/model.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "awqmap/error.hpp"
 
@@ -15,6 +16,22 @@ std::string_view parent_name(std::string_view name) {
   auto dot = name.rfind('.');
   return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
 }
+// Eight bytes per step: names are long and share long prefixes, so every byte must count.
+std::uint64_t name_hash(std::string_view s) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0x94d049bb133111ebull;
+  return h ^ (h >> 29);
+}
+
 std::string where(const ModelParts& parts, std::size_t i) {
   return parts.origin + ": module #" + std::to_string(i) + " '" +
          std::string(parts.modules[i].name) + "'";
@@ -23,23 +40,41 @@ std::string where(const ModelParts& parts, std::size_t i) {
 
 ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
   auto& mods = parts_.modules;
-  by_name_.reserve(mods.size() * 2);
+  std::size_t capacity = 16;
+  while (capacity < mods.size() * 2) capacity *= 2;
+  slots_.assign(capacity, no_module);
+  slot_mask_ = capacity - 1;
   std::vector<ModuleIndex> child_count(mods.size() + 1, 0);
+  // In named_modules() order the parent is on the current root-to-module path; the name table
+  // is the fallback for descriptions in any other parent-first order.
+  std::vector<ModuleIndex> path;
   for (std::size_t i = 0; i < mods.size(); ++i) {
     Module& m = mods[i];
-    if (!by_name_.emplace(m.name, static_cast<ModuleIndex>(i)).second)
-      throw InputError(where(parts_, i) + ": duplicate module name; each name must appear once");
+    std::size_t slot = name_hash(m.name) & slot_mask_;
+    while (slots_[slot] != no_module) {
+      if (mods[slots_[slot]].name == m.name)
+        throw InputError(where(parts_, i) + ": duplicate module name; each name must appear once");
+      slot = (slot + 1) & slot_mask_;
+    }
+    slots_[slot] = static_cast<ModuleIndex>(i);
     if (m.name.empty()) {
       m.parent = no_module;
     } else {
-      auto it = by_name_.find(parent_name(m.name));
-      if (it == by_name_.end())
+      const std::string_view wanted = parent_name(m.name);
+      while (!path.empty() && mods[path.back()].name.size() > wanted.size()) path.pop_back();
+      m.parent = !path.empty() && mods[path.back()].name == wanted ? path.back() : find(wanted);
+      if (m.parent == no_module)
         throw InputError(where(parts_, i) + ": its parent '" +
                          std::string(parent_name(m.name)) +
                          "' does not appear before it; list modules in named_modules() order");
-      m.parent = it->second;
       ++child_count[m.parent];
     }
+    if (m.parent != no_module && (path.empty() || path.back() != m.parent)) {
+      path.clear();  // out-of-order description: rebuild the path from the parent links
+      for (ModuleIndex a = m.parent; a != no_module; a = mods[a].parent) path.push_back(a);
+      std::reverse(path.begin(), path.end());
+    }
+    path.push_back(static_cast<ModuleIndex>(i));
     if (m.is_linear()) {
       if (!m.in_features || !m.out_features)
         throw InputError(where(parts_, i) +
@@ -70,8 +105,10 @@ const nlohmann::json* ModelView::config_field(std::string_view key) const {
 }
 
 ModuleIndex ModelView::find(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? no_module : it->second;
+  for (std::size_t slot = name_hash(name) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
+    ModuleIndex i = slots_[slot];
+    if (i == no_module || parts_.modules[i].name == name) return i;
+  }
 }
 
 std::vector<ModuleIndex> ModelView::children(ModuleIndex i) const {

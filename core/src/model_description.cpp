@@ -21,7 +21,7 @@ struct DescriptionStorage {
 
 class Reader {
  public:
-  explicit Reader(const std::string& origin) : origin_(origin) {}
+  Reader(const std::string& origin, std::size_t text_size) : origin_(origin), text_size_(text_size) {}
 
   [[noreturn]] void fail(const std::string& what) const {
     throw InputError(origin_ + ": " + what);
@@ -120,6 +120,7 @@ class Reader {
         }
       } else if (key == "modules") {
         od::array arr = get<od::array>(v.get_array(), "\"modules\" must be a list");
+        parts.modules.reserve(text_size_ / 80);  // a module record takes ~80-120 bytes
         std::size_t i = 0;
         for (auto rec : arr) {
           od::value value = get<od::value>(std::move(rec), [&] { return "modules[" + std::to_string(i) + "]"; });
@@ -137,10 +138,11 @@ class Reader {
 
  private:
   const std::string& origin_;
+  std::size_t text_size_;
 };
 
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin) {
-  Reader reader(origin);
+  Reader reader(origin, storage->text.size());
   od::document doc;
   reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
   ModelParts parts;

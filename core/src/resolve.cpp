@@ -28,20 +28,14 @@ std::string_view to_string(ResolutionErrorKind kind) {
 }
 
 std::string_view lowest_common_ancestor(std::string_view a, std::string_view b) {
-  // "." + min + "." and "." + max + "."; common prefix p; p[1 : p.rfind(".")].
+  // Upstream: p = commonprefix("." + min + ".", "." + max + "."); return p[1 : p.rfind(".")].
+  // Without building the dotted strings: when min is max, or an ancestor of it, the answer is
+  // min; otherwise it is min up to the last '.' inside the common prefix of the raw names.
   std::string_view lo = std::min(a, b), hi = std::max(a, b);
-  auto at = [](std::string_view s, std::size_t i) { return i == 0 || i == s.size() + 1 ? '.' : s[i - 1]; };
-  std::size_t n = std::min(lo.size(), hi.size()) + 2, p = 0;
-  while (p < n && at(lo, p) == at(hi, p)) ++p;
-  // p = length of the common prefix of the dotted forms; find its last '.'
-  std::size_t last_dot = 0;
-  for (std::size_t i = p; i-- > 0;)
-    if (at(lo, i) == '.') {
-      last_dot = i;
-      break;
-    }
-  if (last_dot <= 1) return lo.substr(0, 0);
-  return lo.substr(0, last_dot - 1);
+  std::size_t common = static_cast<std::size_t>(std::mismatch(lo.begin(), lo.end(), hi.begin()).first - lo.begin());
+  if (common == lo.size() && (hi.size() == lo.size() || hi[common] == '.')) return lo;
+  std::size_t dot = lo.substr(0, common).rfind('.');
+  return dot == std::string_view::npos ? lo.substr(0, 0) : lo.substr(0, dot);
 }
 
 std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names) {
@@ -94,6 +88,8 @@ class Resolver {
     }
     std::vector<Target> quant;
     for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
+    plain_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) plain_[i] = Target::is_plain_name(model[static_cast<ModuleIndex>(i)].name);
     targeted_.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       const Module& m = model[static_cast<ModuleIndex>(i)];
@@ -114,7 +110,7 @@ class Resolver {
  private:
   const ModelView& model_;
   const MappingList& mappings_;
-  std::vector<char> ignored_, targeted_;
+  std::vector<char> ignored_, targeted_, plain_;
   std::unordered_map<std::string, std::vector<char>> match_cache_;
   Resolution out_;
 
@@ -125,7 +121,7 @@ class Resolver {
     Target t = Target::compile(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
     std::vector<char> hits(model_.size(), 0);
     for (std::size_t i = 0; i < hits.size(); ++i)
-      hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)]);
+      hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)], plain_[i]);
     return match_cache_.emplace(text, std::move(hits)).first->second;
   }
 
@@ -243,13 +239,13 @@ class Resolver {
     r.smooth_name = sm.name;
     r.balance_names.reserve(balance.size());
     for (ModuleIndex b : balance) r.balance_names.push_back(model_[b].name);
-    std::string_view parent = lowest_common_ancestor(r.balance_names);
-    while (!parent.empty()) {
-      ModuleIndex p = model_.find(parent);
-      if (p == no_module || !model_[p].is_module_list()) break;
-      auto dot = parent.rfind('.');
-      parent = dot == std::string_view::npos ? parent.substr(0, 0) : parent.substr(0, dot);
-    }
+    // The common ancestor is an ancestor (or self) of every balance module: reach it through
+    // parent links rather than name lookups, then step over ModuleLists.
+    const std::size_t lca_size = lowest_common_ancestor(r.balance_names).size();
+    ModuleIndex p = balance.front();
+    while (p != no_module && model_[p].name.size() > lca_size) p = model_[p].parent;
+    while (p != no_module && !model_[p].name.empty() && model_[p].is_module_list()) p = model_[p].parent;
+    std::string_view parent = p == no_module ? std::string_view{} : model_[p].name;
     r.parent_name = parent;
     if (mapping.activation_hook_target && !mapping.activation_hook_target->empty()) {
       const std::string& path = *mapping.activation_hook_target;

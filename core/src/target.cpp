@@ -4,6 +4,8 @@
 #include <boost/regex/icu.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <optional>
@@ -268,19 +270,34 @@ bool Target::matches_name_with_regex(std::string_view name) const {
   }
 }
 
-bool Target::matches_name(std::string_view name) const {
+bool Target::is_plain_name(std::string_view name) {
+  // Eight bytes at a time: any byte >= 0x80, or any byte equal to '\n'.
+  constexpr std::uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull, nl = ones * '\n';
+  std::size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, name.data() + i, 8);
+    std::uint64_t x = w ^ nl;
+    if ((w & high) || ((x - ones) & ~x & high)) return false;
+  }
+  for (; i < name.size(); ++i)
+    if (name[i] == '\n' || static_cast<unsigned char>(name[i]) >= 0x80) return false;
+  return true;
+}
+
+bool Target::matches_name(std::string_view name, bool plain_name) const {
   const Compiled& c = *compiled_;
   if (!c.regex) return c.text == name;
-  if (!c.suffix.empty() && !ends_with(name, c.suffix) &&
+  if (!c.suffix.empty() && (name.empty() || name.back() != c.suffix.back() || !ends_with(name, c.suffix)) &&
       !(!name.empty() && name.back() == '\n' && ends_with(name.substr(0, name.size() - 1), c.suffix)))
     return false;
-  if (c.glob && is_ascii(name) && name.find('\n') == std::string_view::npos) return c.glob->matches(name);
+  if (c.glob && plain_name) return c.glob->matches(name);
   return matches_name_with_regex(name);
 }
 
-bool Target::matches(const Module& m) const {
+bool Target::matches(const Module& m, bool plain_name) const {
   const Compiled& c = *compiled_;
-  if (c.regex) return matches_name(m.name);
+  if (c.regex) return matches_name(m.name, plain_name);
   const std::string& t = c.text;
   if (t == m.name || t == m.type) return true;
   if (std::find(m.bases.begin(), m.bases.end(), t) != m.bases.end()) return true;

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -71,7 +70,10 @@ class ModelView {
 
  private:
   ModelParts parts_;
-  std::unordered_map<std::string_view, ModuleIndex> by_name_;
+  // Open addressing over module indices (no_module = empty slot): one allocation instead of a
+  // node per module, which matters at 100k modules.
+  std::vector<ModuleIndex> slots_;
+  std::size_t slot_mask_ = 0;
   std::vector<ModuleIndex> child_offsets_;  // CSR: children of i are child_list_[off[i]..off[i+1])
   std::vector<ModuleIndex> child_list_;
 };

@@ -19,9 +19,15 @@ class Target {
   bool is_regex() const;
 
   /// SPEC §5.1 against a module (name, class and base names).
-  bool matches(const Module& module) const;
+  bool matches(const Module& module) const { return matches(module, is_plain_name(module.name)); }
   /// The name part only: re.match for `re:` targets, equality otherwise.
-  bool matches_name(std::string_view name) const;
+  bool matches_name(std::string_view name) const { return matches_name(name, is_plain_name(name)); }
+
+  /// ASCII without a newline: the names the fast matchers handle. Callers matching one name
+  /// against many targets compute it once and use the overloads below.
+  static bool is_plain_name(std::string_view name);
+  bool matches(const Module& module, bool plain_name) const;
+  bool matches_name(std::string_view name, bool plain_name) const;
 
   /// True when the fast matcher (no regex engine) handles this pattern; for tests.
   bool has_fast_path() const;
