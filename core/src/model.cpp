@@ -92,7 +92,10 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
 }
 
 const nlohmann::json* ModelView::config_field(std::string_view key) const {
-  const auto& cfg = parts_.config;
+  return awqmap::config_field(parts_.config, key);
+}
+
+const nlohmann::json* config_field(const nlohmann::json& cfg, std::string_view key) {
   if (!cfg.is_object()) return nullptr;
   const std::string k(key);
   auto tc = cfg.find("text_config");

@@ -141,7 +141,8 @@ class Reader {
   std::size_t text_size_;
 };
 
-ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin) {
+ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
+                      const std::optional<std::string>& architecture = std::nullopt) {
   Reader reader(origin, storage->text.size());
   od::document doc;
   reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
@@ -152,12 +153,13 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
     reader.fail(std::string("invalid JSON (") + e.what() + ")");
   }
   parts.storage = std::move(storage);
+  if (architecture) parts.architecture = *architecture;
   return ModelView(std::move(parts));
 }
 
 }  // namespace
 
-ModelView load_model_description(const std::string& path) {
+ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture) {
   auto storage = std::make_shared<DescriptionStorage>();
   std::ifstream probe(path);
   if (!probe) throw InputError(path + ": cannot open the model description (does the file exist?)");
@@ -166,7 +168,7 @@ ModelView load_model_description(const std::string& path) {
   if (loaded.error()) throw InputError(path + ": cannot read the model description (" +
                                        simdjson::error_message(loaded.error()) + ")");
   storage->text = std::move(loaded).value_unsafe();
-  return parse_owned(std::move(storage), path);
+  return parse_owned(std::move(storage), path, architecture);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {

@@ -9,3 +9,4 @@
 #include "awqmap/target.hpp"
 #include "awqmap/version.hpp"
 #include "awqmap/toolkit.hpp"
+#include "awqmap/checkpoint.hpp"

@@ -31,6 +31,10 @@ struct Module {
   bool is_module_list() const { return is_a("ModuleList"); }
 };
 
+/// `config.text_config.<key>` when text_config exists and that value is not null, else
+/// `config.<key>`; nullptr when neither exists (SPEC §4.1 step 1).
+const nlohmann::json* config_field(const nlohmann::json& config, std::string_view key);
+
 /// What a loader hands to ModelView: the records, and whatever owns the bytes they view.
 struct ModelParts {
   std::string architecture;

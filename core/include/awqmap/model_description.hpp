@@ -1,5 +1,6 @@
 #pragma once
 // Reader for `awqmap.model/v1` model descriptions (SPEC §7.1): the hot input path.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,7 +9,8 @@
 namespace awqmap {
 
 /// Loads and validates a description file. Throws InputError naming the file and the item.
-ModelView load_model_description(const std::string& path);
+/// `architecture`, when given, replaces the description's own.
+ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture = std::nullopt);
 
 /// Same, from JSON text in memory; `origin` names it in errors.
 ModelView parse_model_description(std::string_view json, const std::string& origin);

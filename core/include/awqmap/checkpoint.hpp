@@ -1,0 +1,52 @@
+#pragma once
+// Hugging Face checkpoint directories as models (SPEC §8): config.json plus model.safetensors,
+// or model.safetensors.index.json and the shards it names. Only each shard's 8-byte header
+// length and JSON header are read, never tensor data.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "awqmap/model.hpp"
+
+namespace awqmap {
+
+class Registry;
+
+struct CheckpointOptions {
+  /// Overrides config.json `architectures[0]`.
+  std::optional<std::string> architecture;
+  /// Source of the architecture's checkpoint adaptations (dropped tensors, renames, fused
+  /// expert splits); none are applied without it.
+  const Registry* registry = nullptr;
+};
+
+/// Tensors the loader did not turn into modules, by reason.
+struct DroppedTensors {
+  std::string reason;  ///< e.g. "matches mtp\\. (registered by qwen3_next)"
+  std::size_t count = 0;
+};
+
+struct CheckpointSummary {
+  std::size_t shards = 0;
+  std::size_t tensors = 0;  ///< tensors in the shard headers
+  std::vector<DroppedTensors> dropped;
+  std::size_t renamed = 0;
+  std::size_t fused_split = 0;  ///< fused expert tensors split into per-expert modules
+};
+
+/// Module tree rules (SPEC §8): tensor `a.b.c.<param>` belongs to module `a.b.c`; a module
+/// with a 2-D `weight` is Linear (out = shape[0], in = shape[1]) unless its last name
+/// component contains `embed` (an Embedding); a module whose children are all decimal
+/// integers is a ModuleList; any other module is a `Module`. Order: depth-first, children in
+/// numeric-aware name order. Decoder layers (`<...>.layers.<i>` outside vision/audio towers)
+/// with i >= num_hidden_layers are multi-token-prediction layers the model drops.
+/// Throws InputError naming the file at fault.
+ModelView load_checkpoint(const std::string& directory, const CheckpointOptions& options = {},
+                          CheckpointSummary* summary = nullptr);
+
+/// A model description file or a checkpoint directory, whichever `path` is.
+ModelView load_model(const std::string& path, const CheckpointOptions& options = {},
+                     CheckpointSummary* summary = nullptr);
+
+}  // namespace awqmap

@@ -1,0 +1,289 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+#include "awqmap/checkpoint.hpp"
+#include "awqmap/error.hpp"
+#include "awqmap/loader.hpp"
+#include "awqmap/model_description.hpp"
+#include "awqmap/registry.hpp"
+#include "awqmap/resolve.hpp"
+#include "checkpoint_writer.hpp"
+#include "support.hpp"
+
+using namespace awqmap;
+namespace fs = std::filesystem;
+
+namespace {
+
+Registry& shipped() {
+  static Registry registry;
+  static bool loaded = [] {
+    PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
+    return true;
+  }();
+  (void)loaded;
+  return registry;
+}
+
+// A resolution as a set of groups, or the error kind.
+std::set<std::string> groups_or_error(const ModelView& model) {
+  Selection s = shipped().select(model);
+  try {
+    Resolution r = resolve(model, s.mappings);
+    std::set<std::string> out;
+    for (const auto& g : r.resolved) {
+      std::set<std::string> balance(g.balance_names.begin(), g.balance_names.end());
+      std::string key = std::string(g.smooth_name) + " -> {";
+      for (const auto& b : balance) key += b + ",";
+      out.insert(key + "} @ " + std::string(g.parent_name));
+    }
+    for (const auto& k : r.skipped) out.insert("skipped " + std::string(k.smooth_name) + " " + std::string(to_string(k.reason)));
+    return out;
+  } catch (const ResolutionError& e) {
+    return {"error " + std::string(to_string(e.kind()))};
+  }
+}
+
+std::string load_error(const fs::path& dir) {
+  try {
+    load_checkpoint(dir.string(), {std::nullopt, &shipped()});
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+nlohmann::json tiny_tensors() {
+  return nlohmann::json::array({{{"name", "model.embed_tokens.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}},
+                                {{"name", "model.layers.0.self_attn.q_proj.weight"}, {"shape", {8, 8}}, {"dtype", "BF16"}},
+                                {{"name", "model.layers.0.self_attn.q_proj.bias"}, {"shape", {8}}, {"dtype", "BF16"}},
+                                {{"name", "model.layers.0.input_layernorm.weight"}, {"shape", {8}}, {"dtype", "F32"}},
+                                {{"name", "lm_head.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}}});
+}
+const nlohmann::json tiny_config = {{"architectures", {"LlamaForCausalLM"}}, {"num_hidden_layers", 1}};
+
+}  // namespace
+
+// Errors compare by presence only: module order differs (numeric-aware names instead of torch's
+// registration order), so a mapping that fails may fail at another module, with another kind.
+TEST_CASE("every corpus checkpoint resolves to the same groups as its model description") {
+  std::size_t cases = 0;
+  for (const auto& name : test::corpus_cases()) cases += fs::exists(test::corpus_dir() / (name + ".checkpoint.json"));
+  CHECK(cases >= 10);
+  for (const auto& name : test::corpus_cases()) {
+    fs::path ckpt = test::corpus_dir() / (name + ".checkpoint.json");
+    if (!fs::exists(ckpt)) continue;
+    DYNAMIC_SECTION(name) {
+      auto spec = test::read_json(ckpt);
+      test::TempDir dir;
+      test::write_checkpoint(dir.path, spec["config"], spec["tensors"], 3);
+      ModelView from_checkpoint = load_checkpoint(dir.path.string(), {std::nullopt, &shipped()});
+      ModelView from_description = load_model_description((test::corpus_dir() / (name + ".model.json")).string());
+      CHECK(from_checkpoint.architecture() == from_description.architecture());
+      auto want = groups_or_error(from_description);
+      auto got = groups_or_error(from_checkpoint);
+      if (want.size() == 1 && want.begin()->rfind("error", 0) == 0) {
+        REQUIRE(got.size() == 1);
+        CHECK(got.begin()->rfind("error", 0) == 0);
+      } else {
+        CHECK(got == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("a checkpoint becomes a module tree: Linear from 2-D weights, embeddings, ModuleLists, numeric order") {
+  test::TempDir dir;
+  nlohmann::json tensors = tiny_tensors();
+  for (int l : {10, 2}) {
+    std::string p = "model.layers." + std::to_string(l);
+    tensors.push_back({{"name", p + ".self_attn.q_proj.weight"}, {"shape", {8, 8}}, {"dtype", "F8_E4M3"}});
+    tensors.push_back({{"name", p + ".self_attn.q_proj.weight_scale_inv"}, {"shape", {1, 1}}, {"dtype", "F32"}});
+  }
+  test::write_checkpoint(dir.path, {{"architectures", {"LlamaForCausalLM"}}, {"num_hidden_layers", 11}}, tensors);
+  CheckpointSummary summary;
+  ModelView m = load_checkpoint(dir.path.string(), {}, &summary);
+  CHECK(summary.tensors == tensors.size());
+  CHECK_FALSE(m.has_torch_class_names());
+  const Module& q = m[m.find("model.layers.0.self_attn.q_proj")];
+  CHECK(q.type == "Linear");
+  CHECK(*q.out_features == 8);
+  CHECK(m[m.find("model.embed_tokens")].type == "Embedding");
+  CHECK(m[m.find("model.layers")].type == "ModuleList");
+  CHECK(m[m.find("model.layers.0.input_layernorm")].type == "Module");
+  CHECK(m.find("model.layers.0.self_attn.q_proj.bias") == no_module);  // parameters create no module
+  std::vector<std::string> layer_order;
+  for (auto c : m.children(m.find("model.layers"))) layer_order.emplace_back(m[c].name);
+  CHECK(layer_order == std::vector<std::string>{"model.layers.0", "model.layers.2", "model.layers.10"});
+  CHECK(m[0].name.empty());
+  CHECK(m[1].name == "lm_head");
+}
+
+TEST_CASE("architecture comes from config.json and can be overridden") {
+  test::TempDir dir;
+  test::write_checkpoint(dir.path, tiny_config, tiny_tensors());
+  CHECK(load_checkpoint(dir.path.string()).architecture() == "LlamaForCausalLM");
+  CHECK(load_checkpoint(dir.path.string(), {std::string("MistralForCausalLM"), nullptr}).architecture() == "MistralForCausalLM");
+  CHECK(load_model(dir.path.string()).size() > 5);
+}
+
+TEST_CASE("multi-token-prediction layers and mtp tensors are dropped and counted") {
+  test::TempDir dir;
+  auto spec = test::read_json(test::corpus_dir() / "Qwen3NextForCausalLM.tiny.checkpoint.json");
+  test::write_checkpoint(dir.path, spec["config"], spec["tensors"], 2);
+  CheckpointSummary summary;
+  ModelView m = load_checkpoint(dir.path.string(), {std::nullopt, &shipped()}, &summary);
+  REQUIRE(summary.dropped.size() == 1);
+  CHECK(summary.dropped[0].reason.find("mtp") != std::string::npos);
+  CHECK(summary.dropped[0].count > 0);
+  for (const auto& mod : m.modules()) CHECK(mod.name.rfind("mtp", 0) != 0);
+
+  test::TempDir ds;
+  auto deepseek = test::read_json(test::corpus_dir() / "DeepseekV3ForCausalLM.tiny.checkpoint.json");
+  test::write_checkpoint(ds.path, deepseek["config"], deepseek["tensors"]);
+  CheckpointSummary s2;
+  ModelView d = load_checkpoint(ds.path.string(), {std::nullopt, &shipped()}, &s2);
+  REQUIRE(s2.dropped.size() == 1);
+  CHECK(s2.dropped[0].reason.find("num_hidden_layers (3)") != std::string::npos);
+  CHECK(d.find("model.layers.3") == no_module);
+  CHECK(d.find("model.layers.2") != no_module);
+}
+
+TEST_CASE("Qwen3.5-MoE fused experts split into per-expert gate, up and down projections") {
+  test::TempDir dir;
+  auto spec = test::read_json(test::corpus_dir() / "Qwen3_5MoeForConditionalGeneration.tiny.checkpoint.json");
+  test::write_checkpoint(dir.path, spec["config"], spec["tensors"]);
+  CheckpointSummary summary;
+  ModelView m = load_checkpoint(dir.path.string(), {std::nullopt, &shipped()}, &summary);
+  CHECK(summary.fused_split > 0);
+  const Module& gate = m[m.find("model.language_model.layers.0.mlp.experts.3.gate_proj")];
+  const Module& down = m[m.find("model.language_model.layers.0.mlp.experts.3.down_proj")];
+  CHECK(gate.type == "Linear");
+  CHECK(*gate.out_features == 32);
+  CHECK(*gate.in_features == 64);
+  CHECK(*down.out_features == 64);
+  CHECK(*down.in_features == 32);
+  CHECK(m[m.find("model.language_model.layers.0.mlp.experts")].type == "ModuleList");
+}
+
+TEST_CASE("registered key renames rewrite tensor names before modules are derived") {
+  Registry registry;
+  registry.register_plugin({"inline", "renamer", "1", {}}, [](Registrar& r) {
+    r.rename_checkpoint_keys("MixtralForCausalLM", "(.*)\\.block_sparse_moe\\.experts\\.(\\d+)\\.w1", "\\1.mlp.experts.\\2.gate_proj");
+  });
+  test::TempDir dir;
+  test::write_checkpoint(dir.path, {{"architectures", {"MixtralForCausalLM"}}},
+                         nlohmann::json::array({{{"name", "model.layers.0.block_sparse_moe.experts.7.w1.weight"},
+                                                 {"shape", {4, 2}}, {"dtype", "BF16"}}}));
+  CheckpointSummary summary;
+  ModelView m = load_checkpoint(dir.path.string(), {std::nullopt, &registry}, &summary);
+  CHECK(summary.renamed == 1);
+  CHECK(m.find("model.layers.0.mlp.experts.7.gate_proj") != no_module);
+}
+
+TEST_CASE("malformed checkpoints are clear errors naming the file") {
+  test::TempDir dir;
+  auto ckpt = dir.path / "ckpt";
+  SECTION("missing config.json") {
+    fs::create_directories(ckpt);
+    CHECK(load_error(ckpt).find("no config.json") != std::string::npos);
+  }
+  SECTION("no architectures") {
+    test::write_checkpoint(ckpt, {{"num_hidden_layers", 1}}, tiny_tensors());
+    CHECK(load_error(ckpt).find("config.json: no \"architectures\"") != std::string::npos);
+  }
+  SECTION("no safetensors file") {
+    fs::create_directories(ckpt);
+    std::ofstream(ckpt / "config.json") << tiny_config.dump();
+    CHECK(load_error(ckpt).find("no model.safetensors") != std::string::npos);
+  }
+  SECTION("an index naming an absent shard") {
+    test::write_checkpoint(ckpt, tiny_config, tiny_tensors(), 2);
+    fs::remove(ckpt / "model-00002-of-00002.safetensors");
+    CHECK(load_error(ckpt).find("names shard 'model-00002-of-00002.safetensors'") != std::string::npos);
+  }
+  SECTION("the same tensor in two shards") {
+    nlohmann::json t = tiny_tensors();
+    t.push_back(t[0]);
+    test::write_checkpoint(ckpt, tiny_config, t, 2);
+    CHECK(load_error(ckpt).find("is also in") != std::string::npos);
+  }
+  auto shard_error = [&](const std::string& header, std::uint64_t data = 64, std::optional<std::uint64_t> length = {}) {
+    fs::create_directories(ckpt);
+    std::ofstream(ckpt / "config.json") << tiny_config.dump();
+    test::write_shard(ckpt / "model.safetensors", header, data);
+    if (length) {
+      std::fstream f(ckpt / "model.safetensors", std::ios::binary | std::ios::in | std::ios::out);
+      for (int i = 0; i < 8; ++i) f.put(static_cast<char>((*length >> (8 * i)) & 0xFF));
+    }
+    std::string e = load_error(ckpt);
+    CHECK(e.find("model.safetensors") != std::string::npos);
+    return e;
+  };
+  SECTION("header length beyond the file") { CHECK(shard_error("{}", 0, 4096).find("runs past the end") != std::string::npos); }
+  SECTION("header length over 100 MiB") {
+    CHECK(shard_error("{}", 0, 200ull << 20).find("exceeds the 100 MiB limit") != std::string::npos);
+  }
+  SECTION("header not JSON") { CHECK(shard_error("{not json}").find("header") != std::string::npos); }
+  SECTION("header not an object") { CHECK(shard_error("[1, 2]").find("not a JSON object") != std::string::npos); }
+  SECTION("entry without dtype") {
+    CHECK(shard_error(R"({"a.weight": {"shape": [2], "data_offsets": [0, 4]}})").find("no dtype") != std::string::npos);
+  }
+  SECTION("entry without shape") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "data_offsets": [0, 4]}})").find("no shape") != std::string::npos);
+  }
+  SECTION("entry without data_offsets") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [2]}})").find("no data_offsets") != std::string::npos);
+  }
+  SECTION("unknown dtype") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F12", "shape": [2], "data_offsets": [0, 4]}})").find("unknown dtype 'F12'") !=
+          std::string::npos);
+  }
+  SECTION("offsets outside the file") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [64], "data_offsets": [0, 128]}})", 64).find("past the 64 bytes") !=
+          std::string::npos);
+  }
+  SECTION("offsets not matching shape and dtype") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [2], "data_offsets": [0, 6]}})").find("need 4") != std::string::npos);
+  }
+  SECTION("overlapping tensors") {
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [4], "data_offsets": [0, 8]},
+                          "b.weight": {"dtype": "F16", "shape": [4], "data_offsets": [4, 12]}})")
+              .find("overlap") != std::string::npos);
+  }
+}
+
+TEST_CASE("thousands of truncated and bit-flipped headers give an error or a valid model, never a crash") {
+  test::TempDir dir;
+  auto ckpt = dir.path / "ckpt";
+  fs::create_directories(ckpt);
+  std::ofstream(ckpt / "config.json") << tiny_config.dump();
+  std::uint64_t data_size;
+  const std::string header = test::safetensors_header(tiny_tensors(), data_size);
+  std::mt19937 rng(7);
+  std::size_t errors = 0, valid = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string h = header;
+    if (i % 2) h.resize(rng() % h.size());
+    else
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) h[rng() % h.size()] ^= static_cast<char>(1u << (rng() % 8));
+    test::write_shard(ckpt / "model.safetensors", h, i % 3 ? data_size : rng() % (data_size + 1));
+    if (i % 5 == 0) {  // a damaged length field
+      std::fstream f(ckpt / "model.safetensors", std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(static_cast<std::streamoff>(rng() % 8));
+      f.put(static_cast<char>(rng()));
+    }
+    try {
+      ModelView m = load_checkpoint(ckpt.string());
+      ++valid;
+      CHECK(m.size() >= 1);
+    } catch (const InputError& e) {
+      ++errors;
+      CHECK(std::string(e.what()).find(ckpt.string()) == 0);
+    }
+  }
+  CHECK(errors > 2000);
+  CHECK(errors + valid == 3000);
+}
