@@ -48,6 +48,24 @@ void whole_resolve_json(benchmark::State& state) {
 }
 BENCHMARK(whole_resolve_json)->Unit(benchmark::kMillisecond);
 
+void checkpoint_load_and_resolve(benchmark::State& state) {
+  for (auto _ : state) {
+    awqmap::ModelView m = awqmap::load_checkpoint(AWQMAP_BENCH_CHECKPOINT, {std::nullopt, &registry()});
+    awqmap::Selection s = registry().select(m);
+    awqmap::Resolution r = awqmap::resolve(m, s.mappings);
+    benchmark::DoNotOptimize(r.resolved.size());
+  }
+}
+BENCHMARK(checkpoint_load_and_resolve)->Unit(benchmark::kMillisecond);
+
+void checkpoint_load(benchmark::State& state) {
+  for (auto _ : state) {
+    awqmap::ModelView m = awqmap::load_checkpoint(AWQMAP_BENCH_CHECKPOINT, {std::nullopt, &registry()});
+    benchmark::DoNotOptimize(m.size());
+  }
+}
+BENCHMARK(checkpoint_load)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -127,3 +127,32 @@ TEST_CASE("AWQMAP_PLUGIN_PATH adds plugins and a conflicting one is refused with
   CHECK(o.exit_code == 0);
   CHECK(o.out.find("duplicate_llama") != std::string::npos);
 }
+
+TEST_CASE("resolve reads a checkpoint directory and reports what it dropped") {
+  std::string example = quote(std::string(AWQMAP_SOURCE_DIR) + "/examples/qwen3-next-tiny");
+  auto r = run_cli("resolve " + example + " --format json");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out["selection"]["kind"] == "dynamic");
+  CHECK(out["checkpoint"]["shards"] == 3);
+  REQUIRE(out["checkpoint"]["dropped"].size() == 1);
+  CHECK(out["checkpoint"]["dropped"][0]["count"].get<int>() > 0);
+  CHECK(r.err.find("dropped") != std::string::npos);
+  auto table = run_cli("resolve " + example);
+  CHECK(table.out.find("checkpoint: 3 shard(s)") != std::string::npos);
+}
+
+TEST_CASE("the architecture option overrides the model's own") {
+  auto r = run_cli("mappings " + corpus("LlamaForCausalLM.tiny.model.json") + " --architecture Phi3ForCausalLM");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("Phi3ForCausalLM: static (plugin defaults)") != std::string::npos);
+  CHECK(run_cli("plugins --architecture X").exit_code == 2);
+}
+
+TEST_CASE("a checkpoint directory without config.json is bad input naming it") {
+  TempDir dir;
+  auto r = run_cli("resolve " + quote(dir.path.string()));
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("no config.json") != std::string::npos);
+}

@@ -30,7 +30,8 @@ const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved ex
 
 Usage:
   awqmap resolve [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--format table|json]
-  awqmap mappings [MODEL] [--format table|json]
+                 [--architecture NAME]
+  awqmap mappings [MODEL] [--format table|json] [--architecture NAME]
   awqmap plugins
   awqmap architectures
   awqmap --help | --version
@@ -41,7 +42,9 @@ Commands:
   plugins        list the loaded plugins and what each registers
   architectures  list every registered architecture, its kind and its plugin
 
-MODEL is an awqmap.model/v1 description file (JSON). Without MODEL, the bundled example is used.
+MODEL is a Hugging Face checkpoint directory (config.json plus model.safetensors, or
+model.safetensors.index.json and its shards; only the safetensors headers are read) or an
+awqmap.model/v1 description file (JSON). Without MODEL, the bundled example checkpoint is used.
 
 Options:
   --mappings FILE       use the mappings in FILE (a JSON list of {"smooth_layer", "balance_layers",
@@ -49,6 +52,8 @@ Options:
   --targets T           quantization target (repeatable, one target each; default: Linear)
   --ignore T            modules to leave unquantized (repeatable, one each; default: lm_head)
   --format F            table (default, for people) or json (awqmap.resolved/v1)
+  --architecture NAME   use NAME instead of the model's own architecture (config.json
+                        architectures[0], or the description's "architecture")
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
                         (colon-separated, empty entries skipped); then the shipped plugins
   --no-default-plugins  do not load the shipped plugins directory
@@ -76,6 +81,7 @@ struct Args {
   std::optional<std::string> mappings_file;
   std::vector<std::string> targets, ignore;
   std::string format = "table";
+  std::optional<std::string> architecture;
   std::vector<fs::path> plugin_dirs;
   bool default_plugins = true;
   bool allow_override = false;
@@ -118,6 +124,9 @@ Args parse(int argc, char** argv) {
     } else if (flag == "--format") {
       a.format = take(flag);
       if (a.format != "table" && a.format != "json") throw UsageError("--format must be table or json, not '" + a.format + "'");
+    } else if (flag == "--architecture") {
+      a.architecture = take(flag);
+      if (a.architecture->empty()) throw UsageError("--architecture needs a class name");
     } else if (flag == "--plugin-dir") {
       a.plugin_dirs.emplace_back(take(flag));
     } else if (flag == "--no-default-plugins" && !has_inline) {
@@ -139,6 +148,8 @@ Args parse(int argc, char** argv) {
     throw UsageError(a.command.empty() ? "no command given" : "unknown command '" + a.command + "'");
   if ((a.command == "plugins" || a.command == "architectures") && a.model)
     throw UsageError(a.command + " takes no MODEL");
+  if ((a.command == "plugins" || a.command == "architectures") && a.architecture)
+    throw UsageError("--architecture belongs to 'resolve' and 'mappings'");
   if (a.command != "resolve" && (a.mappings_file || !a.targets.empty() || !a.ignore.empty()))
     throw UsageError("--mappings, --targets and --ignore belong to 'resolve'");
   return a;
@@ -153,12 +164,26 @@ std::string default_model() {
   }
   if (std::string(AWQMAP_EXAMPLE_SOURCE).size() && fs::exists(AWQMAP_EXAMPLE_SOURCE, ec)) return AWQMAP_EXAMPLE_SOURCE;
   throw InputError("no MODEL given and the bundled example was not found next to the awqmap binary; "
-                   "pass a model description");
+                   "pass a checkpoint directory or a model description");
 }
 
 void load_plugins(Registry& registry, const Args& a) {
   PluginLoader loader(registry, LoaderOptions{a.allow_override});
   loader.load_search_path(a.plugin_dirs, a.default_plugins);
+}
+
+ModelView load(const Registry& registry, const Args& a, CheckpointSummary& summary) {
+  return load_model(a.model ? *a.model : default_model(), CheckpointOptions{a.architecture, &registry}, &summary);
+}
+
+// What the checkpoint reader left out, so that nothing is lost silently.
+void report_checkpoint(const CheckpointSummary& s) {
+  if (s.shards == 0) return;
+  std::cerr << "awqmap: info: checkpoint: " << s.shards << " shard(s), " << s.tensors << " tensors";
+  if (s.renamed) std::cerr << ", " << s.renamed << " renamed";
+  if (s.fused_split) std::cerr << ", " << s.fused_split << " fused expert tensors split";
+  std::cerr << "\n";
+  for (const auto& d : s.dropped) std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << d.reason << "\n";
 }
 
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
@@ -187,9 +212,11 @@ KeptUntilExit* kept = new KeptUntilExit;
 
 int run_resolve(const Args& a) {
   Registry registry;
-  if (!a.mappings_file) load_plugins(registry, a);
-  kept->model = std::make_unique<ModelView>(load_model_description(a.model ? *a.model : default_model()));
+  load_plugins(registry, a);
+  CheckpointSummary summary;
+  kept->model = std::make_unique<ModelView>(load(registry, a, summary));
   const ModelView& model = *kept->model;
+  report_checkpoint(summary);
   Selection selection = select_mappings(registry, model, a);
   ResolveOptions options;
   if (!a.targets.empty()) options.targets = a.targets;
@@ -197,8 +224,8 @@ int run_resolve(const Args& a) {
   try {
     kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
     const Resolution& r = *kept->resolution;
-    std::string text = a.format == "json" ? cli::resolution_json(model, selection, r)
-                                          : cli::resolution_table(model, selection, r);
+    std::string text = a.format == "json" ? cli::resolution_json(model, selection, r, summary)
+                                          : cli::resolution_table(model, selection, r, summary);
     std::fwrite(text.data(), 1, text.size(), stdout);
   } catch (const ResolutionError& e) {
     std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
@@ -211,7 +238,9 @@ int run_resolve(const Args& a) {
 int run_mappings(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
-  ModelView model = load_model_description(a.model ? *a.model : default_model());
+  CheckpointSummary summary;
+  ModelView model = load(registry, a, summary);
+  report_checkpoint(summary);
   Selection s = registry.select(model);
   if (a.format == "json") {
     nlohmann::json j;

@@ -27,7 +27,8 @@ void append_optional(std::string& out, const std::optional<std::string_view>& v)
 }
 }  // namespace
 
-std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& r) {
+std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& r,
+                            const CheckpointSummary& checkpoint) {
   std::size_t estimate = 4096;
   for (const auto& rm : r.resolved) {
     estimate += 160 + rm.smooth_name.size() + rm.parent_name.size();
@@ -39,6 +40,18 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
   append_json_string(out, model.architecture());
   out += ",\n \"selection\": ";
   append_selection(out, selection);
+  if (checkpoint.shards) {
+    out += ",\n \"checkpoint\": {\"shards\": " + std::to_string(checkpoint.shards) +
+           ", \"tensors\": " + std::to_string(checkpoint.tensors) + ", \"renamed\": " + std::to_string(checkpoint.renamed) +
+           ", \"fused_split\": " + std::to_string(checkpoint.fused_split) + ", \"dropped\": [";
+    for (std::size_t i = 0; i < checkpoint.dropped.size(); ++i) {
+      out += i ? ", " : "";
+      out += "{\"reason\": ";
+      append_json_string(out, checkpoint.dropped[i].reason);
+      out += ", \"count\": " + std::to_string(checkpoint.dropped[i].count) + "}";
+    }
+    out += "]}";
+  }
   out += ",\n \"mappings\": [";
   for (std::size_t i = 0; i < selection.mappings.size(); ++i) {
     const Mapping& m = selection.mappings[i];
@@ -124,9 +137,16 @@ std::string balance_summary(const ResolvedMapping& r) {
 }
 }  // namespace
 
-std::string resolution_table(const ModelView& model, const Selection& selection, const Resolution& r) {
-  std::string out = model.architecture() + " (" + model.origin() + ")\nmappings: " +
-                    std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n\n";
+std::string resolution_table(const ModelView& model, const Selection& selection, const Resolution& r,
+                             const CheckpointSummary& checkpoint) {
+  std::string out = model.architecture() + " (" + model.origin() + ")\n";
+  if (checkpoint.shards) {
+    std::size_t dropped = 0;
+    for (const auto& d : checkpoint.dropped) dropped += d.count;
+    out += "checkpoint: " + std::to_string(checkpoint.shards) + " shard(s), " + std::to_string(checkpoint.tensors) +
+           " tensors, " + std::to_string(model.size()) + " modules, " + std::to_string(dropped) + " tensors dropped\n";
+  }
+  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n\n";
   for (const auto& rm : r.resolved) {
     out += "[" + std::to_string(rm.mapping) + "] " + std::string(rm.smooth_name) + " -> " + balance_summary(rm) +
            "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : std::string(rm.parent_name)) + ")";

@@ -307,7 +307,8 @@ struct Node {
 };
 
 struct CheckpointStorage {
-  std::deque<std::string> names;
+  std::deque<std::string> names;  // while building the tree
+  std::string ordered;            // every module name, in module order: what the views point into
 };
 
 void count(std::vector<DroppedTensors>& dropped, const std::string& reason) {
@@ -469,7 +470,10 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   }
 
   // Depth-first, children in numeric-aware order.
+  std::vector<std::uint32_t> order;
+  order.reserve(nodes.size());
   std::vector<std::uint32_t> stack{0};
+  std::size_t name_bytes = 0;
   while (!stack.empty()) {
     std::uint32_t id = stack.back();
     stack.pop_back();
@@ -477,8 +481,20 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     std::sort(node.children.begin(), node.children.end(), [&](std::uint32_t a, std::uint32_t b) {
       return natural_less(last_component(*nodes[a].name), last_component(*nodes[b].name));
     });
+    order.push_back(id);
+    name_bytes += node.name->size();
+    for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) stack.push_back(*it);
+  }
+  // Names laid out contiguously in module order: resolution walks them in that order.
+  storage->ordered.reserve(name_bytes);
+  for (std::uint32_t id : order) storage->ordered += *nodes[id].name;
+  std::size_t at = 0;
+  parts.modules.reserve(order.size());
+  for (std::uint32_t id : order) {
+    Node& node = nodes[id];
     Module m;
-    m.name = *node.name;
+    m.name = std::string_view(storage->ordered).substr(at, node.name->size());
+    at += node.name->size();
     if (node.has_weight && node.weight_shape.size() == 2) {
       if (last_component(m.name).find("embed") != std::string_view::npos) {
         m.type = "Embedding";
@@ -496,8 +512,8 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     }
     if (node.has_weight) m.shape = node.weight_shape;
     parts.modules.push_back(std::move(m));
-    for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) stack.push_back(*it);
   }
+  storage->names.clear();
   parts.storage = storage;
   if (summary_out) *summary_out = std::move(summary);
   return ModelView(std::move(parts));
