@@ -1,8 +1,10 @@
-# awqmap_add_plugin(NAME SOURCES src...) builds an awqmap plugin: a shared library named
-# awqmap-<NAME>.so, linked against awqmap::core, placed in the build tree's plugin directory
-# when it is built as part of awqmap itself.
+# awqmap_add_plugin(NAME SOURCES src... [OUTPUT_DIRECTORY dir] [INSTALL])
+# builds an awqmap plugin: a module library named awqmap-<NAME>.so, linked against
+# awqmap::core, with only its entry symbol exported. Put the directory that holds it on
+# AWQMAP_PLUGIN_PATH (or pass --plugin-dir). INSTALL installs it into the awqmap plugin
+# directory of CMAKE_INSTALL_PREFIX.
 function(awqmap_add_plugin name)
-  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "awqmap_add_plugin(${name}): give SOURCES")
   endif()
@@ -20,5 +22,10 @@ function(awqmap_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  endif()
+  if(ARG_INSTALL)
+    include(GNUInstallDirs)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..")
+    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/awqmap/plugins)
   endif()
 endfunction()
