@@ -42,7 +42,7 @@ void whole_resolve_json(benchmark::State& state) {
     awqmap::ModelView m = awqmap::load_model_description(AWQMAP_BENCH_MODEL);
     awqmap::Selection s = registry().select(m);
     awqmap::Resolution r = awqmap::resolve(m, s.mappings);
-    std::string json = awqmap::cli::resolution_json(m, s, r);
+    std::string json = awqmap::cli::resolution_json(m, s, s.mappings, r);
     benchmark::DoNotOptimize(json.size());
   }
 }

@@ -156,3 +156,40 @@ TEST_CASE("a checkpoint directory without config.json is bad input naming it") {
   CHECK(r.out.empty());
   CHECK(r.err.find("no config.json") != std::string::npos);
 }
+
+TEST_CASE("repair in json: repaired_from on scoped mappings and a repairs list") {
+  auto r = run_cli("resolve " + corpus("DeepseekV3ForCausalLM.tiny.model.json") + " --repair --format json");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  REQUIRE(out["repairs"].size() == 1);
+  CHECK(out["repairs"][0]["mapping"] == 3);
+  CHECK(out["repairs"][0]["error"] == "multiple_smooth_layers");
+  for (auto i : out["repairs"][0]["replaced_by"]) CHECK(out["mappings"][i.get<std::size_t>()]["repaired_from"] == 3);
+  CHECK_FALSE(out["mappings"][0].contains("repaired_from"));
+  auto plain = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --format json");
+  auto with_repair = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --repair --format json");
+  auto a = nlohmann::json::parse(plain.out), b = nlohmann::json::parse(with_repair.out);
+  CHECK(b["repairs"].empty());
+  b.erase("repairs");
+  CHECK(a == b);
+}
+
+TEST_CASE("a resolution error in json carries the explanation") {
+  auto r = run_cli("resolve " + corpus("DeepseekV3ForCausalLM.tiny.model.json") + " --format json");
+  CHECK(r.exit_code == 4);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out["explanation"].get<std::string>().find("model.layers 0: no match for re:.*mlp.gate$") != std::string::npos);
+  CHECK(r.err.find("awqmap: explanation:") != std::string::npos);
+}
+
+TEST_CASE("coverage lists what AWQ will not smooth; the table always shows the counts") {
+  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --coverage --format json");
+  REQUIRE(r.exit_code == 0);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out["coverage"]["targeted"] == 28);
+  CHECK(out["coverage"]["unbalanced"][0]["name"] == "model.layers.*.self_attn.o_proj");
+  auto table = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
+  CHECK(table.out.find("coverage: 24 of 28 targeted Linear modules are balanced") != std::string::npos);
+  auto detailed = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --coverage");
+  CHECK(detailed.out.find("model.layers.*.self_attn.o_proj: 4 - v_proj->o_proj skipped, incompatible shapes") != std::string::npos);
+}

@@ -30,7 +30,7 @@ const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved ex
 
 Usage:
   awqmap resolve [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--format table|json]
-                 [--architecture NAME]
+                 [--architecture NAME] [--repair] [--coverage]
   awqmap mappings [MODEL] [--format table|json] [--architecture NAME]
   awqmap plugins
   awqmap architectures
@@ -52,6 +52,12 @@ Options:
   --targets T           quantization target (repeatable, one target each; default: Linear)
   --ignore T            modules to leave unquantized (repeatable, one each; default: lm_head)
   --format F            table (default, for people) or json (awqmap.resolved/v1)
+  --repair              a mapping that fails with multiple_smooth_layers or incomplete_set (mixed
+                        dense/MoE layers, vision towers) is replaced by mappings scoped to groups of
+                        layers; mappings that resolve cleanly are untouched. JSON then carries
+                        "repaired_from" on repaired mappings and a "repairs" list
+  --coverage            list the targeted Linear modules that no resolved group balances, folded by
+                        name, with the reason (the table always shows the counts)
   --architecture NAME   use NAME instead of the model's own architecture (config.json
                         architectures[0], or the description's "architecture")
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
@@ -85,6 +91,8 @@ struct Args {
   std::vector<fs::path> plugin_dirs;
   bool default_plugins = true;
   bool allow_override = false;
+  bool repair = false;
+  bool coverage = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -131,6 +139,10 @@ Args parse(int argc, char** argv) {
       a.plugin_dirs.emplace_back(take(flag));
     } else if (flag == "--no-default-plugins" && !has_inline) {
       a.default_plugins = false;
+    } else if (flag == "--repair" && !has_inline) {
+      a.repair = true;
+    } else if (flag == "--coverage" && !has_inline) {
+      a.coverage = true;
     } else if (flag == "--allow-override" && !has_inline) {
       a.allow_override = true;
     } else if (s.size() > 1 && s[0] == '-') {
@@ -150,8 +162,8 @@ Args parse(int argc, char** argv) {
     throw UsageError(a.command + " takes no MODEL");
   if ((a.command == "plugins" || a.command == "architectures") && a.architecture)
     throw UsageError("--architecture belongs to 'resolve' and 'mappings'");
-  if (a.command != "resolve" && (a.mappings_file || !a.targets.empty() || !a.ignore.empty()))
-    throw UsageError("--mappings, --targets and --ignore belong to 'resolve'");
+  if (a.command != "resolve" && (a.mappings_file || !a.targets.empty() || !a.ignore.empty() || a.repair || a.coverage))
+    throw UsageError("--mappings, --targets, --ignore, --repair and --coverage belong to 'resolve'");
   return a;
 }
 
@@ -207,6 +219,7 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
 struct KeptUntilExit {
   std::unique_ptr<ModelView> model;
   std::unique_ptr<Resolution> resolution;
+  std::unique_ptr<RepairedResolution> repaired;
 };
 KeptUntilExit* kept = new KeptUntilExit;
 
@@ -222,14 +235,33 @@ int run_resolve(const Args& a) {
   if (!a.targets.empty()) options.targets = a.targets;
   if (!a.ignore.empty()) options.ignore = a.ignore;
   try {
-    kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
-    const Resolution& r = *kept->resolution;
-    std::string text = a.format == "json" ? cli::resolution_json(model, selection, r, summary)
-                                          : cli::resolution_table(model, selection, r, summary);
+    const MappingList* mappings = &selection.mappings;
+    const Resolution* r = nullptr;
+    cli::Extras extras;
+    extras.checkpoint = &summary;
+    if (a.repair) {
+      kept->repaired = std::make_unique<RepairedResolution>(resolve_with_repair(model, selection.mappings, options));
+      mappings = &kept->repaired->mappings;
+      r = &kept->repaired->resolution;
+      extras.repair = kept->repaired.get();
+      for (const auto& rep : kept->repaired->repairs)
+        std::cerr << "awqmap: info: repaired mapping " << rep.mapping << " (" << to_string(rep.error) << ") into "
+                  << rep.replaced_by.size() << " scoped mappings\n";
+    } else {
+      kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
+      r = kept->resolution.get();
+    }
+    Coverage cov = coverage(model, *mappings, *r, options);
+    if (a.coverage || a.format == "table") extras.coverage = &cov;
+    if (a.format == "table" && !a.coverage) cov.unbalanced.clear();  // the table shows only the counts
+    std::string text = a.format == "json" ? cli::resolution_json(model, selection, *mappings, *r, extras)
+                                          : cli::resolution_table(model, selection, *mappings, *r, extras);
     std::fwrite(text.data(), 1, text.size(), stdout);
   } catch (const ResolutionError& e) {
+    const std::string why = explain(model, selection.mappings, e, options);
     std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
-    if (a.format == "json") std::cout << cli::error_json(e);
+    std::cerr << "awqmap: explanation: " << why << "\n";
+    if (a.format == "json") std::cout << cli::error_json(e, why);
     return kResolution;
   }
   return kOk;

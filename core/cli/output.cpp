@@ -27,8 +27,10 @@ void append_optional(std::string& out, const std::optional<std::string_view>& v)
 }
 }  // namespace
 
-std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& r,
-                            const CheckpointSummary& checkpoint) {
+std::string resolution_json(const ModelView& model, const Selection& selection, const MappingList& mappings,
+                            const Resolution& r, const Extras& extras) {
+  static const CheckpointSummary no_checkpoint;
+  const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
   std::size_t estimate = 4096;
   for (const auto& rm : r.resolved) {
     estimate += 160 + rm.smooth_name.size() + rm.parent_name.size();
@@ -53,8 +55,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     out += "]}";
   }
   out += ",\n \"mappings\": [";
-  for (std::size_t i = 0; i < selection.mappings.size(); ++i) {
-    const Mapping& m = selection.mappings[i];
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const Mapping& m = mappings[i];
     out += i ? ",\n  " : "\n  ";
     out += "{\"smooth_layer\": ";
     append_json_string(out, m.smooth_layer);
@@ -66,6 +68,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     out += "], \"activation_hook_target\": ";
     if (m.activation_hook_target) append_json_string(out, *m.activation_hook_target);
     else out += "null";
+    if (extras.repair && i < extras.repair->repaired_from.size() && extras.repair->repaired_from[i])
+      out += ", \"repaired_from\": " + std::to_string(*extras.repair->repaired_from[i]);
     out += "}";
   }
   out += "],\n \"resolved\": [";
@@ -95,16 +99,35 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     append_json_string(out, to_string(s.reason));
     out += "}";
   }
-  out += "]}\n";
+  out += "]";
+  if (extras.repair) {
+    nlohmann::json repairs = nlohmann::json::array();
+    for (const auto& rep : extras.repair->repairs)
+      repairs.push_back({{"mapping", rep.mapping},
+                         {"error", std::string(to_string(rep.error))},
+                         {"replaced_by", rep.replaced_by},
+                         {"left_out", rep.left_out}});
+    out += ",\n \"repairs\": " + repairs.dump();
+  }
+  if (extras.coverage) {
+    nlohmann::json unbalanced = nlohmann::json::array();
+    for (const auto& u : extras.coverage->unbalanced)
+      unbalanced.push_back({{"name", u.name}, {"count", u.count}, {"reason", u.reason}});
+    out += ",\n \"coverage\": " + nlohmann::json{{"targeted", extras.coverage->targeted},
+                                                     {"balanced", extras.coverage->balanced},
+                                                     {"unbalanced", unbalanced}}.dump();
+  }
+  out += "}\n";
   return out;
 }
 
-std::string error_json(const ResolutionError& error) {
+std::string error_json(const ResolutionError& error, const std::string& explanation) {
   nlohmann::json j;
   j["format"] = "awqmap.error/v1";
   j["kind"] = std::string(to_string(error.kind()));
   j["message"] = error.what();
   j["mapping"] = error.mapping_index();
+  j["explanation"] = explanation;
   return j.dump(1) + "\n";
 }
 
@@ -137,8 +160,10 @@ std::string balance_summary(const ResolvedMapping& r) {
 }
 }  // namespace
 
-std::string resolution_table(const ModelView& model, const Selection& selection, const Resolution& r,
-                             const CheckpointSummary& checkpoint) {
+std::string resolution_table(const ModelView& model, const Selection& selection, const MappingList& mappings,
+                             const Resolution& r, const Extras& extras) {
+  static const CheckpointSummary no_checkpoint;
+  const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
   std::string out = model.architecture() + " (" + model.origin() + ")\n";
   if (checkpoint.shards) {
     std::size_t dropped = 0;
@@ -146,7 +171,17 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
     out += "checkpoint: " + std::to_string(checkpoint.shards) + " shard(s), " + std::to_string(checkpoint.tensors) +
            " tensors, " + std::to_string(model.size()) + " modules, " + std::to_string(dropped) + " tensors dropped\n";
   }
-  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n\n";
+  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n";
+  if (extras.repair) {
+    for (const auto& rep : extras.repair->repairs) {
+      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ") into";
+      for (auto i : rep.replaced_by) out += " [" + std::to_string(i) + "]";
+      out += ":\n";
+      for (auto i : rep.replaced_by) out += "  [" + std::to_string(i) + "] " + mappings[i].smooth_layer + "\n";
+      for (const auto& l : rep.left_out) out += "  left out: " + l + "\n";
+    }
+  }
+  out += "\n";
   for (const auto& rm : r.resolved) {
     out += "[" + std::to_string(rm.mapping) + "] " + std::string(rm.smooth_name) + " -> " + balance_summary(rm) +
            "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : std::string(rm.parent_name)) + ")";
@@ -161,8 +196,14 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
     out.pop_back();
     out += "\n";
   }
+  if (extras.coverage) {
+    out += "\ncoverage: " + std::to_string(extras.coverage->balanced) + " of " + std::to_string(extras.coverage->targeted) +
+           " targeted Linear modules are balanced\n";
+    for (const auto& u : extras.coverage->unbalanced)
+      out += "  " + u.name + ": " + std::to_string(u.count) + " - " + u.reason + "\n";
+  }
   out += "\n" + std::to_string(r.resolved.size()) + " resolved, " + std::to_string(r.skipped.size()) +
-         " skipped, from " + std::to_string(selection.mappings.size()) + " mappings\n";
+         " skipped, from " + std::to_string(mappings.size()) + " mappings\n";
   return out;
 }
 

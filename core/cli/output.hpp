@@ -5,17 +5,25 @@
 #include "awqmap/checkpoint.hpp"
 #include "awqmap/error.hpp"
 #include "awqmap/model.hpp"
+#include "awqmap/repair.hpp"
 #include "awqmap/resolve.hpp"
 #include "awqmap/selection.hpp"
 
 namespace awqmap::cli {
 
-/// `checkpoint` adds what the checkpoint reader read and dropped (empty for descriptions).
-std::string resolution_json(const ModelView& model, const Selection& selection, const Resolution& resolution,
-                            const CheckpointSummary& checkpoint = {});
-std::string resolution_table(const ModelView& model, const Selection& selection, const Resolution& resolution,
-                             const CheckpointSummary& checkpoint = {});
-std::string error_json(const ResolutionError& error);
+/// What a result may carry beyond upstream's fields.
+struct Extras {
+  const CheckpointSummary* checkpoint = nullptr;  ///< what the checkpoint reader read and dropped
+  const RepairedResolution* repair = nullptr;     ///< --repair: the final list came from it
+  const Coverage* coverage = nullptr;             ///< --coverage (the table always shows a summary)
+};
+
+/// `mappings` is the list that was resolved (after repair, when there was one).
+std::string resolution_json(const ModelView& model, const Selection& selection, const MappingList& mappings,
+                            const Resolution& resolution, const Extras& extras = {});
+std::string resolution_table(const ModelView& model, const Selection& selection, const MappingList& mappings,
+                             const Resolution& resolution, const Extras& extras = {});
+std::string error_json(const ResolutionError& error, const std::string& explanation);
 std::string selection_text(const Selection& selection);
 
 }  // namespace awqmap::cli

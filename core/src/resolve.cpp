@@ -5,6 +5,7 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
+#include "match_table.hpp"
 
 namespace awqmap {
 
@@ -77,59 +78,31 @@ bool incompatible(const Module& smooth, const Module& balance) {
 
 class Resolver {
  public:
-  Resolver(const ModelView& model, const MappingList& mappings, const ResolveOptions& options)
-      : model_(model), mappings_(mappings) {
-    const std::size_t n = model.size();
-    ignored_.assign(n, 0);
-    for (const auto& text : options.ignore) {
-      Target t = Target::compile(text, "the ignore list");
-      for (std::size_t i = 0; i < n; ++i)
-        if (!ignored_[i] && t.matches(model[static_cast<ModuleIndex>(i)])) ignored_[i] = 1;
-    }
-    std::vector<Target> quant;
-    for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
-    plain_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) plain_[i] = Target::is_plain_name(model[static_cast<ModuleIndex>(i)].name);
-    targeted_.assign(n, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const Module& m = model[static_cast<ModuleIndex>(i)];
-      if (ignored_[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
-      for (const auto& t : quant)
-        if (t.matches(m)) {
-          targeted_[i] = 1;
-          break;
-        }
-    }
-  }
+  Resolver(const ModelView& model, const MappingList& mappings, detail::MatchTable& table)
+      : model_(model), mappings_(mappings), table_(table) {}
 
-  Resolution run() {
-    for (std::size_t k = 0; k < mappings_.size(); ++k) resolve_mapping(k);
-    return std::move(out_);
+  Resolution take() { return std::move(out_); }
+
+  void resolve_mapping(std::size_t k) {
+    resolve_one(k);
   }
 
  private:
   const ModelView& model_;
   const MappingList& mappings_;
-  std::vector<char> ignored_, targeted_, plain_;
-  std::unordered_map<std::string, std::vector<char>> match_cache_;
+  detail::MatchTable& table_;
   Resolution out_;
 
-  // Which modules a target string matches (ignored modules excluded), computed once per string.
   const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
-    auto it = match_cache_.find(text);
-    if (it != match_cache_.end()) return it->second;
-    Target t = Target::compile(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
-    std::vector<char> hits(model_.size(), 0);
-    for (std::size_t i = 0; i < hits.size(); ++i)
-      hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)], plain_[i]);
-    return match_cache_.emplace(text, std::move(hits)).first->second;
+    return table_.hits(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
   }
 
-  [[noreturn]] void fail(ResolutionErrorKind kind, std::size_t k, const std::string& message) const {
-    throw ResolutionError(kind, k, message);
+  [[noreturn]] void fail(ResolutionErrorKind kind, std::size_t k, const std::string& message,
+                         std::vector<std::string> modules = {}, std::vector<std::string> targets = {}) const {
+    throw ResolutionError(kind, k, message, std::move(modules), std::move(targets));
   }
 
-  void resolve_mapping(std::size_t k) {
+  void resolve_one(std::size_t k) {
     const Mapping& mapping = mappings_[k];
     // Target strings in order; equal strings share one match list, as upstream's dict does.
     std::vector<std::string> targets;
@@ -190,7 +163,8 @@ class Resolver {
              "module: " + std::string(model_[mi].name) + " was matched with multiple targets: " +
                  target_set(which) +
                  " which is unexpected disable this check by setting `error_on_module_rematch = False`"
-                 " (mapping " + std::to_string(k) + ": " + python_repr(mapping) + ")");
+                 " (mapping " + std::to_string(k) + ": " + python_repr(mapping) + ")",
+             {std::string(model_[mi].name)}, which);
       }
     }
     if (unmatched_count == distinct.size()) return;  // never matched anything
@@ -203,17 +177,22 @@ class Resolver {
     fail(ResolutionErrorKind::incomplete_set, k,
          "Found a final incomplete set with matches found for keys: " + target_set(found) +
              " but no matches found for keys: " + target_set(missing) + " (mapping " + std::to_string(k) +
-             ": " + python_repr(mapping) + ")");
+             ": " + python_repr(mapping) + ")",
+         {}, missing);
   }
 
   void emit_group(std::size_t k, const std::vector<std::string>& targets, const std::vector<std::size_t>& slot,
                   const std::vector<std::vector<ModuleIndex>>& matches) {
     const Mapping& mapping = mappings_[k];
     const auto& smooth_list = matches[slot[0]];
-    if (smooth_list.size() > 1)
+    if (smooth_list.size() > 1) {
+      std::vector<std::string> smooth_names;
+      for (ModuleIndex s : smooth_list) smooth_names.emplace_back(model_[s].name);
       fail(ResolutionErrorKind::multiple_smooth_layers, k,
            "AWQ needs to match a single smoothlayer for each mapping but got " + name_list(model_, smooth_list) +
-               " for mapping: " + python_repr(mapping));
+               " for mapping: " + python_repr(mapping),
+           std::move(smooth_names));
+    }
     const ModuleIndex smooth = smooth_list[0];
     const Module& sm = model_[smooth];
     std::vector<ModuleIndex> balance;
@@ -222,18 +201,15 @@ class Resolver {
 
     bool compatible = std::none_of(balance.begin(), balance.end(),
                                    [&](ModuleIndex b) { return incompatible(sm, model_[b]); });
-    if (!compatible) {
-      out_.skipped.push_back({k, sm.name, SkipReason::incompatible});
-      return;
-    }
-    if (balance.empty()) {
-      out_.skipped.push_back({k, sm.name, SkipReason::no_balance_layers});
-      return;
-    }
-    if (!targeted_[smooth] && std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return targeted_[b]; })) {
-      out_.skipped.push_back({k, sm.name, SkipReason::not_targeted});
-      return;
-    }
+    auto skip = [&](SkipReason reason) {
+      SkippedGroup g{k, sm.name, reason, {}};
+      for (ModuleIndex b : balance) g.balance_names.push_back(model_[b].name);
+      out_.skipped.push_back(std::move(g));
+    };
+    if (!compatible) return skip(SkipReason::incompatible);
+    if (balance.empty()) return skip(SkipReason::no_balance_layers);
+    if (!table_.targeted(smooth) && std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return table_.targeted(b); }))
+      return skip(SkipReason::not_targeted);
     ResolvedMapping r;
     r.mapping = k;
     r.smooth_name = sm.name;
@@ -255,7 +231,8 @@ class Resolver {
         fail(ResolutionErrorKind::hook_target_missing, k,
              "activation_hook_target '" + path + "' not found under parent '" + std::string(parent) +
                  "' (no module named '" + full + "') for smooth layer " + std::string(sm.name) +
-                 ", mapping " + std::to_string(k) + ": " + python_repr(mapping));
+                 ", mapping " + std::to_string(k) + ": " + python_repr(mapping),
+             {std::string(parent), full});
       r.activation_hook_target = model_[h].name;
     }
     out_.resolved.push_back(std::move(r));
@@ -265,7 +242,18 @@ class Resolver {
 }  // namespace
 
 Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options) {
-  return Resolver(model, mappings, options).run();
+  detail::MatchTable table(model, options);
+  Resolver resolver(model, mappings, table);
+  for (std::size_t k = 0; k < mappings.size(); ++k) resolver.resolve_mapping(k);
+  return resolver.take();
 }
+
+namespace detail {
+Resolution resolve_mapping(const ModelView& model, const MappingList& mappings, std::size_t k, MatchTable& table) {
+  Resolver resolver(model, mappings, table);
+  resolver.resolve_mapping(k);
+  return resolver.take();
+}
+}  // namespace detail
 
 }  // namespace awqmap

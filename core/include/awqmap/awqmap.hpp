@@ -10,3 +10,4 @@
 #include "awqmap/version.hpp"
 #include "awqmap/toolkit.hpp"
 #include "awqmap/checkpoint.hpp"
+#include "awqmap/repair.hpp"

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace awqmap {
 
@@ -33,15 +34,24 @@ std::string_view to_string(ResolutionErrorKind kind);
 /// Resolution stopped: upstream raises here too and keeps no result.
 class ResolutionError : public Error {
  public:
-  ResolutionError(ResolutionErrorKind kind, std::size_t mapping_index, std::string message)
-      : Error(std::move(message)), kind_(kind), mapping_index_(mapping_index) {}
+  ResolutionError(ResolutionErrorKind kind, std::size_t mapping_index, std::string message,
+                  std::vector<std::string> modules = {}, std::vector<std::string> targets = {})
+      : Error(std::move(message)), kind_(kind), mapping_index_(mapping_index), modules_(std::move(modules)),
+        targets_(std::move(targets)) {}
   ResolutionErrorKind kind() const noexcept { return kind_; }
   /// Index of the failing mapping in the list given to resolve().
   std::size_t mapping_index() const noexcept { return mapping_index_; }
+  /// The modules at fault: the smooth layers of a collapsed group, the module matched twice,
+  /// or the parent where a hook target was looked for.
+  const std::vector<std::string>& modules() const noexcept { return modules_; }
+  /// The targets at fault: those matched twice, or those left unmatched by an incomplete set.
+  const std::vector<std::string>& targets() const noexcept { return targets_; }
 
  private:
   ResolutionErrorKind kind_;
   std::size_t mapping_index_;
+  std::vector<std::string> modules_;
+  std::vector<std::string> targets_;
 };
 
 }  // namespace awqmap

@@ -33,6 +33,7 @@ struct SkippedGroup {
   std::size_t mapping = 0;
   std::string_view smooth_name;
   SkipReason reason;
+  std::vector<std::string_view> balance_names;  ///< what the group would have balanced
 };
 
 struct Resolution {

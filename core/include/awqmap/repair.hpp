@@ -1,0 +1,60 @@
+#pragma once
+// Beyond upstream: repair mappings that collapse (mixed dense/MoE layers, vision towers),
+// explain every resolution failure in the model's terms, and report what AWQ will and will
+// not smooth. Plain resolve() stays exactly upstream; these only build on it.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "awqmap/error.hpp"
+#include "awqmap/mapping.hpp"
+#include "awqmap/model.hpp"
+#include "awqmap/resolve.hpp"
+
+namespace awqmap {
+
+/// One mapping that failed and what replaced it.
+struct Repair {
+  std::size_t mapping = 0;             ///< index in the list given to resolve_with_repair
+  ResolutionErrorKind error;           ///< how it failed
+  std::vector<std::size_t> replaced_by;  ///< indices in RepairedResolution::mappings
+  std::vector<std::string> left_out;   ///< what the repaired mappings do not cover, and why
+};
+
+struct RepairedResolution {
+  MappingList mappings;  ///< the final list: untouched mappings and the repaired ones, in order
+  std::vector<std::optional<std::size_t>> repaired_from;  ///< per final mapping: the original index
+  std::vector<Repair> repairs;
+  Resolution resolution;  ///< of `mappings`; its names view the model
+};
+
+/// Resolves `mappings`; a mapping that fails with multiple_smooth_layers or incomplete_set is
+/// replaced by mappings scoped to groups of layers with the same balance targets, e.g.
+/// `re:(?=model\.layers\.(?:0|1|2)\.).*post_attention_layernorm$`. Mappings that resolve
+/// cleanly are untouched. Throws the original ResolutionError when a failure cannot be repaired
+/// (several smooth modules in one layer, module_rematch, hook_target_missing).
+RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
+                                       const ResolveOptions& options = {});
+
+/// Why `error` happened, in the model's terms: which layers have which targets, which modules
+/// matched twice, where a hook target was looked for. Layers are named by index ranges. One or
+/// more lines, no trailing newline.
+std::string explain(const ModelView& model, const MappingList& mappings, const ResolutionError& error,
+                    const ResolveOptions& options = {});
+
+/// What AWQ will and will not smooth: targeted Linear modules, how many are balance layers of
+/// a resolved group, and the rest folded by name (`model.layers.*.self_attn.o_proj`).
+struct Coverage {
+  struct Unbalanced {
+    std::string name;   ///< layer indices folded to `*`
+    std::size_t count = 0;
+    std::string reason;
+  };
+  std::size_t targeted = 0;
+  std::size_t balanced = 0;
+  std::vector<Unbalanced> unbalanced;  ///< in module order of first appearance
+};
+Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
+                  const ResolveOptions& options = {});
+
+}  // namespace awqmap

@@ -1,0 +1,50 @@
+#include "match_table.hpp"
+
+namespace awqmap::detail {
+
+MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : model_(model) {
+  const std::size_t n = model.size();
+  plain_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) plain_[i] = Target::is_plain_name(model[static_cast<ModuleIndex>(i)].name);
+  ignored_.assign(n, 0);
+  for (const auto& text : options.ignore) {
+    Target t = Target::compile(text, "the ignore list");
+    for (std::size_t i = 0; i < n; ++i)
+      if (!ignored_[i] && t.matches(model[static_cast<ModuleIndex>(i)], plain_[i])) ignored_[i] = 1;
+  }
+  std::vector<Target> quant;
+  for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
+  targeted_.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Module& m = model[static_cast<ModuleIndex>(i)];
+    if (ignored_[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
+    for (const auto& t : quant)
+      if (t.matches(m, plain_[i])) {
+        targeted_[i] = 1;
+        break;
+      }
+  }
+}
+
+const std::vector<char>& MatchTable::hits(const std::string& text, const std::string& origin) {
+  auto it = cache_.find(text);
+  if (it != cache_.end()) return it->second;
+  Target t = Target::compile(text, origin);
+  std::vector<char> hits(model_.size(), 0);
+  for (std::size_t i = 0; i < hits.size(); ++i)
+    hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)], plain_[i]);
+  return cache_.emplace(text, std::move(hits)).first->second;
+}
+
+std::vector<ModuleIndex> layer_of_modules(const ModelView& model) {
+  std::vector<ModuleIndex> layer(model.size(), no_module);
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    ModuleIndex p = model[static_cast<ModuleIndex>(i)].parent;
+    if (p == no_module) continue;
+    ModuleIndex pp = model[p].parent;
+    layer[i] = pp != no_module && model[pp].is_module_list() ? p : layer[p];
+  }
+  return layer;
+}
+
+}  // namespace awqmap::detail
