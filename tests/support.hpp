@@ -13,7 +13,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "awqmap/loader.hpp"
+#include "awqmap/registry.hpp"
+
 namespace awqmap::test {
+
+/// The shipped plugins from the build tree, loaded once per test process.
+inline awqmap::Registry& shipped_registry() {
+  static awqmap::Registry registry;
+  static bool loaded = [] {
+    awqmap::PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
+    return true;
+  }();
+  (void)loaded;
+  return registry;
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

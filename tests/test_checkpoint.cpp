@@ -17,15 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Registry& shipped() {
-  static Registry registry;
-  static bool loaded = [] {
-    PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
-    return true;
-  }();
-  (void)loaded;
-  return registry;
-}
+Registry& shipped() { return test::shipped_registry(); }
 
 // A resolution as a set of groups, or the error kind.
 std::set<std::string> groups_or_error(const ModelView& model) {

@@ -6,21 +6,14 @@
 #include "awqmap/resolve.hpp"
 #include "awqmap/toolkit.hpp"
 #include "model_builder.hpp"
+#include "support.hpp"
 
 using namespace awqmap;
 using test::ModelBuilder;
 
 namespace {
 
-Registry& shipped() {
-  static Registry registry;
-  static bool loaded = [] {
-    PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
-    return true;
-  }();
-  (void)loaded;
-  return registry;
-}
+Registry& shipped() { return test::shipped_registry(); }
 
 struct HybridShape {
   std::string arch = "Qwen3_5ForCausalLM";

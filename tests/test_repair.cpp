@@ -7,21 +7,14 @@
 #include "awqmap/repair.hpp"
 #include "corpus_check.hpp"
 #include "model_builder.hpp"
+#include "support.hpp"
 
 using namespace awqmap;
 using test::ModelBuilder;
 
 namespace {
 
-Registry& shipped() {
-  static Registry registry;
-  static bool loaded = [] {
-    PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
-    return true;
-  }();
-  (void)loaded;
-  return registry;
-}
+Registry& shipped() { return test::shipped_registry(); }
 
 // The ModuleList item a module belongs to (model.layers.3), by name.
 std::string layer_of(std::string_view name) {
