@@ -1,5 +1,8 @@
 // awqmap command line: argument parsing and output only; every decision lives in the core.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -251,9 +254,12 @@ int run_resolve(const Args& a) {
       kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
       r = kept->resolution.get();
     }
-    Coverage cov = coverage(model, *mappings, *r, options);
-    if (a.coverage || a.format == "table") extras.coverage = &cov;
-    if (a.format == "table" && !a.coverage) cov.unbalanced.clear();  // the table shows only the counts
+    Coverage cov;
+    if (a.coverage || a.format == "table") {
+      cov = coverage(model, *mappings, *r, options);
+      if (!a.coverage) cov.unbalanced.clear();  // the table shows only the counts
+      extras.coverage = &cov;
+    }
     std::string text = a.format == "json" ? cli::resolution_json(model, selection, *mappings, *r, extras)
                                           : cli::resolution_table(model, selection, *mappings, *r, extras);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -327,6 +333,21 @@ int run_architectures(const Args& a) {
 
 }  // namespace
 
+// Large model descriptions (100k modules) make the process touch ~50 MB of fresh memory, and
+// faulting it in 4 KiB pages costs as much as parsing it. glibc backs malloc with transparent
+// huge pages when its `glibc.malloc.hugetlb` tunable is set, which can only happen at process
+// start: so for large inputs, and only when the user has not set GLIBC_TUNABLES, the CLI
+// re-executes itself once with it. Any failure just continues in this process.
+void use_huge_pages_for_large_models(const Args& a, char** argv) {
+  constexpr std::uintmax_t kLarge = 4u << 20;
+  if (std::getenv("GLIBC_TUNABLES") || !a.model || (a.command != "resolve" && a.command != "mappings")) return;
+  std::error_code ec;
+  if (!fs::is_regular_file(*a.model, ec) || fs::file_size(*a.model, ec) < kLarge || ec) return;
+  if (::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("GLIBC_TUNABLES");  // exec failed: carry on as we are
+}
+
 int main(int argc, char** argv) {
   Args args;
   try {
@@ -335,6 +356,7 @@ int main(int argc, char** argv) {
     std::cerr << "awqmap: " << e.what() << "\nRun 'awqmap --help' for usage.\n";
     return kUsage;
   }
+  use_huge_pages_for_large_models(args, argv);
   try {
     if (args.command == "help") {
       std::cout << kHelp;

@@ -5,7 +5,11 @@ namespace awqmap::detail {
 MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : model_(model) {
   const std::size_t n = model.size();
   plain_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) plain_[i] = Target::is_plain_name(model[static_cast<ModuleIndex>(i)].name);
+  names_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    names_[i] = model[static_cast<ModuleIndex>(i)].name;
+    plain_[i] = Target::is_plain_name(names_[i]);
+  }
   ignored_.assign(n, 0);
   for (const auto& text : options.ignore) {
     Target t = Target::compile(text, "the ignore list");
@@ -30,9 +34,9 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   auto it = cache_.find(text);
   if (it != cache_.end()) return it->second;
   Target t = Target::compile(text, origin);
-  std::vector<char> hits(model_.size(), 0);
-  for (std::size_t i = 0; i < hits.size(); ++i)
-    hits[i] = !ignored_[i] && t.matches(model_[static_cast<ModuleIndex>(i)], plain_[i]);
+  std::vector<char> hits(model_.size());
+  for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = !ignored_[i];
+  t.filter(model_.modules(), names_, plain_, hits);
   return cache_.emplace(text, std::move(hits)).first->second;
 }
 

@@ -24,6 +24,7 @@ class MatchTable {
  private:
   const ModelView& model_;
   std::vector<char> ignored_, targeted_, plain_;
+  std::vector<std::string_view> names_;
   std::unordered_map<std::string, std::vector<char>> cache_;
 };
 

@@ -47,6 +47,27 @@ class Reader {
     return out;
   }
 
+  // A string without escapes is viewed in place in the input text (no copy); others are
+  // unescaped into the parser's buffer. Either way the view lives as long as the storage.
+  template <class What>
+  std::string_view string_view_of(od::value& v, const What& what) const {
+    std::string_view token = v.raw_json_token();
+    if (token.size() >= 2 && token[0] == '"') {
+      std::size_t i = 1;
+      while (i < token.size() && token[i] != '"' && token[i] != '\\' && static_cast<unsigned char>(token[i]) >= 0x20) ++i;
+      if (i < token.size() && token[i] == '"') return token.substr(1, i - 1);
+    }
+    return get<std::string_view>(v.get_string(), what);
+  }
+
+  // The key's text up to its closing quote; a key with escapes compares unequal to ours.
+  static std::string_view raw_key_view(const od::raw_json_string& key) {
+    const char* p = key.raw();
+    std::size_t n = 0;
+    while (p[n] != '"' && p[n] != '\\') ++n;
+    return std::string_view(p, n);
+  }
+
   std::int64_t non_negative(od::value v, std::size_t index, const char* field) const {
     auto what = [&] { return "modules[" + std::to_string(index) + "]." + field; };
     std::int64_t n = get<std::int64_t>(v.get_int64(), [&] { return what() + " must be an integer"; });
@@ -66,13 +87,15 @@ class Reader {
     bool has_name = false, has_type = false;
     for (auto field_result : obj) {
       od::field field = get<od::field>(std::move(field_result), Item{index, ""});
-      std::string_view key = get<std::string_view>(field.unescaped_key(), Item{index, " key"});
+      // Keys compared in place: a key with escapes is not one of ours anyway.
+      od::raw_json_string raw_key = field.key();
+      std::string_view key = raw_key_view(raw_key);
       od::value v = field.value();
       if (key == "name") {
-        m.name = get<std::string_view>(v.get_string(), Item{index, ".name must be a string"});
+        m.name = string_view_of(v, Item{index, ".name must be a string"});
         has_name = true;
       } else if (key == "type") {
-        m.type = get<std::string_view>(v.get_string(), Item{index, ".type must be a string"});
+        m.type = string_view_of(v, Item{index, ".type must be a string"});
         has_type = true;
       } else if (key == "bases") {
         const Item bad{index, ".bases must be a list of strings"};

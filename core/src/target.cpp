@@ -295,6 +295,29 @@ bool Target::matches_name(std::string_view name, bool plain_name) const {
   return matches_name_with_regex(name);
 }
 
+void Target::filter(const std::vector<Module>& modules, const std::vector<std::string_view>& names,
+                    const std::vector<char>& plain, std::vector<char>& hits) const {
+  const Compiled& c = *compiled_;
+  if (!c.regex) {
+    for (std::size_t i = 0; i < modules.size(); ++i)
+      if (hits[i]) hits[i] = matches(modules[i], plain[i]);
+    return;
+  }
+  const std::string_view suffix = c.suffix;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!hits[i]) continue;
+    const std::string_view name = names[i];
+    // The literal-suffix filter inline: most names fail it on their last byte.
+    if (!suffix.empty() && plain[i] &&
+        (name.size() < suffix.size() || name.back() != suffix.back() ||
+         std::memcmp(name.data() + name.size() - suffix.size(), suffix.data(), suffix.size()) != 0)) {
+      hits[i] = 0;
+      continue;
+    }
+    hits[i] = matches_name(name, plain[i]);
+  }
+}
+
 bool Target::matches(const Module& m, bool plain_name) const {
   const Compiled& c = *compiled_;
   if (c.regex) return matches_name(m.name, plain_name);

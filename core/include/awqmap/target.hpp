@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "awqmap/model.hpp"
 
@@ -28,6 +29,11 @@ class Target {
   static bool is_plain_name(std::string_view name);
   bool matches(const Module& module, bool plain_name) const;
   bool matches_name(std::string_view name, bool plain_name) const;
+  /// Whole-model form: clears `hits[i]` for every module that does not match (hits[i] already
+  /// 0 stays 0). `names[i]` is modules[i].name, passed densely so that the scan stays in
+  /// cache; `plain[i]` is is_plain_name(names[i]). The hot loop of resolution.
+  void filter(const std::vector<Module>& modules, const std::vector<std::string_view>& names,
+              const std::vector<char>& plain, std::vector<char>& hits) const;
 
   /// True when the fast matcher (no regex engine) handles this pattern; for tests.
   bool has_fast_path() const;
