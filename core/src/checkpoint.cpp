@@ -8,7 +8,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "awqmap/error.hpp"
@@ -16,6 +15,7 @@
 #include "awqmap/python_regex.hpp"
 #include "awqmap/registry.hpp"
 #include "awqmap/target.hpp"
+#include "name_table.hpp"
 
 namespace awqmap {
 namespace {
@@ -38,10 +38,23 @@ int dtype_bits(std::string_view d) {
   return 0;
 }
 
+// Tensor names view the shard headers (kept alive while loading) or `owned` (escaped names,
+// renames); shapes live in one shared array.
 struct Tensor {
-  std::string name;
-  std::vector<std::int64_t> shape;
-  std::size_t shard;
+  std::string_view name;
+  std::uint32_t shape_begin, shape_size;
+  std::uint32_t shard;
+};
+
+struct TensorSet {
+  std::vector<Tensor> tensors;
+  std::vector<std::int64_t> dims;
+  std::vector<simdjson::padded_string> headers;
+  std::deque<std::string> owned;
+  std::string_view own(std::string s) { return owned.emplace_back(std::move(s)); }
+  std::vector<std::int64_t> shape(const Tensor& t) const {
+    return {dims.begin() + t.shape_begin, dims.begin() + t.shape_begin + t.shape_size};
+  }
 };
 
 struct Shard {
@@ -58,7 +71,7 @@ std::string read_text(const fs::path& p) {
 }
 
 // Reads one shard's header; validates every entry against the file's size.
-void read_shard(const std::string& path, std::size_t shard_index, od::parser& parser, std::vector<Tensor>& out) {
+void read_shard(const std::string& path, std::uint32_t shard_index, od::parser& parser, TensorSet& set) {
   std::error_code ec;
   const std::uint64_t size = fs::file_size(path, ec);
   if (ec) fail(path, "cannot read the shard (" + ec.message() + ")");
@@ -72,7 +85,7 @@ void read_shard(const std::string& path, std::size_t shard_index, od::parser& pa
   if (n > kMaxHeader) fail(path, "header length " + std::to_string(n) + " exceeds the 100 MiB limit; not a safetensors file?");
   if (n + 8 > size)
     fail(path, "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes)");
-  simdjson::padded_string header(static_cast<std::size_t>(n));
+  simdjson::padded_string& header = set.headers.emplace_back(static_cast<std::size_t>(n));
   in.read(header.data(), static_cast<std::streamsize>(n));
   if (!in) fail(path, "cannot read the header");
   const std::uint64_t data_size = size - 8 - n;
@@ -89,20 +102,31 @@ void read_shard(const std::string& path, std::size_t shard_index, od::parser& pa
     std::size_t tensor;
   };
   std::vector<Span> spans;
-  const std::size_t first = out.size();
+  auto& out = set.tensors;
   for (auto field_result : root) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) bad_json(e, "is not valid JSON");
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) bad_json(e, "has an invalid key");
-    if (key == "__metadata__") continue;
-    std::string name(key);
-    auto entry_error = [&](const std::string& what) { fail(path, "tensor '" + name + "': " + what); };
+    // The name in place in the header when it has no escapes; unescaped into `owned` otherwise.
+    std::string_view name;
+    {
+      const char* p = field.key().raw();
+      std::size_t len = 0;
+      while (p[len] != '"' && p[len] != '\\' && static_cast<unsigned char>(p[len]) >= 0x20) ++len;
+      if (p[len] == '"') {
+        name = std::string_view(p, len);
+      } else {
+        std::string_view unescaped;
+        if (auto e = field.unescaped_key().get(unescaped)) bad_json(e, "has an invalid key");
+        name = set.own(std::string(unescaped));
+      }
+    }
+    if (name == "__metadata__") continue;
+    auto entry_error = [&](const std::string& what) { fail(path, "tensor '" + std::string(name) + "': " + what); };
     od::object entry;
     if (field.value().get_object().get(entry)) entry_error("entry is not an object");
     std::string_view dtype;
     bool has_dtype = false, has_shape = false, has_offsets = false;
-    std::vector<std::int64_t> shape;
+    const std::size_t shape_begin = set.dims.size();
     std::uint64_t offsets[2] = {0, 0};
     for (auto member_result : entry) {
       od::field member;
@@ -118,7 +142,7 @@ void read_shard(const std::string& path, std::size_t shard_index, od::parser& pa
         for (auto d : arr) {
           std::uint64_t v;
           if (d.get_uint64().get(v) || v > static_cast<std::uint64_t>(INT64_MAX)) entry_error("shape must be a list of non-negative integers");
-          shape.push_back(static_cast<std::int64_t>(v));
+          set.dims.push_back(static_cast<std::int64_t>(v));
         }
         has_shape = true;
       } else if (k == "data_offsets") {
@@ -141,8 +165,8 @@ void read_shard(const std::string& path, std::size_t shard_index, od::parser& pa
     const int bits = dtype_bits(dtype);
     if (!bits) entry_error("unknown dtype '" + std::string(dtype) + "'");
     std::uint64_t numel = 1;
-    for (auto d : shape)
-      if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(d), &numel)) entry_error("shape is too large");
+    for (std::size_t d = shape_begin; d < set.dims.size(); ++d)
+      if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(set.dims[d]), &numel)) entry_error("shape is too large");
     std::uint64_t total_bits;
     if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(bits), &total_bits) || total_bits % 8)
       entry_error("shape does not fill a whole number of bytes");
@@ -155,15 +179,15 @@ void read_shard(const std::string& path, std::size_t shard_index, od::parser& pa
                   " bytes of data in the file");
     if (name.empty()) entry_error("empty tensor name");
     spans.push_back({offsets[0], offsets[1], out.size()});
-    out.push_back({std::move(name), std::move(shape), shard_index});
+    out.push_back({name, static_cast<std::uint32_t>(shape_begin), static_cast<std::uint32_t>(set.dims.size() - shape_begin),
+                   shard_index});
   }
   if (!doc.current_location().error()) fail(path, "header has trailing content after the JSON object");
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
   for (std::size_t i = 1; i < spans.size(); ++i)
     if (spans[i].begin < spans[i - 1].end && spans[i].end > spans[i].begin && spans[i - 1].end > spans[i - 1].begin)
-      fail(path, "tensors '" + out[spans[i - 1].tensor].name + "' and '" + out[spans[i].tensor].name +
-                     "' overlap in the data section");
-  (void)first;
+      fail(path, "tensors '" + std::string(out[spans[i - 1].tensor].name) + "' and '" +
+                     std::string(out[spans[i].tensor].name) + "' overlap in the data section");
 }
 
 // Shards named by the index, in order of first appearance.
@@ -299,16 +323,19 @@ struct Rename {
   }
 };
 
+// A module of the tree being built. Names view tensor names (a module name is a prefix of
+// its tensors' names) or the storage for synthesised ones.
 struct Node {
-  std::string* name;  // owned by the storage deque
-  std::vector<std::uint32_t> children;
+  std::string_view name;
+  std::string_view last;  // last name component, the sort key among siblings
+  std::uint32_t parent;
+  std::uint32_t first_child = detail::no_entry, next_sibling = detail::no_entry;
   std::vector<std::int64_t> weight_shape;
   bool has_weight = false;
 };
 
 struct CheckpointStorage {
-  std::deque<std::string> names;  // while building the tree
-  std::string ordered;            // every module name, in module order: what the views point into
+  std::string ordered;  // every module name, in module order: what the views point into
 };
 
 void count(std::vector<DroppedTensors>& dropped, const std::string& reason) {
@@ -361,20 +388,21 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   } else {
     fail(directory, "no model.safetensors and no model.safetensors.index.json");
   }
-  std::vector<Tensor> tensors;
-  for (std::size_t i = 0; i < shard_files.size(); ++i) read_shard(shard_files[i], i, parser, tensors);
+  TensorSet set;
+  for (std::size_t i = 0; i < shard_files.size(); ++i) read_shard(shard_files[i], static_cast<std::uint32_t>(i), parser, set);
+  std::vector<Tensor>& tensors = set.tensors;
 
   CheckpointSummary summary;
   summary.shards = shard_files.size();
   summary.tensors = tensors.size();
   {
-    std::unordered_map<std::string_view, std::size_t> where;
-    where.reserve(tensors.size() * 2);
-    for (const auto& t : tensors) {
-      auto [it, fresh] = where.emplace(t.name, t.shard);
-      if (!fresh)
-        fail(shard_files[t.shard], "tensor '" + t.name + "' is also in " + shard_files[it->second] +
-                                       "; each tensor must be stored once");
+    detail::NameTable seen(tensors.size());
+    auto name_of = [&tensors](std::uint32_t id) { return tensors[id].name; };
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      std::uint32_t other = seen.insert(static_cast<std::uint32_t>(i), tensors[i].name, name_of);
+      if (other != detail::no_entry)
+        fail(shard_files[tensors[i].shard], "tensor '" + std::string(tensors[i].name) + "' is also in " +
+                                                shard_files[tensors[other].shard] + "; each tensor must be stored once");
     }
   }
 
@@ -397,27 +425,30 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
 
   auto storage = std::make_shared<CheckpointStorage>();
   std::vector<Node> nodes;
-  std::unordered_map<std::string_view, std::uint32_t> by_name;
-  by_name.reserve(tensors.size());
-  // Creates the module and its missing ancestors; returns its node.
+  nodes.reserve(tensors.size());
+  std::deque<std::string> synthesised;  // names of split experts, owned while building
+  auto node_name = [&nodes](std::uint32_t id) { return nodes[id].name; };
+  detail::NameTable by_name(tensors.size());
+  // Creates the module and its missing ancestors; returns its node. Children are linked in
+  // creation order and sorted when the tree is laid out.
   auto ensure = [&](std::string_view name, auto& self) -> std::uint32_t {
-    auto it = by_name.find(name);
-    if (it != by_name.end()) return it->second;
-    std::uint32_t parent = 0;
-    if (!name.empty()) parent = self(parent_of(name), self);
-    std::string& owned = storage->names.emplace_back(name);
-    nodes.push_back({&owned, {}, {}, false});
-    auto id = static_cast<std::uint32_t>(nodes.size() - 1);
-    by_name.emplace(owned, id);
-    if (!name.empty()) nodes[parent].children.push_back(id);
+    if (std::uint32_t id = by_name.find(name, node_name); id != detail::no_entry) return id;
+    std::uint32_t parent = name.empty() ? detail::no_entry : self(parent_of(name), self);
+    auto id = static_cast<std::uint32_t>(nodes.size());
+    nodes.push_back({name, last_component(name), parent, detail::no_entry, detail::no_entry, {}, false});
+    by_name.insert(id, name, node_name);
+    if (parent != detail::no_entry) {
+      nodes[id].next_sibling = nodes[parent].first_child;
+      nodes[parent].first_child = id;
+    }
     return id;
   };
   ensure("", ensure);
 
   for (auto& t : tensors) {
     for (const auto& r : renames)
-      if (auto renamed = r.apply(t.name)) {
-        t.name = std::move(*renamed);
+      if (auto renamed = r.apply(std::string(t.name))) {
+        t.name = set.own(std::move(*renamed));
         ++summary.renamed;
         break;
       }
@@ -437,83 +468,85 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
         continue;
       }
     }
+    const std::string_view name = t.name;
     bool split = false;
     for (const auto& f : adapt.fused_experts) {
-      std::string_view n = t.name;
-      if (!(n == f.fused || (n.size() > f.fused.size() && n.substr(n.size() - f.fused.size()) == f.fused &&
-                             n[n.size() - f.fused.size() - 1] == '.')))
+      if (!(name == f.fused || (name.size() > f.fused.size() && name.substr(name.size() - f.fused.size()) == f.fused &&
+                                name[name.size() - f.fused.size() - 1] == '.')))
         continue;
-      const std::size_t parts_count = f.parts.size();
-      if (t.shape.size() != 3 || t.shape[1] % static_cast<std::int64_t>(parts_count) != 0)
-        fail(shard_files[t.shard], "fused expert tensor '" + t.name + "' must have shape [experts, " +
+      const auto shape = set.shape(t);
+      const auto parts_count = static_cast<std::int64_t>(f.parts.size());
+      if (shape.size() != 3 || shape[1] % parts_count != 0)
+        fail(shard_files[t.shard], "fused expert tensor '" + std::string(name) + "' must have shape [experts, " +
                                        std::to_string(parts_count) + " x rows, columns]");
-      std::string base(n.substr(0, n.size() - f.fused.size()));
-      for (std::int64_t e = 0; e < t.shape[0]; ++e)
+      const std::string base(name.substr(0, name.size() - f.fused.size()));
+      for (std::int64_t e = 0; e < shape[0]; ++e)
         for (const auto& part : f.parts) {
-          Node& node = nodes[ensure(base + f.prefix + "." + std::to_string(e) + "." + part, ensure)];
-          node.weight_shape = {t.shape[1] / static_cast<std::int64_t>(parts_count), t.shape[2]};
-          node.has_weight = true;
+          std::string_view module = synthesised.emplace_back(base + f.prefix + "." + std::to_string(e) + "." + part);
+          std::uint32_t id = ensure(module, ensure);
+          nodes[id].weight_shape = {shape[1] / parts_count, shape[2]};
+          nodes[id].has_weight = true;
         }
       ++summary.fused_split;
       split = true;
       break;
     }
     if (split) continue;
-    std::string_view name = t.name;
     if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos)
-      fail(shard_files[t.shard], "tensor name '" + t.name + "' has an empty component");
-    Node& node = nodes[ensure(parent_of(name), ensure)];
+      fail(shard_files[t.shard], "tensor name '" + std::string(name) + "' has an empty component");
+    std::uint32_t id = ensure(parent_of(name), ensure);
     if (last_component(name) == "weight") {
-      node.weight_shape = t.shape;
-      node.has_weight = true;
+      nodes[id].weight_shape = set.shape(t);
+      nodes[id].has_weight = true;
     }
   }
 
   // Depth-first, children in numeric-aware order.
   std::vector<std::uint32_t> order;
   order.reserve(nodes.size());
-  std::vector<std::uint32_t> stack{0};
+  std::vector<std::uint32_t> stack{0}, kids;
   std::size_t name_bytes = 0;
   while (!stack.empty()) {
     std::uint32_t id = stack.back();
     stack.pop_back();
-    Node& node = nodes[id];
-    std::sort(node.children.begin(), node.children.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return natural_less(last_component(*nodes[a].name), last_component(*nodes[b].name));
-    });
     order.push_back(id);
-    name_bytes += node.name->size();
-    for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) stack.push_back(*it);
+    name_bytes += nodes[id].name.size();
+    kids.clear();
+    for (std::uint32_t c = nodes[id].first_child; c != detail::no_entry; c = nodes[c].next_sibling) kids.push_back(c);
+    std::sort(kids.begin(), kids.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return natural_less(nodes[a].last, nodes[b].last); });
+    stack.insert(stack.end(), kids.rbegin(), kids.rend());
   }
   // Names laid out contiguously in module order: resolution walks them in that order.
   storage->ordered.reserve(name_bytes);
-  for (std::uint32_t id : order) storage->ordered += *nodes[id].name;
+  for (std::uint32_t id : order) storage->ordered += nodes[id].name;
   std::size_t at = 0;
   parts.modules.reserve(order.size());
   for (std::uint32_t id : order) {
     Node& node = nodes[id];
     Module m;
-    m.name = std::string_view(storage->ordered).substr(at, node.name->size());
-    at += node.name->size();
+    m.name = std::string_view(storage->ordered).substr(at, node.name.size());
+    at += node.name.size();
+    const bool has_children = node.first_child != detail::no_entry;
+    bool all_numeric = has_children;
+    for (std::uint32_t c = node.first_child; c != detail::no_entry && all_numeric; c = nodes[c].next_sibling)
+      all_numeric = all_digits(nodes[c].last);
     if (node.has_weight && node.weight_shape.size() == 2) {
-      if (last_component(m.name).find("embed") != std::string_view::npos) {
+      if (node.last.find("embed") != std::string_view::npos) {
         m.type = "Embedding";
       } else {
         m.type = "Linear";
         m.out_features = node.weight_shape[0];
         m.in_features = node.weight_shape[1];
       }
-    } else if (!node.children.empty() && std::all_of(node.children.begin(), node.children.end(), [&](std::uint32_t c) {
-                 return all_digits(last_component(*nodes[c].name));
-               })) {
+    } else if (all_numeric) {
       m.type = "ModuleList";
     } else {
       m.type = "Module";
     }
-    if (node.has_weight) m.shape = node.weight_shape;
+    if (node.has_weight) m.shape = std::move(node.weight_shape);
     parts.modules.push_back(std::move(m));
   }
-  storage->names.clear();
   parts.storage = storage;
   if (summary_out) *summary_out = std::move(summary);
   return ModelView(std::move(parts));

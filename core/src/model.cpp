@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "awqmap/error.hpp"
+#include "name_table.hpp"
 
 namespace awqmap {
 
@@ -16,22 +17,6 @@ std::string_view parent_name(std::string_view name) {
   auto dot = name.rfind('.');
   return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
 }
-// Eight bytes per step: names are long and share long prefixes, so every byte must count.
-std::uint64_t name_hash(std::string_view s) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ tail) * 0x94d049bb133111ebull;
-  return h ^ (h >> 29);
-}
-
 std::string where(const ModelParts& parts, std::size_t i) {
   return parts.origin + ": module #" + std::to_string(i) + " '" +
          std::string(parts.modules[i].name) + "'";
@@ -40,29 +25,22 @@ std::string where(const ModelParts& parts, std::size_t i) {
 
 ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
   auto& mods = parts_.modules;
-  std::size_t capacity = 16;
-  while (capacity < mods.size() * 2) capacity *= 2;
-  slots_.assign(capacity, no_module);
-  slot_mask_ = capacity - 1;
+  auto table = std::make_shared<detail::NameTable>(mods.size());
+  auto name_of = [&mods](std::uint32_t id) { return mods[id].name; };
   std::vector<ModuleIndex> child_count(mods.size() + 1, 0);
   // In named_modules() order the parent is on the current root-to-module path; the name table
   // is the fallback for descriptions in any other parent-first order.
   std::vector<ModuleIndex> path;
   for (std::size_t i = 0; i < mods.size(); ++i) {
     Module& m = mods[i];
-    std::size_t slot = name_hash(m.name) & slot_mask_;
-    while (slots_[slot] != no_module) {
-      if (mods[slots_[slot]].name == m.name)
-        throw InputError(where(parts_, i) + ": duplicate module name; each name must appear once");
-      slot = (slot + 1) & slot_mask_;
-    }
-    slots_[slot] = static_cast<ModuleIndex>(i);
+    if (table->insert(static_cast<std::uint32_t>(i), m.name, name_of) != detail::no_entry)
+      throw InputError(where(parts_, i) + ": duplicate module name; each name must appear once");
     if (m.name.empty()) {
       m.parent = no_module;
     } else {
       const std::string_view wanted = parent_name(m.name);
       while (!path.empty() && mods[path.back()].name.size() > wanted.size()) path.pop_back();
-      m.parent = !path.empty() && mods[path.back()].name == wanted ? path.back() : find(wanted);
+      m.parent = !path.empty() && mods[path.back()].name == wanted ? path.back() : table->find(wanted, name_of);
       if (m.parent == no_module)
         throw InputError(where(parts_, i) + ": its parent '" +
                          std::string(parent_name(m.name)) +
@@ -83,6 +61,7 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
         throw InputError(where(parts_, i) + ": in_features and out_features must not be negative");
     }
   }
+  name_table_ = std::move(table);
   child_offsets_.assign(mods.size() + 1, 0);
   for (std::size_t i = 0; i < mods.size(); ++i) child_offsets_[i + 1] = child_offsets_[i] + child_count[i];
   child_list_.resize(child_offsets_.back());
@@ -108,10 +87,8 @@ const nlohmann::json* config_field(const nlohmann::json& cfg, std::string_view k
 }
 
 ModuleIndex ModelView::find(std::string_view name) const {
-  for (std::size_t slot = name_hash(name) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
-    ModuleIndex i = slots_[slot];
-    if (i == no_module || parts_.modules[i].name == name) return i;
-  }
+  const auto& mods = parts_.modules;
+  return static_cast<const detail::NameTable*>(name_table_.get())->find(name, [&mods](std::uint32_t id) { return mods[id].name; });
 }
 
 std::vector<ModuleIndex> ModelView::children(ModuleIndex i) const {

@@ -74,10 +74,7 @@ class ModelView {
 
  private:
   ModelParts parts_;
-  // Open addressing over module indices (no_module = empty slot): one allocation instead of a
-  // node per module, which matters at 100k modules.
-  std::vector<ModuleIndex> slots_;
-  std::size_t slot_mask_ = 0;
+  std::shared_ptr<const void> name_table_;  // detail::NameTable over module names
   std::vector<ModuleIndex> child_offsets_;  // CSR: children of i are child_list_[off[i]..off[i+1])
   std::vector<ModuleIndex> child_list_;
 };
