@@ -24,7 +24,8 @@ inline std::string safetensors_header(const nlohmann::json& tensors, std::uint64
   for (const auto& t : tensors) {
     std::uint64_t n = dtype_bytes(t["dtype"]);
     for (auto d : t["shape"]) n *= d.get<std::uint64_t>();
-    header[t["name"].get<std::string>()] = {{"dtype", t["dtype"]}, {"shape", t["shape"]}, {"data_offsets", {data_size, data_size + n}}};
+    header[t["name"].get<std::string>()] = {
+        {"dtype", t["dtype"]}, {"shape", t["shape"]}, {"data_offsets", {data_size, data_size + n}}};
     data_size += n;
   }
   return header.dump();
@@ -41,8 +42,8 @@ inline void write_shard(const std::filesystem::path& file, const std::string& he
 }
 
 /// Writes `config` and `tensors` as a checkpoint in `dir`, split over `shards` files.
-inline void write_checkpoint(const std::filesystem::path& dir, const nlohmann::json& config, const nlohmann::json& tensors,
-                             std::size_t shards = 1) {
+inline void write_checkpoint(const std::filesystem::path& dir, const nlohmann::json& config,
+                             const nlohmann::json& tensors, std::size_t shards = 1) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "config.json") << config.dump(1);
   if (shards <= 1) {
@@ -65,7 +66,8 @@ inline void write_checkpoint(const std::filesystem::path& dir, const nlohmann::j
     std::string header = safetensors_header(part, size);
     write_shard(dir / name, header, size);
   }
-  std::ofstream(dir / "model.safetensors.index.json") << nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weight_map}}.dump(1);
+  std::ofstream(dir / "model.safetensors.index.json")
+      << nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weight_map}}.dump(1);
 }
 
 }  // namespace awqmap::test

@@ -13,13 +13,13 @@ inline nlohmann::json resolved_to_json(const Resolution& r) {
   for (const auto& m : r.resolved) {
     nlohmann::json names = nlohmann::json::array();
     for (auto n : m.balance_names) names.push_back(std::string(n));
-    resolved.push_back({{"mapping", m.mapping},
-                        {"smooth_name", std::string(m.smooth_name)},
-                        {"balance_names", names},
-                        {"parent_name", std::string(m.parent_name)},
-                        {"activation_hook_target", m.activation_hook_target
-                                                       ? nlohmann::json(std::string(*m.activation_hook_target))
-                                                       : nlohmann::json()}});
+    resolved.push_back(
+        {{"mapping", m.mapping},
+         {"smooth_name", std::string(m.smooth_name)},
+         {"balance_names", names},
+         {"parent_name", std::string(m.parent_name)},
+         {"activation_hook_target",
+          m.activation_hook_target ? nlohmann::json(std::string(*m.activation_hook_target)) : nlohmann::json()}});
   }
   for (const auto& s : r.skipped)
     skipped.push_back({{"mapping", s.mapping},
@@ -30,7 +30,8 @@ inline nlohmann::json resolved_to_json(const Resolution& r) {
 
 /// Resolves and checks against `expected` (resolved/skipped exactly, or the error kind and,
 /// for multiple_smooth_layers, upstream's exact message).
-inline void check_against_expected(const ModelView& model, const MappingList& mappings, const nlohmann::json& expected) {
+inline void check_against_expected(const ModelView& model, const MappingList& mappings,
+                                   const nlohmann::json& expected) {
   ResolveOptions options;
   options.targets = expected.value("targets", std::vector<std::string>{"Linear"});
   options.ignore = expected.value("ignore", std::vector<std::string>{"lm_head"});
@@ -41,7 +42,8 @@ inline void check_against_expected(const ModelView& model, const MappingList& ma
       FAIL("expected a " << kind << " error, got a result");
     } catch (const ResolutionError& e) {
       CHECK(std::string(to_string(e.kind())) == kind);
-      if (kind == "multiple_smooth_layers") CHECK(std::string(e.what()) == expected["error"]["message"].get<std::string>());
+      if (kind == "multiple_smooth_layers")
+        CHECK(std::string(e.what()) == expected["error"]["message"].get<std::string>());
     }
     return;
   }

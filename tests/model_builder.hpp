@@ -36,7 +36,8 @@ class ModelBuilder {
     return *this;
   }
   std::string json() const {
-    return nlohmann::json{{"format", "awqmap.model/v1"}, {"architecture", arch_}, {"config", config_}, {"modules", modules_}}
+    return nlohmann::json{
+        {"format", "awqmap.model/v1"}, {"architecture", arch_}, {"config", config_}, {"modules", modules_}}
         .dump();
   }
   ModelView build() const { return parse_model_description(json(), "test model"); }

@@ -36,9 +36,13 @@ inline std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-inline nlohmann::json read_json(const std::filesystem::path& p) { return nlohmann::json::parse(read_file(p)); }
+inline nlohmann::json read_json(const std::filesystem::path& p) {
+  return nlohmann::json::parse(read_file(p));
+}
 
-inline std::filesystem::path corpus_dir() { return AWQMAP_CORPUS_DIR; }
+inline std::filesystem::path corpus_dir() {
+  return AWQMAP_CORPUS_DIR;
+}
 
 /// Case names (NAME in NAME.model.json) of the shared corpus, sorted.
 inline std::vector<std::string> corpus_cases() {
@@ -82,8 +86,8 @@ struct CliResult {
 inline CliResult run_cli(const std::string& args, const std::string& env = "AWQMAP_PLUGIN_PATH=") {
   TempDir tmp;
   auto out = tmp.path / "out", err = tmp.path / "err";
-  std::string cmd = env + " '" + std::string(AWQMAP_CLI) + "' " + args + " >'" + out.string() + "' 2>'" +
-                    err.string() + "'";
+  std::string cmd =
+      env + " '" + std::string(AWQMAP_CLI) + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
   int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
 }

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Registry& shipped() { return test::shipped_registry(); }
+Registry& shipped() {
+  return test::shipped_registry();
+}
 
 // A resolution as a set of groups, or the error kind.
 std::set<std::string> groups_or_error(const ModelView& model) {
@@ -31,7 +33,8 @@ std::set<std::string> groups_or_error(const ModelView& model) {
       for (const auto& b : balance) key += b + ",";
       out.insert(key + "} @ " + std::string(g.parent_name));
     }
-    for (const auto& k : r.skipped) out.insert("skipped " + std::string(k.smooth_name) + " " + std::string(to_string(k.reason)));
+    for (const auto& k : r.skipped)
+      out.insert("skipped " + std::string(k.smooth_name) + " " + std::string(to_string(k.reason)));
     return out;
   } catch (const ResolutionError& e) {
     return {"error " + std::string(to_string(e.kind()))};
@@ -48,11 +51,12 @@ std::string load_error(const fs::path& dir) {
 }
 
 nlohmann::json tiny_tensors() {
-  return nlohmann::json::array({{{"name", "model.embed_tokens.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}},
-                                {{"name", "model.layers.0.self_attn.q_proj.weight"}, {"shape", {8, 8}}, {"dtype", "BF16"}},
-                                {{"name", "model.layers.0.self_attn.q_proj.bias"}, {"shape", {8}}, {"dtype", "BF16"}},
-                                {{"name", "model.layers.0.input_layernorm.weight"}, {"shape", {8}}, {"dtype", "F32"}},
-                                {{"name", "lm_head.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}}});
+  return nlohmann::json::array(
+      {{{"name", "model.embed_tokens.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}},
+       {{"name", "model.layers.0.self_attn.q_proj.weight"}, {"shape", {8, 8}}, {"dtype", "BF16"}},
+       {{"name", "model.layers.0.self_attn.q_proj.bias"}, {"shape", {8}}, {"dtype", "BF16"}},
+       {{"name", "model.layers.0.input_layernorm.weight"}, {"shape", {8}}, {"dtype", "F32"}},
+       {{"name", "lm_head.weight"}, {"shape", {16, 8}}, {"dtype", "BF16"}}});
 }
 const nlohmann::json tiny_config = {{"architectures", {"LlamaForCausalLM"}}, {"num_hidden_layers", 1}};
 
@@ -117,7 +121,8 @@ TEST_CASE("architecture comes from config.json and can be overridden") {
   test::TempDir dir;
   test::write_checkpoint(dir.path, tiny_config, tiny_tensors());
   CHECK(load_checkpoint(dir.path.string()).architecture() == "LlamaForCausalLM");
-  CHECK(load_checkpoint(dir.path.string(), {std::string("MistralForCausalLM"), nullptr}).architecture() == "MistralForCausalLM");
+  CHECK(load_checkpoint(dir.path.string(), {std::string("MistralForCausalLM"), nullptr}).architecture() ==
+        "MistralForCausalLM");
   CHECK(load_model(dir.path.string()).size() > 5);
 }
 
@@ -163,12 +168,14 @@ TEST_CASE("Qwen3.5-MoE fused experts split into per-expert gate, up and down pro
 TEST_CASE("registered key renames rewrite tensor names before modules are derived") {
   Registry registry;
   registry.register_plugin({"inline", "renamer", "1", {}}, [](Registrar& r) {
-    r.rename_checkpoint_keys("MixtralForCausalLM", "(.*)\\.block_sparse_moe\\.experts\\.(\\d+)\\.w1", "\\1.mlp.experts.\\2.gate_proj");
+    r.rename_checkpoint_keys("MixtralForCausalLM", "(.*)\\.block_sparse_moe\\.experts\\.(\\d+)\\.w1",
+                             "\\1.mlp.experts.\\2.gate_proj");
   });
   test::TempDir dir;
-  test::write_checkpoint(dir.path, {{"architectures", {"MixtralForCausalLM"}}},
-                         nlohmann::json::array({{{"name", "model.layers.0.block_sparse_moe.experts.7.w1.weight"},
-                                                 {"shape", {4, 2}}, {"dtype", "BF16"}}}));
+  test::write_checkpoint(
+      dir.path, {{"architectures", {"MixtralForCausalLM"}}},
+      nlohmann::json::array(
+          {{{"name", "model.layers.0.block_sparse_moe.experts.7.w1.weight"}, {"shape", {4, 2}}, {"dtype", "BF16"}}}));
   CheckpointSummary summary;
   ModelView m = load_checkpoint(dir.path.string(), {std::nullopt, &registry}, &summary);
   CHECK(summary.renamed == 1);
@@ -214,31 +221,39 @@ TEST_CASE("malformed checkpoints are clear errors naming the file") {
     CHECK(e.find("model.safetensors") != std::string::npos);
     return e;
   };
-  SECTION("header length beyond the file") { CHECK(shard_error("{}", 0, 4096).find("runs past the end") != std::string::npos); }
+  SECTION("header length beyond the file") {
+    CHECK(shard_error("{}", 0, 4096).find("runs past the end") != std::string::npos);
+  }
   SECTION("header length over 100 MiB") {
     CHECK(shard_error("{}", 0, 200ull << 20).find("exceeds the 100 MiB limit") != std::string::npos);
   }
-  SECTION("header not JSON") { CHECK(shard_error("{not json}").find("header") != std::string::npos); }
-  SECTION("header not an object") { CHECK(shard_error("[1, 2]").find("not a JSON object") != std::string::npos); }
+  SECTION("header not JSON") {
+    CHECK(shard_error("{not json}").find("header") != std::string::npos);
+  }
+  SECTION("header not an object") {
+    CHECK(shard_error("[1, 2]").find("not a JSON object") != std::string::npos);
+  }
   SECTION("entry without dtype") {
     CHECK(shard_error(R"({"a.weight": {"shape": [2], "data_offsets": [0, 4]}})").find("no dtype") != std::string::npos);
   }
   SECTION("entry without shape") {
-    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "data_offsets": [0, 4]}})").find("no shape") != std::string::npos);
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "data_offsets": [0, 4]}})").find("no shape") !=
+          std::string::npos);
   }
   SECTION("entry without data_offsets") {
     CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [2]}})").find("no data_offsets") != std::string::npos);
   }
   SECTION("unknown dtype") {
-    CHECK(shard_error(R"({"a.weight": {"dtype": "F12", "shape": [2], "data_offsets": [0, 4]}})").find("unknown dtype 'F12'") !=
-          std::string::npos);
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F12", "shape": [2], "data_offsets": [0, 4]}})")
+              .find("unknown dtype 'F12'") != std::string::npos);
   }
   SECTION("offsets outside the file") {
-    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [64], "data_offsets": [0, 128]}})", 64).find("past the 64 bytes") !=
-          std::string::npos);
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [64], "data_offsets": [0, 128]}})", 64)
+              .find("past the 64 bytes") != std::string::npos);
   }
   SECTION("offsets not matching shape and dtype") {
-    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [2], "data_offsets": [0, 6]}})").find("need 4") != std::string::npos);
+    CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [2], "data_offsets": [0, 6]}})").find("need 4") !=
+          std::string::npos);
   }
   SECTION("overlapping tensors") {
     CHECK(shard_error(R"({"a.weight": {"dtype": "F16", "shape": [4], "data_offsets": [0, 8]},
@@ -258,9 +273,11 @@ TEST_CASE("thousands of truncated and bit-flipped headers give an error or a val
   std::size_t errors = 0, valid = 0;
   for (int i = 0; i < 3000; ++i) {
     std::string h = header;
-    if (i % 2) h.resize(rng() % h.size());
+    if (i % 2)
+      h.resize(rng() % h.size());
     else
-      for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) h[rng() % h.size()] ^= static_cast<char>(1u << (rng() % 8));
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k)
+        h[rng() % h.size()] ^= static_cast<char>(1u << (rng() % 8));
     test::write_shard(ckpt / "model.safetensors", h, i % 3 ? data_size : rng() % (data_size + 1));
     if (i % 5 == 0) {  // a damaged length field
       std::fstream f(ckpt / "model.safetensors", std::ios::binary | std::ios::in | std::ios::out);

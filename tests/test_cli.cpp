@@ -5,7 +5,9 @@
 using namespace awqmap::test;
 
 namespace {
-std::string corpus(const std::string& f) { return quote((corpus_dir() / f).string()); }
+std::string corpus(const std::string& f) {
+  return quote((corpus_dir() / f).string());
+}
 const std::string kNoPlugins = "--no-default-plugins";
 }  // namespace
 
@@ -26,7 +28,8 @@ TEST_CASE("resolve in json format prints awqmap.resolved/v1 matching the corpus"
 TEST_CASE("resolve prints a table with a line per group, skipped counts and a summary") {
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> q_proj, k_proj, v_proj  (parent model.layers.0.self_attn)") != std::string::npos);
+  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> q_proj, k_proj, v_proj  (parent model.layers.0.self_attn)") !=
+        std::string::npos);
   CHECK(r.out.find("skipped: incompatible 4") != std::string::npos);
   CHECK(r.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
 }
@@ -52,7 +55,8 @@ TEST_CASE("a resolution error prints nothing on stdout in table format") {
 TEST_CASE("the targets and ignore options repeat, one target each, and may contain commas") {
   TempDir dir;
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") +
-                   " --format json --targets 're:.*(self_attn|mlp)\\.(q|up)_proj$' --targets lm_head --ignore 're:.*layers\\.[0-2]\\..*'");
+                   " --format json --targets 're:.*(self_attn|mlp)\\.(q|up)_proj$' --targets lm_head --ignore "
+                   "'re:.*layers\\.[0-2]\\..*'");
   REQUIRE(r.exit_code == 0);
   auto out = nlohmann::json::parse(r.out);
   // Layers 0-2 are ignored (match no target); layer 3 remains.
@@ -71,7 +75,8 @@ TEST_CASE("bad input is a one-line error, exit code 3, nothing on stdout") {
   };
   check(run_cli("resolve /nonexistent.json"), "/nonexistent.json");
   check(run_cli("resolve " + quote(dir.write("bad.json", "{not json").string())), "bad.json: invalid JSON");
-  check(run_cli("resolve " + quote(dir.write("fmt.json", R"({"format": "x", "architecture": "A", "modules": []})").string())),
+  check(run_cli("resolve " +
+                quote(dir.write("fmt.json", R"({"format": "x", "architecture": "A", "modules": []})").string())),
         "format is 'x'");
   auto mappings = dir.write("m.json", R"([{"smooth_layer": "re:.*(norm", "balance_layers": ["re:.*q$"]}])");
   check(run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --mappings " + quote(mappings.string())),
@@ -191,5 +196,6 @@ TEST_CASE("coverage lists what AWQ will not smooth; the table always shows the c
   auto table = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
   CHECK(table.out.find("coverage: 24 of 28 targeted Linear modules are balanced") != std::string::npos);
   auto detailed = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --coverage");
-  CHECK(detailed.out.find("model.layers.*.self_attn.o_proj: 4 - v_proj->o_proj skipped, incompatible shapes") != std::string::npos);
+  CHECK(detailed.out.find("model.layers.*.self_attn.o_proj: 4 - v_proj->o_proj skipped, incompatible shapes") !=
+        std::string::npos);
 }

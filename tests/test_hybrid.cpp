@@ -13,7 +13,9 @@ using test::ModelBuilder;
 
 namespace {
 
-Registry& shipped() { return test::shipped_registry(); }
+Registry& shipped() {
+  return test::shipped_registry();
+}
 
 struct HybridShape {
   std::string arch = "Qwen3_5ForCausalLM";
@@ -88,7 +90,8 @@ TEST_CASE("Qwen3.5 dense with 8 layers: full layers 3|7, linear the rest, four p
                                  "re:.*linear_attn.in_proj_b$", "re:.*linear_attn.in_proj_a$"});
   CHECK(s.mappings[2].balance_layers == std::vector<std::string>{"re:.*gate_proj$", "re:.*up_proj$"});
   Resolution r = resolve(m, s.mappings);
-  CHECK(smooth_names(r, 0) == std::vector<std::string>{"model.layers.3.input_layernorm", "model.layers.7.input_layernorm"});
+  CHECK(smooth_names(r, 0) ==
+        std::vector<std::string>{"model.layers.3.input_layernorm", "model.layers.7.input_layernorm"});
   CHECK(smooth_names(r, 1).size() == 6);
   CHECK(smooth_names(r, 2).size() == 8);
 }
@@ -129,7 +132,8 @@ TEST_CASE("the hybrid builder declines for a standard model, and selection falls
   CHECK(s.declined[0].find("not a hybrid model") != std::string::npos);
   CHECK(s.declined[0].find("qwen3_5") != std::string::npos);
   ModelView no_config = ModelBuilder("Qwen3NextForCausalLM").build();
-  CHECK(shipped().select(no_config).declined.at(0).find("no layer_types and no num_hidden_layers") != std::string::npos);
+  CHECK(shipped().select(no_config).declined.at(0).find("no layer_types and no num_hidden_layers") !=
+        std::string::npos);
 }
 
 TEST_CASE("the layer index lists scale with 24, 48 and 64 layers") {
@@ -141,7 +145,8 @@ TEST_CASE("the layer index lists scale with 24, 48 and 64 layers") {
     std::vector<std::size_t> full, linear;
     for (int i = 0; i < layers; ++i) ((i + 1) % 4 == 0 ? full : linear).push_back(static_cast<std::size_t>(i));
     CHECK(s.mappings[0].smooth_layer == "re:.*layers\\.(" + toolkit::index_alternation(full) + ")\\.input_layernorm$");
-    CHECK(s.mappings[1].smooth_layer == "re:.*layers\\.(" + toolkit::index_alternation(linear) + ")\\.input_layernorm$");
+    CHECK(s.mappings[1].smooth_layer ==
+          "re:.*layers\\.(" + toolkit::index_alternation(linear) + ")\\.input_layernorm$");
     Resolution r = resolve(m, s.mappings);
     CHECK(smooth_names(r, 0).size() == static_cast<std::size_t>(layers / 4));
     CHECK(smooth_names(r, 1).size() == static_cast<std::size_t>(layers - layers / 4));
@@ -179,7 +184,8 @@ TEST_CASE("layer types are derived from full_attention_interval when layer_types
   auto types = toolkit::layer_types(m);
   REQUIRE(types);
   CHECK(*types == std::vector<std::string>{"linear_attention", "linear_attention", "full_attention", "linear_attention",
-                                           "linear_attention", "full_attention", "linear_attention", "linear_attention"});
+                                           "linear_attention", "full_attention", "linear_attention",
+                                           "linear_attention"});
   ModelBuilder no_interval;
   no_interval.config({{"num_hidden_layers", 4}});
   CHECK(toolkit::layer_types(no_interval.build())->at(3) == "full_attention");  // default interval 4
@@ -228,7 +234,9 @@ TEST_CASE("Step3p5 with 6 layers (2 dense, 4 MoE) resolves to 6 post-attention g
   for (int l = 0; l < 6; ++l) {
     std::string p = "model.layers." + std::to_string(l);
     b.add(p, "Step3p5DecoderLayer");
-    b.linear(p + ".self_attn.q_proj", 64, 64).linear(p + ".self_attn.k_proj", 64, 32).linear(p + ".self_attn.v_proj", 64, 32);
+    b.linear(p + ".self_attn.q_proj", 64, 64)
+        .linear(p + ".self_attn.k_proj", 64, 32)
+        .linear(p + ".self_attn.v_proj", 64, 32);
     b.linear(p + ".self_attn.o_proj", 32, 64).linear(p + ".self_attn.g_proj", 64, 4);
     if (l < 2) {
       b.linear(p + ".mlp.gate_proj", 64, 96).linear(p + ".mlp.up_proj", 64, 96).linear(p + ".mlp.down_proj", 96, 64);
@@ -255,8 +263,10 @@ TEST_CASE("Step3p5 with 6 layers (2 dense, 4 MoE) resolves to 6 post-attention g
                              g.smooth_name.find("layers.1.") != std::string_view::npos;
     for (auto n : g.balance_names) {
       INFO(g.smooth_name << " balances " << n);
-      if (dense_layer) CHECK(n.find(".mlp.") != std::string_view::npos);
-      else CHECK((n.find(".moe.") != std::string_view::npos || n.find(".share_expert.") != std::string_view::npos));
+      if (dense_layer)
+        CHECK(n.find(".mlp.") != std::string_view::npos);
+      else
+        CHECK((n.find(".moe.") != std::string_view::npos || n.find(".share_expert.") != std::string_view::npos));
     }
   }
   CHECK(post == 6);

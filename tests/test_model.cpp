@@ -51,19 +51,27 @@ TEST_CASE("a description with escaped names keeps the unescaped text") {
 TEST_CASE("bad model descriptions are one-line errors naming the file and the item") {
   CHECK(error_of("{").find("bad.json: invalid JSON") == 0);
   CHECK(error_of("[1]").find("bad.json: not a JSON object") == 0);
-  CHECK(error_of(R"({"format": "awqmap.model/v2", "architecture": "X", "modules": []})").find("format is 'awqmap.model/v2'") != std::string::npos);
+  CHECK(error_of(R"({"format": "awqmap.model/v2", "architecture": "X", "modules": []})")
+            .find("format is 'awqmap.model/v2'") != std::string::npos);
   CHECK(error_of(R"({"architecture": "X", "modules": []})").find("no \"format\"") != std::string::npos);
   CHECK(error_of(R"({"format": "awqmap.model/v1", "modules": []})").find("no \"architecture\"") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "a", "type": "M"}, {"name": "a", "type": "M"}]})")
+  CHECK(error_of(std::string(kHead) +
+                 R"([{"name": "", "type": "R"}, {"name": "a", "type": "M"}, {"name": "a", "type": "M"}]})")
             .find("module #2 'a': duplicate module name") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "a.b", "type": "M"}, {"name": "a", "type": "M"}]})")
+  CHECK(error_of(std::string(kHead) +
+                 R"([{"name": "", "type": "R"}, {"name": "a.b", "type": "M"}, {"name": "a", "type": "M"}]})")
             .find("module #1 'a.b': its parent 'a' does not appear before it") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "q", "type": "Linear", "in_features": 3}]})")
+  CHECK(error_of(std::string(kHead) +
+                 R"([{"name": "", "type": "R"}, {"name": "q", "type": "Linear", "in_features": 3}]})")
             .find("module #1 'q': a Linear module needs integer in_features and out_features") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "q", "type": "Linear", "in_features": "3", "out_features": 3}]})")
+  CHECK(error_of(
+            std::string(kHead) +
+            R"([{"name": "", "type": "R"}, {"name": "q", "type": "Linear", "in_features": "3", "out_features": 3}]})")
             .find("modules[1].in_features must be an integer") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"type": "M"}]})").find("modules[1] has no \"name\"") != std::string::npos);
-  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "x"}]})").find("modules[1] ('x') has no \"type\"") != std::string::npos);
+  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"type": "M"}]})")
+            .find("modules[1] has no \"name\"") != std::string::npos);
+  CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}, {"name": "x"}]})")
+            .find("modules[1] ('x') has no \"type\"") != std::string::npos);
   CHECK(error_of(std::string(kHead) + R"([{"name": "", "type": "R"}]} trailing)").find("bad.json:") == 0);
 }
 

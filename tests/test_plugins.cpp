@@ -18,7 +18,9 @@ namespace {
 fs::path fixture(const std::string& name) {
   return fs::path(AWQMAP_FIXTURE_DIR) / name / ("awqmap-" + name + ".so");
 }
-fs::path defaults_plugin() { return fs::path(AWQMAP_PLUGIN_BUILD_DIR) / "awqmap-defaults.so"; }
+fs::path defaults_plugin() {
+  return fs::path(AWQMAP_PLUGIN_BUILD_DIR) / "awqmap-defaults.so";
+}
 
 std::string load_error(Registry& registry, const fs::path& file) {
   try {
@@ -173,13 +175,17 @@ TEST_CASE("plugin files that are not plugins are clear errors naming the file") 
     CHECK(e.find("awqmap-text.so: cannot load the plugin") != std::string::npos);
     CHECK(e.find("dlerror") != std::string::npos);  // the dynamic loader's own message
   }
-  SECTION("missing file") { CHECK(load_error(registry, dir.path / "nope.so").find("does not exist") != std::string::npos); }
+  SECTION("missing file") {
+    CHECK(load_error(registry, dir.path / "nope.so").find("does not exist") != std::string::npos);
+  }
   SECTION("unreadable file") {
     auto f = dir.write("awqmap-locked.so", "x");
     fs::permissions(f, fs::perms::none);
     std::string e = load_error(registry, f);
-    if (::geteuid() != 0) CHECK(e.find("cannot read the plugin file") != std::string::npos);
-    else CHECK(e.find("awqmap-locked.so") != std::string::npos);  // root reads anything
+    if (::geteuid() != 0)
+      CHECK(e.find("cannot read the plugin file") != std::string::npos);
+    else
+      CHECK(e.find("awqmap-locked.so") != std::string::npos);  // root reads anything
   }
   CHECK(registry.plugins().empty());
 }
@@ -193,7 +199,8 @@ TEST_CASE("a plugin directory loads its .so files and skips the rest") {
   PluginLoader loader(registry);
   loader.load_directory(dir.path);
   CHECK(registry.plugins().size() == 1);
-  CHECK_THROWS_WITH(PluginLoader(registry).load_directory(dir.path / "missing"), Catch::Contains("plugin directory does not exist"));
+  CHECK_THROWS_WITH(PluginLoader(registry).load_directory(dir.path / "missing"),
+                    Catch::Contains("plugin directory does not exist"));
 }
 
 TEST_CASE("the search path is --plugin-dir, then AWQMAP_PLUGIN_PATH without empty entries, then the default") {
@@ -234,11 +241,16 @@ TEST_CASE("selection and resolution run from 8 threads at once on one registry")
 TEST_CASE("in-process registrations are validated like plugins") {
   Registry registry;
   CHECK_THROWS_WITH(registry.register_plugin({"inline", "inline", "1", {}},
-                                             [](Registrar& r) { r.add_static("", {{"re:a", {"re:b"}}}); }),
+                                             [](Registrar& r) {
+                                               r.add_static("", {{"re:a", {"re:b"}}});
+                                             }),
                     Catch::Contains("architecture is empty"));
   CHECK_THROWS_WITH(registry.register_plugin({"inline", "inline", "1", {}},
-                                             [](Registrar& r) { r.set_default({{"re:a", {"re:(b"}}}); }),
+                                             [](Registrar& r) {
+                                               r.set_default({{"re:a", {"re:(b"}}});
+                                             }),
                     Catch::Contains("re:(b"));
   CHECK_FALSE(registry.has_default());
-  CHECK_THROWS_WITH(registry.select(test::ModelBuilder("X").build()), Catch::Contains("no mappings for architecture 'X'"));
+  CHECK_THROWS_WITH(registry.select(test::ModelBuilder("X").build()),
+                    Catch::Contains("no mappings for architecture 'X'"));
 }

@@ -14,7 +14,9 @@ using test::ModelBuilder;
 
 namespace {
 
-Registry& shipped() { return test::shipped_registry(); }
+Registry& shipped() {
+  return test::shipped_registry();
+}
 
 // The ModuleList item a module belongs to (model.layers.3), by name.
 std::string layer_of(std::string_view name) {
@@ -147,7 +149,8 @@ TEST_CASE("DeepSeek-V3 at real size is repaired into a dense mapping for layers 
 }
 
 TEST_CASE("a vision tower whose v_proj has no o_proj beside it is left out, with the reason") {
-  ModelView model = load_model_description((test::corpus_dir() / "Gemma3ForConditionalGeneration.tiny.model.json").string());
+  ModelView model =
+      load_model_description((test::corpus_dir() / "Gemma3ForConditionalGeneration.tiny.model.json").string());
   Selection s = shipped().select(model);
   RepairedResolution r = resolve_with_repair(model, s.mappings);
   REQUIRE(r.repairs.size() == 1);
@@ -176,7 +179,10 @@ TEST_CASE("several smooth modules in one layer cannot be repaired and stay an ex
 
 TEST_CASE("explanations name the module matched twice and where a hook target was looked for") {
   ModelBuilder b;
-  b.add("layer.norm", "RMSNorm").linear("layer.mlp.gate_proj", 4, 8).linear("layer.mlp.up_proj", 4, 8).add("layer.mlp.act", "SiLU");
+  b.add("layer.norm", "RMSNorm")
+      .linear("layer.mlp.gate_proj", 4, 8)
+      .linear("layer.mlp.up_proj", 4, 8)
+      .add("layer.mlp.act", "SiLU");
   ModelView m = b.build();
   MappingList rematch = {{"re:.*norm$", {"re:.*gate_proj$", "re:.*mlp.*"}}};
   try {

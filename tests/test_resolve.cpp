@@ -26,7 +26,9 @@ ModelBuilder dense_model(int layers, int v_out = 32, int o_in = 32) {
   return b;
 }
 
-std::vector<std::string> names(const std::vector<std::string_view>& v) { return {v.begin(), v.end()}; }
+std::vector<std::string> names(const std::vector<std::string_view>& v) {
+  return {v.begin(), v.end()};
+}
 
 ResolutionErrorKind error_kind(const ModelView& m, const MappingList& l) {
   try {
@@ -90,7 +92,10 @@ TEST_CASE("an expert's up_proj -> down_proj has the down_proj module itself as p
 TEST_CASE("a ModuleList parent is stepped over up to a non-list ancestor") {
   ModelBuilder b;
   b.list("model.layers");
-  b.add("model.layers.0", "Layer").linear("model.layers.0.a", 4, 4).add("model.layers.1", "Layer").linear("model.layers.1.b", 4, 4);
+  b.add("model.layers.0", "Layer")
+      .linear("model.layers.0.a", 4, 4)
+      .add("model.layers.1", "Layer")
+      .linear("model.layers.1.b", 4, 4);
   b.add("model.norm", "RMSNorm");
   ModelView m = b.build();
   Resolution r = resolve(m, {{"model.norm", {"re:.*\\.a$", "re:.*\\.b$"}}});
@@ -213,7 +218,8 @@ TEST_CASE("groups without targeted modules are skipped as not_targeted; empty ba
   ModelView m = dense_model(1).build();
   ResolveOptions only_attention;
   only_attention.targets = {"re:.*self_attn.*"};
-  Resolution r = resolve(m, {{"re:.*up_proj$", {"re:.*down_proj$"}}, {"re:.*input_layernorm$", {"re:.*q_proj$"}}}, only_attention);
+  Resolution r =
+      resolve(m, {{"re:.*up_proj$", {"re:.*down_proj$"}}, {"re:.*input_layernorm$", {"re:.*q_proj$"}}}, only_attention);
   REQUIRE(r.skipped.size() == 1);
   CHECK(r.skipped[0].reason == SkipReason::not_targeted);
   CHECK(r.resolved.size() == 1);
@@ -234,6 +240,7 @@ TEST_CASE("ignored modules match no target") {
 TEST_CASE("errors stop the whole resolution in upstream's order") {
   // Mapping 0 resolves, mapping 1 collapses: the error wins and nothing is returned.
   ModelView m = dense_model(2).build();
-  CHECK(error_kind(m, {{"re:.*up_proj$", {"re:.*down_proj$"}}, {"re:.*input_layernorm$", {"re:.*layers.1.self_attn.q_proj$"}}}) ==
+  CHECK(error_kind(m, {{"re:.*up_proj$", {"re:.*down_proj$"}},
+                       {"re:.*input_layernorm$", {"re:.*layers.1.self_attn.q_proj$"}}}) ==
         ResolutionErrorKind::multiple_smooth_layers);
 }

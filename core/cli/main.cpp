@@ -134,7 +134,8 @@ Args parse(int argc, char** argv) {
       a.ignore.push_back(take(flag));
     } else if (flag == "--format") {
       a.format = take(flag);
-      if (a.format != "table" && a.format != "json") throw UsageError("--format must be table or json, not '" + a.format + "'");
+      if (a.format != "table" && a.format != "json")
+        throw UsageError("--format must be table or json, not '" + a.format + "'");
     } else if (flag == "--architecture") {
       a.architecture = take(flag);
       if (a.architecture->empty()) throw UsageError("--architecture needs a class name");
@@ -178,8 +179,9 @@ std::string default_model() {
     if (fs::exists(installed, ec)) return installed.lexically_normal().string();
   }
   if (std::string(AWQMAP_EXAMPLE_SOURCE).size() && fs::exists(AWQMAP_EXAMPLE_SOURCE, ec)) return AWQMAP_EXAMPLE_SOURCE;
-  throw InputError("no MODEL given and the bundled example was not found next to the awqmap binary; "
-                   "pass a checkpoint directory or a model description");
+  throw InputError(
+      "no MODEL given and the bundled example was not found next to the awqmap binary; "
+      "pass a checkpoint directory or a model description");
 }
 
 void load_plugins(Registry& registry, const Args& a) {
@@ -304,7 +306,9 @@ int run_mappings(const Args& a) {
   return kOk;
 }
 
-std::string kind_name(EntryKind k) { return k == EntryKind::dynamic ? "dynamic" : "static"; }
+std::string kind_name(EntryKind k) {
+  return k == EntryKind::dynamic ? "dynamic" : "static";
+}
 
 int run_plugins(const Args& a) {
   Registry registry;

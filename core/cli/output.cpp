@@ -22,8 +22,10 @@ void append_selection(std::string& out, const Selection& s) {
   out += "}";
 }
 void append_optional(std::string& out, const std::optional<std::string_view>& v) {
-  if (v) append_json_string(out, *v);
-  else out += "null";
+  if (v)
+    append_json_string(out, *v);
+  else
+    out += "null";
 }
 }  // namespace
 
@@ -44,7 +46,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
   append_selection(out, selection);
   if (checkpoint.shards) {
     out += ",\n \"checkpoint\": {\"shards\": " + std::to_string(checkpoint.shards) +
-           ", \"tensors\": " + std::to_string(checkpoint.tensors) + ", \"renamed\": " + std::to_string(checkpoint.renamed) +
+           ", \"tensors\": " + std::to_string(checkpoint.tensors) +
+           ", \"renamed\": " + std::to_string(checkpoint.renamed) +
            ", \"fused_split\": " + std::to_string(checkpoint.fused_split) + ", \"dropped\": [";
     for (std::size_t i = 0; i < checkpoint.dropped.size(); ++i) {
       out += i ? ", " : "";
@@ -66,8 +69,10 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
       append_json_string(out, m.balance_layers[b]);
     }
     out += "], \"activation_hook_target\": ";
-    if (m.activation_hook_target) append_json_string(out, *m.activation_hook_target);
-    else out += "null";
+    if (m.activation_hook_target)
+      append_json_string(out, *m.activation_hook_target);
+    else
+      out += "null";
     if (extras.repair && i < extras.repair->repaired_from.size() && extras.repair->repaired_from[i])
       out += ", \"repaired_from\": " + std::to_string(*extras.repair->repaired_from[i]);
     out += "}";
@@ -114,8 +119,9 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     for (const auto& u : extras.coverage->unbalanced)
       unbalanced.push_back({{"name", u.name}, {"count", u.count}, {"reason", u.reason}});
     out += ",\n \"coverage\": " + nlohmann::json{{"targeted", extras.coverage->targeted},
-                                                     {"balanced", extras.coverage->balanced},
-                                                     {"unbalanced", unbalanced}}.dump();
+                                                 {"balanced", extras.coverage->balanced},
+                                                 {"unbalanced", unbalanced}}
+                                      .dump();
   }
   out += "}\n";
   return out;
@@ -133,8 +139,10 @@ std::string error_json(const ResolutionError& error, const std::string& explanat
 
 std::string selection_text(const Selection& s) {
   std::string out = std::string(to_string(s.kind));
-  if (!s.builder.empty()) out += " (builder " + s.builder + ", plugin " + s.plugin + ")";
-  else if (!s.plugin.empty()) out += " (plugin " + s.plugin + ")";
+  if (!s.builder.empty())
+    out += " (builder " + s.builder + ", plugin " + s.plugin + ")";
+  else if (!s.plugin.empty())
+    out += " (plugin " + s.plugin + ")";
   return out;
 }
 
@@ -197,8 +205,8 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
     out += "\n";
   }
   if (extras.coverage) {
-    out += "\ncoverage: " + std::to_string(extras.coverage->balanced) + " of " + std::to_string(extras.coverage->targeted) +
-           " targeted Linear modules are balanced\n";
+    out += "\ncoverage: " + std::to_string(extras.coverage->balanced) + " of " +
+           std::to_string(extras.coverage->targeted) + " targeted Linear modules are balanced\n";
     for (const auto& u : extras.coverage->unbalanced)
       out += "  " + u.name + ": " + std::to_string(u.count) + " - " + u.reason + "\n";
   }

@@ -1,7 +1,7 @@
 #include "awqmap/checkpoint.hpp"
 
-#include <boost/regex.hpp>
 #include <simdjson.h>
+#include <boost/regex.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -28,10 +28,9 @@ constexpr std::uint64_t kMaxHeader = 100ull * 1024 * 1024;
 // Bits per element of every safetensors dtype.
 int dtype_bits(std::string_view d) {
   static const std::pair<std::string_view, int> table[] = {
-      {"BOOL", 8},     {"U8", 8},      {"I8", 8},       {"F8_E5M2", 8},  {"F8_E4M3", 8},
-      {"F8_E8M0", 8},  {"I16", 16},    {"U16", 16},     {"F16", 16},     {"BF16", 16},
-      {"I32", 32},     {"U32", 32},    {"F32", 32},     {"I64", 64},     {"U64", 64},
-      {"F64", 64},     {"F4", 4},      {"F6_E2M3", 6},  {"F6_E3M2", 6},  {"C64", 64},
+      {"BOOL", 8}, {"U8", 8},   {"I8", 8},    {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16},
+      {"U16", 16}, {"F16", 16}, {"BF16", 16}, {"I32", 32},    {"U32", 32},    {"F32", 32},    {"I64", 64},
+      {"U64", 64}, {"F64", 64}, {"F4", 4},    {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"C64", 64},
   };
   for (const auto& [name, bits] : table)
     if (name == d) return bits;
@@ -61,7 +60,9 @@ struct Shard {
   std::string path;
 };
 
-[[noreturn]] void fail(const std::string& file, const std::string& what) { throw InputError(file + ": " + what); }
+[[noreturn]] void fail(const std::string& file, const std::string& what) {
+  throw InputError(file + ": " + what);
+}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -82,9 +83,11 @@ void read_shard(const std::string& path, std::uint32_t shard_index, od::parser& 
   in.read(reinterpret_cast<char*>(len_bytes), 8);
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
-  if (n > kMaxHeader) fail(path, "header length " + std::to_string(n) + " exceeds the 100 MiB limit; not a safetensors file?");
+  if (n > kMaxHeader)
+    fail(path, "header length " + std::to_string(n) + " exceeds the 100 MiB limit; not a safetensors file?");
   if (n + 8 > size)
-    fail(path, "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes)");
+    fail(path,
+         "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes)");
   simdjson::padded_string& header = set.headers.emplace_back(static_cast<std::size_t>(n));
   in.read(header.data(), static_cast<std::streamsize>(n));
   if (!in) fail(path, "cannot read the header");
@@ -141,7 +144,8 @@ void read_shard(const std::string& path, std::uint32_t shard_index, od::parser& 
         if (member.value().get_array().get(arr)) entry_error("shape must be a list of integers");
         for (auto d : arr) {
           std::uint64_t v;
-          if (d.get_uint64().get(v) || v > static_cast<std::uint64_t>(INT64_MAX)) entry_error("shape must be a list of non-negative integers");
+          if (d.get_uint64().get(v) || v > static_cast<std::uint64_t>(INT64_MAX))
+            entry_error("shape must be a list of non-negative integers");
           set.dims.push_back(static_cast<std::int64_t>(v));
         }
         has_shape = true;
@@ -166,21 +170,22 @@ void read_shard(const std::string& path, std::uint32_t shard_index, od::parser& 
     if (!bits) entry_error("unknown dtype '" + std::string(dtype) + "'");
     std::uint64_t numel = 1;
     for (std::size_t d = shape_begin; d < set.dims.size(); ++d)
-      if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(set.dims[d]), &numel)) entry_error("shape is too large");
+      if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(set.dims[d]), &numel))
+        entry_error("shape is too large");
     std::uint64_t total_bits;
     if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(bits), &total_bits) || total_bits % 8)
       entry_error("shape does not fill a whole number of bytes");
     if (offsets[1] < offsets[0]) entry_error("data_offsets end before they begin");
     if (offsets[1] - offsets[0] != total_bits / 8)
-      entry_error("data_offsets cover " + std::to_string(offsets[1] - offsets[0]) + " bytes, but shape and dtype need " +
-                  std::to_string(total_bits / 8));
+      entry_error("data_offsets cover " + std::to_string(offsets[1] - offsets[0]) +
+                  " bytes, but shape and dtype need " + std::to_string(total_bits / 8));
     if (offsets[1] > data_size)
       entry_error("data_offsets end at " + std::to_string(offsets[1]) + ", past the " + std::to_string(data_size) +
                   " bytes of data in the file");
     if (name.empty()) entry_error("empty tensor name");
     spans.push_back({offsets[0], offsets[1], out.size()});
-    out.push_back({name, static_cast<std::uint32_t>(shape_begin), static_cast<std::uint32_t>(set.dims.size() - shape_begin),
-                   shard_index});
+    out.push_back({name, static_cast<std::uint32_t>(shape_begin),
+                   static_cast<std::uint32_t>(set.dims.size() - shape_begin), shard_index});
   }
   if (!doc.current_location().error()) fail(path, "header has trailing content after the JSON object");
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
@@ -349,7 +354,8 @@ void count(std::vector<DroppedTensors>& dropped, const std::string& reason) {
 
 }  // namespace
 
-ModelView load_checkpoint(const std::string& directory, const CheckpointOptions& options, CheckpointSummary* summary_out) {
+ModelView load_checkpoint(const std::string& directory, const CheckpointOptions& options,
+                          CheckpointSummary* summary_out) {
   const fs::path dir(directory);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(directory, "not a checkpoint directory");
@@ -389,7 +395,8 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     fail(directory, "no model.safetensors and no model.safetensors.index.json");
   }
   TensorSet set;
-  for (std::size_t i = 0; i < shard_files.size(); ++i) read_shard(shard_files[i], static_cast<std::uint32_t>(i), parser, set);
+  for (std::size_t i = 0; i < shard_files.size(); ++i)
+    read_shard(shard_files[i], static_cast<std::uint32_t>(i), parser, set);
   std::vector<Tensor>& tensors = set.tensors;
 
   CheckpointSummary summary;
@@ -402,7 +409,8 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
       std::uint32_t other = seen.insert(static_cast<std::uint32_t>(i), tensors[i].name, name_of);
       if (other != detail::no_entry)
         fail(shard_files[tensors[i].shard], "tensor '" + std::string(tensors[i].name) + "' is also in " +
-                                                shard_files[tensors[other].shard] + "; each tensor must be stored once");
+                                                shard_files[tensors[other].shard] +
+                                                "; each tensor must be stored once");
     }
   }
 
@@ -418,7 +426,8 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     renames.push_back(std::move(rn));
   }
   std::vector<std::pair<std::string, Target>> drops;
-  for (const auto& d : adapt.dropped) drops.emplace_back(d, Target::compile("re:" + d, "checkpoint adaptation for " + parts.architecture));
+  for (const auto& d : adapt.dropped)
+    drops.emplace_back(d, Target::compile("re:" + d, "checkpoint adaptation for " + parts.architecture));
   std::optional<std::uint64_t> layers;
   if (const auto* v = config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
     layers = v->get<std::uint64_t>();

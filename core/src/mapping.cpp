@@ -15,16 +15,22 @@ std::string python_repr(const std::string& text) {
   std::string out(1, quote);
   static const char* hex = "0123456789abcdef";
   for (unsigned char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == static_cast<unsigned char>(quote)) (out += '\\') += static_cast<char>(c);
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == static_cast<unsigned char>(quote))
+      (out += '\\') += static_cast<char>(c);
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 0xF];
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
   out += quote;
   return out;
@@ -48,8 +54,7 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
     if (m.smooth_layer.empty()) throw InputError(where + ": smooth_layer is empty");
     Target::compile(m.smooth_layer, where + " smooth_layer");
     for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
-      if (m.balance_layers[b].empty())
-        throw InputError(where + ": balance_layers[" + std::to_string(b) + "] is empty");
+      if (m.balance_layers[b].empty()) throw InputError(where + ": balance_layers[" + std::to_string(b) + "] is empty");
       Target::compile(m.balance_layers[b], where + " balance_layers[" + std::to_string(b) + "]");
     }
   }
@@ -57,8 +62,9 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
 
 MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin) {
   if (!list.is_array())
-    throw InputError(origin + ": expected a JSON list of mappings "
-                              "[{\"smooth_layer\": ..., \"balance_layers\": [...]}, ...]");
+    throw InputError(origin +
+                     ": expected a JSON list of mappings "
+                     "[{\"smooth_layer\": ..., \"balance_layers\": [...]}, ...]");
   MappingList out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto& item = list[i];
@@ -107,7 +113,8 @@ nlohmann::json mappings_to_json(const MappingList& mappings) {
     nlohmann::json j;
     j["smooth_layer"] = m.smooth_layer;
     j["balance_layers"] = m.balance_layers;
-    j["activation_hook_target"] = m.activation_hook_target ? nlohmann::json(*m.activation_hook_target) : nlohmann::json();
+    j["activation_hook_target"] =
+        m.activation_hook_target ? nlohmann::json(*m.activation_hook_target) : nlohmann::json();
     out.push_back(std::move(j));
   }
   return out;

@@ -18,8 +18,7 @@ std::string_view parent_name(std::string_view name) {
   return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
 }
 std::string where(const ModelParts& parts, std::size_t i) {
-  return parts.origin + ": module #" + std::to_string(i) + " '" +
-         std::string(parts.modules[i].name) + "'";
+  return parts.origin + ": module #" + std::to_string(i) + " '" + std::string(parts.modules[i].name) + "'";
 }
 }  // namespace
 
@@ -42,8 +41,7 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
       while (!path.empty() && mods[path.back()].name.size() > wanted.size()) path.pop_back();
       m.parent = !path.empty() && mods[path.back()].name == wanted ? path.back() : table->find(wanted, name_of);
       if (m.parent == no_module)
-        throw InputError(where(parts_, i) + ": its parent '" +
-                         std::string(parent_name(m.name)) +
+        throw InputError(where(parts_, i) + ": its parent '" + std::string(parent_name(m.name)) +
                          "' does not appear before it; list modules in named_modules() order");
       ++child_count[m.parent];
     }
@@ -55,8 +53,7 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
     path.push_back(static_cast<ModuleIndex>(i));
     if (m.is_linear()) {
       if (!m.in_features || !m.out_features)
-        throw InputError(where(parts_, i) +
-                         ": a Linear module needs integer in_features and out_features");
+        throw InputError(where(parts_, i) + ": a Linear module needs integer in_features and out_features");
       if (*m.in_features < 0 || *m.out_features < 0)
         throw InputError(where(parts_, i) + ": in_features and out_features must not be negative");
     }
@@ -88,7 +85,9 @@ const nlohmann::json* config_field(const nlohmann::json& cfg, std::string_view k
 
 ModuleIndex ModelView::find(std::string_view name) const {
   const auto& mods = parts_.modules;
-  return static_cast<const detail::NameTable*>(name_table_.get())->find(name, [&mods](std::uint32_t id) { return mods[id].name; });
+  return static_cast<const detail::NameTable*>(name_table_.get())->find(name, [&mods](std::uint32_t id) {
+    return mods[id].name;
+  });
 }
 
 std::vector<ModuleIndex> ModelView::children(ModuleIndex i) const {

@@ -23,9 +23,7 @@ class Reader {
  public:
   Reader(const std::string& origin, std::size_t text_size) : origin_(origin), text_size_(text_size) {}
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(origin_ + ": " + what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(origin_ + ": " + what); }
   void check(simdjson::error_code ec, const std::string& what) const {
     if (ec == simdjson::SUCCESS) return;
     // A wrong type is the item's fault; anything else means the text is not valid JSON.
@@ -41,8 +39,10 @@ class Reader {
     T out{};
     auto ec = std::forward<R>(result).get(out);
     if (ec != simdjson::SUCCESS) {
-      if constexpr (std::is_invocable_v<What>) check(ec, what());
-      else check(ec, what);
+      if constexpr (std::is_invocable_v<What>)
+        check(ec, what());
+      else
+        check(ec, what);
     }
     return out;
   }
@@ -54,7 +54,8 @@ class Reader {
     std::string_view token = v.raw_json_token();
     if (token.size() >= 2 && token[0] == '"') {
       std::size_t i = 1;
-      while (i < token.size() && token[i] != '"' && token[i] != '\\' && static_cast<unsigned char>(token[i]) >= 0x20) ++i;
+      while (i < token.size() && token[i] != '"' && token[i] != '\\' && static_cast<unsigned char>(token[i]) >= 0x20)
+        ++i;
       if (i < token.size() && token[i] == '"') return token.substr(1, i - 1);
     }
     return get<std::string_view>(v.get_string(), what);
@@ -127,8 +128,7 @@ class Reader {
       od::value v = field.value();
       if (key == "format") {
         std::string_view f = get<std::string_view>(v.get_string(), "\"format\" must be a string");
-        if (f != "awqmap.model/v1")
-          fail("format is '" + std::string(f) + "', expected 'awqmap.model/v1'");
+        if (f != "awqmap.model/v1") fail("format is '" + std::string(f) + "', expected 'awqmap.model/v1'");
         has_format = true;
       } else if (key == "architecture") {
         parts.architecture = std::string(get<std::string_view>(v.get_string(), "\"architecture\" must be a string"));
@@ -188,8 +188,8 @@ ModelView load_model_description(const std::string& path, const std::optional<st
   if (!probe) throw InputError(path + ": cannot open the model description (does the file exist?)");
   probe.close();
   auto loaded = simdjson::padded_string::load(path);
-  if (loaded.error()) throw InputError(path + ": cannot read the model description (" +
-                                       simdjson::error_message(loaded.error()) + ")");
+  if (loaded.error())
+    throw InputError(path + ": cannot read the model description (" + simdjson::error_message(loaded.error()) + ")");
   storage->text = std::move(loaded).value_unsafe();
   return parse_owned(std::move(storage), path, architecture);
 }

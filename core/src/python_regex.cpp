@@ -25,7 +25,9 @@ constexpr std::uint64_t kMaxRepeat = 4294967295ull;  // CPython's MAXREPEAT
 struct Width {
   std::uint64_t lo = 0, hi = 0;
 };
-std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) { return std::min(a + b, kMaxRepeat); }
+std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
+  return std::min(a + b, kMaxRepeat);
+}
 std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
   if (a == 0 || b == 0) return 0;
   if (a > kMaxRepeat / b) return kMaxRepeat;
@@ -54,11 +56,21 @@ const char* ascii_category(char c) {
   }
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_word(char c) { return is_ascii_letter(c) || is_digit(c) || c == '_'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_octal(char c) {
+  return c >= '0' && c <= '7';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_ascii_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_word(char c) {
+  return is_ascii_letter(c) || is_digit(c) || c == '_';
+}
 
 std::string hex_byte(unsigned v) {
   static const char* digits = "0123456789ABCDEF";
@@ -106,14 +118,10 @@ class Translator {
   Flags global_flags_;
   bool global_flags_seen_verbose_ = false;
 
-  [[noreturn]] void fail(const std::string& reason, std::size_t at) const {
-    throw PatternSyntaxError(reason, at);
-  }
+  [[noreturn]] void fail(const std::string& reason, std::size_t at) const { throw PatternSyntaxError(reason, at); }
 
   bool at_end() const { return pos_ >= src_.size(); }
-  char peek(std::size_t ahead = 0) const {
-    return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0';
-  }
+  char peek(std::size_t ahead = 0) const { return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0'; }
   bool has(std::size_t ahead = 0) const { return pos_ + ahead < src_.size(); }
   bool match(char c) {
     if (has() && src_[pos_] == c) {
@@ -212,8 +220,8 @@ class Translator {
   // ---- character classes -------------------------------------------------------------
   struct ClassItem {
     bool is_literal;
-    std::uint32_t cp;   // literal
-    std::string text;   // category (\d etc.)
+    std::uint32_t cp;  // literal
+    std::string text;  // category (\d etc.)
   };
 
   ClassItem class_escape(std::size_t at, const Flags& f) {
@@ -235,7 +243,8 @@ class Translator {
     if (common_escape(c, at, cp)) return {true, cp, {}};
     if (is_octal(c)) {
       std::uint32_t v = static_cast<std::uint32_t>(c - '0');
-      for (int k = 0; k < 2 && has() && is_octal(peek()); ++k) v = v * 8 + static_cast<std::uint32_t>(src_[pos_++] - '0');
+      for (int k = 0; k < 2 && has() && is_octal(peek()); ++k)
+        v = v * 8 + static_cast<std::uint32_t>(src_[pos_++] - '0');
       if (v > 0377) fail("octal escape value outside of range 0-0o377", at);
       return {true, v, {}};
     }
@@ -317,7 +326,12 @@ class Translator {
           return {c == 'b' ? boundary : "(?!" + boundary + ")", Kind::at, {0, 0}};
         }
         return {std::string("\\") + c, Kind::at, {0, 0}};
-      case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
+      case 'd':
+      case 'D':
+      case 's':
+      case 'S':
+      case 'w':
+      case 'W':
         if (unicode_ && f.ascii) {
           const char* set = ascii_category(static_cast<char>(c | 0x20));
           return {std::string(c >= 'a' ? "[" : "[^") + set + "]", Kind::atom, {1, 1}};
@@ -331,7 +345,8 @@ class Translator {
     if (common_escape(c, at, cp)) return {literal(cp, f, at), Kind::atom, {1, 1}};
     if (c == '0') {
       std::uint32_t v = 0;
-      for (int k = 0; k < 2 && has() && is_octal(peek()); ++k) v = v * 8 + static_cast<std::uint32_t>(src_[pos_++] - '0');
+      for (int k = 0; k < 2 && has() && is_octal(peek()); ++k)
+        v = v * 8 + static_cast<std::uint32_t>(src_[pos_++] - '0');
       return {literal(v, f, at), Kind::atom, {1, 1}};
     }
     if (is_digit(c)) {
@@ -340,7 +355,8 @@ class Translator {
         digits += src_[pos_++];
         if (is_octal(digits[0]) && is_octal(digits[1]) && has() && is_octal(peek())) {
           digits += src_[pos_++];
-          std::uint32_t v = static_cast<std::uint32_t>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0'));
+          std::uint32_t v =
+              static_cast<std::uint32_t>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0'));
           if (v > 0377) fail("octal escape value \\" + digits + " outside of range 0-0o377", at);
           return {literal(v, f, at), Kind::atom, {1, 1}};
         }
@@ -505,8 +521,7 @@ class Translator {
       }
       Piece body = parse_sub(f, nested + 1);
       expect_close(start);
-      if (behind && body.width.lo != body.width.hi)
-        fail("look-behind requires fixed-width pattern", start);
+      if (behind && body.width.lo != body.width.hi) fail("look-behind requires fixed-width pattern", start);
       std::string open = std::string("(?") + (behind ? "<" : "") + c;
       out = {open + body.text + ")", Kind::atom, {0, 0}};
       return true;
@@ -632,8 +647,10 @@ class Translator {
         ++pos_;
         std::uint64_t lo = 0, hi = kMaxRepeat;
         std::string quant(1, c);
-        if (c == '?') hi = 1;
-        else if (c == '+') lo = 1;
+        if (c == '?')
+          hi = 1;
+        else if (c == '+')
+          lo = 1;
         else if (c == '{') {
           if (!parse_count(lo, hi, at)) {
             seq.push_back({hex_byte('{'), Kind::atom, {1, 1}});
@@ -644,8 +661,10 @@ class Translator {
         }
         if (seq.empty() || seq.back().kind == Kind::at) fail("nothing to repeat", at);
         if (seq.back().kind == Kind::repeat) fail("multiple repeat", at);
-        if (match('?')) quant += "?";
-        else if (match('+')) quant += "+";
+        if (match('?'))
+          quant += "?";
+        else if (match('+'))
+          quant += "+";
         Piece& item = seq.back();
         item.text = "(?:" + item.text + ")" + quant;
         item.kind = Kind::repeat;
@@ -654,21 +673,11 @@ class Translator {
       }
       ++pos_;
       switch (c) {
-        case '.':
-          seq.push_back({f.dotall ? "[\\s\\S]" : "[^\\n]", Kind::atom, {1, 1}});
-          break;
-        case '^':
-          seq.push_back({f.multiline ? "(?:\\A|(?<=\\n))" : "\\A", Kind::at, {0, 0}});
-          break;
-        case '$':
-          seq.push_back({f.multiline ? "(?=\\n|\\z)" : "(?=\\n?\\z)", Kind::at, {0, 0}});
-          break;
-        case '\\':
-          seq.push_back(escape(f, at));
-          break;
-        case '[':
-          seq.push_back(parse_class(at, f));
-          break;
+        case '.': seq.push_back({f.dotall ? "[\\s\\S]" : "[^\\n]", Kind::atom, {1, 1}}); break;
+        case '^': seq.push_back({f.multiline ? "(?:\\A|(?<=\\n))" : "\\A", Kind::at, {0, 0}}); break;
+        case '$': seq.push_back({f.multiline ? "(?=\\n|\\z)" : "(?=\\n?\\z)", Kind::at, {0, 0}}); break;
+        case '\\': seq.push_back(escape(f, at)); break;
+        case '[': seq.push_back(parse_class(at, f)); break;
         case '(': {
           Piece p;
           if (parse_group(f, nested, first, seq.empty(), p)) seq.push_back(std::move(p));

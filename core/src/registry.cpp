@@ -23,7 +23,9 @@ struct StaticEntry {
   MappingList mappings;
 };
 
-std::string describe(const PluginRecord& p) { return "plugin '" + p.name + "' (" + p.file + ")"; }
+std::string describe(const PluginRecord& p) {
+  return "plugin '" + p.name + "' (" + p.file + ")";
+}
 
 // Collects one plugin's registrations, validating each as it arrives.
 class Staging : public Registrar {
@@ -37,8 +39,7 @@ class Staging : public Registrar {
       if (s.first == architecture) fail("registers static mappings for " + architecture + " twice");
     statics.emplace_back(architecture, StaticEntry{plugin_, std::move(mappings)});
   }
-  void add_dynamic(const std::string& architecture, const std::string& builder_name,
-                   DynamicBuilder builder) override {
+  void add_dynamic(const std::string& architecture, const std::string& builder_name, DynamicBuilder builder) override {
     check_name(architecture, "add_dynamic: architecture");
     check_name(builder_name, "add_dynamic: builder name for " + architecture);
     if (!builder) fail("add_dynamic: the builder '" + builder_name + "' for " + architecture + " is empty");
@@ -140,9 +141,11 @@ void Registry::register_plugin(PluginRecord plugin, const std::function<void(Reg
   };
   if (!allow_override) {
     for (const auto& [arch, e] : staging.dynamics)
-      if (auto it = s.dynamic.find(arch); it != s.dynamic.end()) conflict(*it->second.plugin, "a dynamic builder for " + arch);
+      if (auto it = s.dynamic.find(arch); it != s.dynamic.end())
+        conflict(*it->second.plugin, "a dynamic builder for " + arch);
     for (const auto& [arch, e] : staging.statics)
-      if (auto it = s.statics.find(arch); it != s.statics.end()) conflict(*it->second.plugin, "static mappings for " + arch);
+      if (auto it = s.statics.find(arch); it != s.statics.end())
+        conflict(*it->second.plugin, "static mappings for " + arch);
     if (staging.default_list && s.default_list) conflict(*s.default_list->plugin, "the default mappings");
   }
   for (auto& [arch, e] : staging.dynamics) s.dynamic.emplace(arch, std::move(e));

@@ -11,7 +11,9 @@ namespace {
 
 using detail::MatchTable;
 
-bool is_regex(const std::string& target) { return target.rfind("re:", 0) == 0; }
+bool is_regex(const std::string& target) {
+  return target.rfind("re:", 0) == 0;
+}
 
 // Python's re.escape for the characters module names can hold.
 std::string regex_escape(std::string_view s) {
@@ -51,8 +53,10 @@ std::string index_ranges(std::vector<std::string_view> items) {
   std::vector<long> nums;
   std::string others;
   for (auto s : items) {
-    if (numeric(s)) nums.push_back(std::stol(std::string(s)));
-    else others += (others.empty() ? "" : ", ") + std::string(s);
+    if (numeric(s))
+      nums.push_back(std::stol(std::string(s)));
+    else
+      others += (others.empty() ? "" : ", ") + std::string(s);
   }
   std::sort(nums.begin(), nums.end());
   nums.erase(std::unique(nums.begin(), nums.end()), nums.end());
@@ -70,12 +74,12 @@ std::string index_ranges(std::vector<std::string_view> items) {
 // For one mapping: per layer, which balance targets match something inside it.
 struct LayerAnalysis {
   struct Group {
-    ModuleIndex list;              // the ModuleList holding the layers
-    std::uint64_t present;         // bit b: regex balance target b matches inside the layer
+    ModuleIndex list;                 // the ModuleList holding the layers
+    std::uint64_t present;            // bit b: regex balance target b matches inside the layer
     std::vector<ModuleIndex> layers;  // in module order, distinct
     std::vector<ModuleIndex> smooth;
   };
-  std::vector<Group> groups;        // in order of first appearance
+  std::vector<Group> groups;          // in order of first appearance
   std::vector<ModuleIndex> no_layer;  // smooth modules outside any layer
   bool too_many_targets = false;
 };
@@ -130,7 +134,8 @@ std::string target_names(const Mapping& m, std::uint64_t mask, bool present) {
 }
 
 bool has_exact_targets(const Mapping& m) {
-  return std::any_of(m.balance_layers.begin(), m.balance_layers.end(), [](const std::string& t) { return !is_regex(t); });
+  return std::any_of(m.balance_layers.begin(), m.balance_layers.end(),
+                     [](const std::string& t) { return !is_regex(t); });
 }
 
 // The layers of a group, described: "model.layers 0-2: no match for re:.*mlp.gate$".
@@ -144,7 +149,8 @@ std::string describe(const ModelView& model, const Mapping& m, const LayerAnalys
 
 }  // namespace
 
-RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings, const ResolveOptions& options) {
+RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
+                                       const ResolveOptions& options) {
   MatchTable table(model, options);
   const std::vector<ModuleIndex> layer_of = detail::layer_of_modules(model);
   RepairedResolution out;
@@ -156,7 +162,8 @@ RepairedResolution resolve_with_repair(const ModelView& model, const MappingList
       out.repaired_from.push_back(std::nullopt);
       continue;
     } catch (const ResolutionError& e) {
-      if (e.kind() != ResolutionErrorKind::multiple_smooth_layers && e.kind() != ResolutionErrorKind::incomplete_set) throw;
+      if (e.kind() != ResolutionErrorKind::multiple_smooth_layers && e.kind() != ResolutionErrorKind::incomplete_set)
+        throw;
       LayerAnalysis a = analyse(model, mapping, table, layer_of);
       Repair repair{k, e.kind(), {}, {}};
       MappingList replacements;
@@ -166,20 +173,24 @@ RepairedResolution resolve_with_repair(const ModelView& model, const MappingList
           continue;
         }
         std::string alternation;
-        for (ModuleIndex l : g.layers) alternation += (alternation.empty() ? "" : "|") + std::string(last_component(model[l].name));
+        for (ModuleIndex l : g.layers)
+          alternation += (alternation.empty() ? "" : "|") + std::string(last_component(model[l].name));
         const std::string scope = "(?=" + regex_escape(model[g.list].name) + "\\.(?:" + alternation + ")\\.)";
         Mapping r;
         r.smooth_layer = scoped(mapping.smooth_layer, scope);
         for (std::size_t b = 0; b < mapping.balance_layers.size(); ++b) {
           const std::string& t = mapping.balance_layers[b];
-          if (!is_regex(t)) r.balance_layers.push_back(t);
-          else if ((g.present >> b) & 1) r.balance_layers.push_back(scoped(t, scope));
+          if (!is_regex(t))
+            r.balance_layers.push_back(t);
+          else if ((g.present >> b) & 1)
+            r.balance_layers.push_back(scoped(t, scope));
         }
         r.activation_hook_target = mapping.activation_hook_target;
         replacements.push_back(std::move(r));
       }
       for (ModuleIndex s : a.no_layer)
-        repair.left_out.push_back(std::string(model[s].name) + ": in no layer (no ancestor is an item of a ModuleList); left out");
+        repair.left_out.push_back(std::string(model[s].name) +
+                                  ": in no layer (no ancestor is an item of a ModuleList); left out");
       if (a.too_many_targets || replacements.empty()) throw;
       // The replacements must resolve on their own; if not (e.g. several smooth modules in one
       // layer), the original failure stands.
@@ -223,14 +234,14 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
       ModuleIndex p = model.find(parent);
       if (p != no_module) {
         std::string kids;
-        for (ModuleIndex c : model.children(p)) kids += (kids.empty() ? "" : ", ") + std::string(last_component(model[c].name));
+        for (ModuleIndex c : model.children(p))
+          kids += (kids.empty() ? "" : ", ") + std::string(last_component(model[c].name));
         out += "; the parent's children are: " + (kids.empty() ? std::string("none") : kids);
       }
       return out;
     }
     case ResolutionErrorKind::multiple_smooth_layers:
-    case ResolutionErrorKind::incomplete_set:
-      break;
+    case ResolutionErrorKind::incomplete_set: break;
   }
   MatchTable table(model, options);
   const std::vector<ModuleIndex> layer_of = detail::layer_of_modules(model);
@@ -262,7 +273,8 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
     for (const auto& t : error.targets()) missing += (missing.empty() ? "" : ", ") + t;
     lines.push_back("the last group found no match for " + missing);
   }
-  bool repairable = a.groups.size() > 1 || std::any_of(a.groups.begin(), a.groups.end(), [](const auto& g) { return g.present == 0; });
+  bool repairable = a.groups.size() > 1 ||
+                    std::any_of(a.groups.begin(), a.groups.end(), [](const auto& g) { return g.present == 0; });
   for (const auto& g : a.groups)
     if (g.smooth.size() > g.layers.size()) {
       lines.push_back(std::string(model[g.list].name) + " " + layer_indices(model, g.layers) +
@@ -311,8 +323,10 @@ Coverage coverage(const ModelView& model, const MappingList& mappings, const Res
     std::size_t start = 0;
     while (true) {
       std::size_t dot = m.name.find('.', start);
-      std::string_view comp = m.name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-      bool digits = !comp.empty() && std::all_of(comp.begin(), comp.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      std::string_view comp =
+          m.name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      bool digits =
+          !comp.empty() && std::all_of(comp.begin(), comp.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
       folded += (start ? "." : "") + (digits ? std::string("*") : std::string(comp));
       if (dot == std::string_view::npos) break;
       start = dot + 1;

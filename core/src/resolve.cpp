@@ -83,10 +83,6 @@ class Resolver {
 
   Resolution take() { return std::move(out_); }
 
-  void resolve_mapping(std::size_t k) {
-    resolve_one(k);
-  }
-
  private:
   const ModelView& model_;
   const MappingList& mappings_;
@@ -102,7 +98,10 @@ class Resolver {
     throw ResolutionError(kind, k, message, std::move(modules), std::move(targets));
   }
 
-  void resolve_one(std::size_t k) {
+ public:
+  // Upstream's match_modules_set walk for mapping k, each group resolved as it is emitted
+  // (upstream's generator order, which decides which error comes first).
+  void resolve_mapping(std::size_t k) {
     const Mapping& mapping = mappings_[k];
     // Target strings in order; equal strings share one match list, as upstream's dict does.
     std::vector<std::string> targets;
@@ -160,10 +159,10 @@ class Resolver {
         for (std::size_t s = 0; s < distinct.size(); ++s)
           if (matched_here[s]) which.push_back(distinct[s]);
         fail(ResolutionErrorKind::module_rematch, k,
-             "module: " + std::string(model_[mi].name) + " was matched with multiple targets: " +
-                 target_set(which) +
+             "module: " + std::string(model_[mi].name) + " was matched with multiple targets: " + target_set(which) +
                  " which is unexpected disable this check by setting `error_on_module_rematch = False`"
-                 " (mapping " + std::to_string(k) + ": " + python_repr(mapping) + ")",
+                 " (mapping " +
+                 std::to_string(k) + ": " + python_repr(mapping) + ")",
              {std::string(model_[mi].name)}, which);
       }
     }
@@ -176,11 +175,12 @@ class Resolver {
     for (std::size_t s = 0; s < distinct.size(); ++s) (unmatched[s] ? missing : found).push_back(distinct[s]);
     fail(ResolutionErrorKind::incomplete_set, k,
          "Found a final incomplete set with matches found for keys: " + target_set(found) +
-             " but no matches found for keys: " + target_set(missing) + " (mapping " + std::to_string(k) +
-             ": " + python_repr(mapping) + ")",
+             " but no matches found for keys: " + target_set(missing) + " (mapping " + std::to_string(k) + ": " +
+             python_repr(mapping) + ")",
          {}, missing);
   }
 
+ private:
   void emit_group(std::size_t k, const std::vector<std::string>& targets, const std::vector<std::size_t>& slot,
                   const std::vector<std::vector<ModuleIndex>>& matches) {
     const Mapping& mapping = mappings_[k];
@@ -199,8 +199,8 @@ class Resolver {
     for (std::size_t t = 1; t < targets.size(); ++t)
       balance.insert(balance.end(), matches[slot[t]].begin(), matches[slot[t]].end());
 
-    bool compatible = std::none_of(balance.begin(), balance.end(),
-                                   [&](ModuleIndex b) { return incompatible(sm, model_[b]); });
+    bool compatible =
+        std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return incompatible(sm, model_[b]); });
     auto skip = [&](SkipReason reason) {
       SkippedGroup g{k, sm.name, reason, {}};
       for (ModuleIndex b : balance) g.balance_names.push_back(model_[b].name);
@@ -208,7 +208,8 @@ class Resolver {
     };
     if (!compatible) return skip(SkipReason::incompatible);
     if (balance.empty()) return skip(SkipReason::no_balance_layers);
-    if (!table_.targeted(smooth) && std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return table_.targeted(b); }))
+    if (!table_.targeted(smooth) &&
+        std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return table_.targeted(b); }))
       return skip(SkipReason::not_targeted);
     ResolvedMapping r;
     r.mapping = k;
@@ -230,8 +231,8 @@ class Resolver {
       if (h == no_module)
         fail(ResolutionErrorKind::hook_target_missing, k,
              "activation_hook_target '" + path + "' not found under parent '" + std::string(parent) +
-                 "' (no module named '" + full + "') for smooth layer " + std::string(sm.name) +
-                 ", mapping " + std::to_string(k) + ": " + python_repr(mapping),
+                 "' (no module named '" + full + "') for smooth layer " + std::string(sm.name) + ", mapping " +
+                 std::to_string(k) + ": " + python_repr(mapping),
              {std::string(parent), full});
       r.activation_hook_target = model_[h].name;
     }

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "awqmap/error.hpp"
@@ -68,7 +68,9 @@ struct Glob {
   }
 };
 
-bool is_quantifier(char c) { return c == '*' || c == '+' || c == '?' || c == '{'; }
+bool is_quantifier(char c) {
+  return c == '*' || c == '+' || c == '?' || c == '{';
+}
 
 std::optional<Glob> fast_glob(std::string_view p) {
   Glob g;
@@ -106,8 +108,7 @@ std::optional<Glob> fast_glob(std::string_view p) {
       continue;
     }
     unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos)
-      return std::nullopt;
+    if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos) return std::nullopt;
     if (!std::isgraph(u) && c != ' ') return std::nullopt;
     g.segments.back().chars += c;
     g.segments.back().any += '0';
@@ -129,8 +130,10 @@ std::string required_suffix(std::string_view p) {
       if (i + 2 >= p.size()) return {};
       unsigned char e = static_cast<unsigned char>(p[i + 1]);
       ++i;
-      if (e < 0x80 && !std::isalnum(e) && std::isprint(e)) run += static_cast<char>(e);
-      else run.clear();
+      if (e < 0x80 && !std::isalnum(e) && std::isprint(e))
+        run += static_cast<char>(e);
+      else
+        run.clear();
       continue;
     }
     switch (c) {
@@ -150,7 +153,9 @@ std::string required_suffix(std::string_view p) {
         if (depth == 0) return {};
         run.clear();
         break;
-      case '*': case '+': case '?':
+      case '*':
+      case '+':
+      case '?':
         run.clear();  // the previous item is repeated
         break;
       case '{': {
@@ -171,12 +176,16 @@ std::string required_suffix(std::string_view p) {
         run.clear();
         break;
       }
-      case '.': case '^': case '$': case '#': case ' ':
-        run.clear();
-        break;
+      case '.':
+      case '^':
+      case '$':
+      case '#':
+      case ' ': run.clear(); break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) run.clear();
-        else run += c;
+        if (static_cast<unsigned char>(c) < 0x20)
+          run.clear();
+        else
+          run += c;
     }
   }
   if (depth != 0) return {};
@@ -199,9 +208,9 @@ struct Target::Compiled {
   std::string text;
   bool regex = false;
   std::optional<boost::regex> bytes;  // exact on ASCII names
-  boost::u32regex unicode;           // exact on every name
-  std::optional<Glob> glob;          // exact on ASCII names without a newline
-  std::string suffix;                // every match ends with it (before an optional final \n)
+  boost::u32regex unicode;            // exact on every name
+  std::optional<Glob> glob;           // exact on ASCII names without a newline
+  std::string suffix;                 // every match ends with it (before an optional final \n)
 };
 
 namespace {
@@ -254,9 +263,15 @@ Target Target::compile(const std::string& text, std::string_view origin) {
   return Target(inserted->second);
 }
 
-const std::string& Target::text() const { return compiled_->text; }
-bool Target::is_regex() const { return compiled_->regex; }
-bool Target::has_fast_path() const { return compiled_->glob.has_value(); }
+const std::string& Target::text() const {
+  return compiled_->text;
+}
+bool Target::is_regex() const {
+  return compiled_->regex;
+}
+bool Target::has_fast_path() const {
+  return compiled_->glob.has_value();
+}
 
 bool Target::matches_name_with_regex(std::string_view name) const {
   const Compiled& c = *compiled_;
@@ -265,8 +280,8 @@ bool Target::matches_name_with_regex(std::string_view name) const {
       return boost::regex_search(name.begin(), name.end(), *c.bytes, boost::match_continuous);
     return boost::u32regex_search(name.begin(), name.end(), c.unicode, boost::match_continuous);
   } catch (const std::exception& e) {
-    throw InputError("pattern '" + c.text + "' could not be matched against module '" + std::string(name) +
-                     "' (" + e.what() + "); simplify the pattern");
+    throw InputError("pattern '" + c.text + "' could not be matched against module '" + std::string(name) + "' (" +
+                     e.what() + "); simplify the pattern");
   }
 }
 

@@ -34,8 +34,10 @@ std::optional<std::vector<std::string>> layer_types(const ModelView& model) {
     for (const auto& t : *v) {
       if (!t.is_string()) bad_config(model, "layer_types must be a list of strings, found " + t.dump());
       std::string s = t.get<std::string>();
-      if (s == "attention") s = "full_attention";
-      else if (s == "mamba") s = "linear_attention";
+      if (s == "attention")
+        s = "full_attention";
+      else if (s == "mamba")
+        s = "linear_attention";
       out.push_back(std::move(s));
     }
     return out;

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
     std::cout << model.architecture() << ": " << plan.resolved.size() << " smoothing groups ("
               << awqmap::to_string(selection.kind) << " mappings from plugin " << selection.plugin << ")\n";
     for (const awqmap::ResolvedMapping& group : plan.resolved) {
-      std::cout << "smooth " << group.smooth_name << "  parent " << (group.parent_name.empty() ? "<root>" : group.parent_name)
-                << "\n";
+      std::cout << "smooth " << group.smooth_name << "  parent "
+                << (group.parent_name.empty() ? "<root>" : group.parent_name) << "\n";
       for (std::string_view name : group.balance_names) {
         const awqmap::Module& m = model[model.find(name)];
         std::cout << "  balance " << name << "  [" << m.out_features.value_or(0) << " x " << m.in_features.value_or(0)

@@ -5,14 +5,13 @@
 namespace {
 
 void register_mixtral(awqmap::Registrar& r) {
-  r.add_static("MixtralForCausalLM",
-               {
-                   {"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}},
-                   {"re:.*v_proj$", {"re:.*o_proj$"}},
-                   {"re:.*post_attention_layernorm$",
-                    {"re:.*block_sparse_moe.gate$", "re:.*experts.*.w1$", "re:.*experts.*.w3$"}},
-                   {"re:.*w3$", {"re:.*w2$"}},
-               });
+  r.add_static("MixtralForCausalLM", {
+                                         {"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}},
+                                         {"re:.*v_proj$", {"re:.*o_proj$"}},
+                                         {"re:.*post_attention_layernorm$",
+                                          {"re:.*block_sparse_moe.gate$", "re:.*experts.*.w1$", "re:.*experts.*.w3$"}},
+                                         {"re:.*w3$", {"re:.*w2$"}},
+                                     });
 }
 
 }  // namespace

@@ -10,8 +10,9 @@ const awqmap::toolkit::HybridAttentionOptions options{
     {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"}};
 
 void register_qwen3_next(awqmap::Registrar& r) {
-  r.add_dynamic("Qwen3NextForCausalLM", "hybrid_attention",
-                [](const awqmap::ModelView& model) { return awqmap::toolkit::build_hybrid_attention_mappings(model, options); });
+  r.add_dynamic("Qwen3NextForCausalLM", "hybrid_attention", [](const awqmap::ModelView& model) {
+    return awqmap::toolkit::build_hybrid_attention_mappings(model, options);
+  });
   // The multi-token-prediction head is stored in the checkpoint but not loaded by the model.
   r.drop_checkpoint_tensors("Qwen3NextForCausalLM", "mtp\\.");
 }

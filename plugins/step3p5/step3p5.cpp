@@ -37,8 +37,9 @@ awqmap::BuildResult build_step3p5(const awqmap::ModelView& model) {
   if (dense.empty() && moe.empty())
     return awqmap::BuildResult::decline("no module under layers.<i>.mlp, .moe or .share_expert");
   awqmap::MappingList m;
-  m.push_back({"re:.*input_layernorm$",
-               {"re:.*self_attn.q_proj$", "re:.*self_attn.k_proj$", "re:.*self_attn.v_proj$", "re:.*self_attn.g_proj$"}});
+  m.push_back(
+      {"re:.*input_layernorm$",
+       {"re:.*self_attn.q_proj$", "re:.*self_attn.k_proj$", "re:.*self_attn.v_proj$", "re:.*self_attn.g_proj$"}});
   m.push_back({"re:.*self_attn.v_proj$", {"re:.*self_attn.o_proj$"}});
   if (!dense.empty())
     m.push_back({"re:.*layers\\.(" + index_alternation({dense.begin(), dense.end()}) + ")\\.post_attention_layernorm$",
@@ -51,7 +52,9 @@ awqmap::BuildResult build_step3p5(const awqmap::ModelView& model) {
   return awqmap::BuildResult::use(std::move(m));
 }
 
-void register_step3p5(awqmap::Registrar& r) { r.add_dynamic("Step3p5ForCausalLM", "step3p5", build_step3p5); }
+void register_step3p5(awqmap::Registrar& r) {
+  r.add_dynamic("Step3p5ForCausalLM", "step3p5", build_step3p5);
+}
 
 }  // namespace
 

@@ -36,7 +36,10 @@ class ResolutionError : public Error {
  public:
   ResolutionError(ResolutionErrorKind kind, std::size_t mapping_index, std::string message,
                   std::vector<std::string> modules = {}, std::vector<std::string> targets = {})
-      : Error(std::move(message)), kind_(kind), mapping_index_(mapping_index), modules_(std::move(modules)),
+      : Error(std::move(message)),
+        kind_(kind),
+        mapping_index_(mapping_index),
+        modules_(std::move(modules)),
         targets_(std::move(targets)) {}
   ResolutionErrorKind kind() const noexcept { return kind_; }
   /// Index of the failing mapping in the list given to resolve().

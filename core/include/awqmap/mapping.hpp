@@ -2,8 +2,8 @@
 // AWQ mappings (SPEC §1): a smooth layer, the balance layers that read its output, and an
 // optional activation hook path relative to the resolved parent.
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>

@@ -17,13 +17,13 @@ inline constexpr ModuleIndex no_module = static_cast<ModuleIndex>(-1);
 
 /// One module of the tree. Strings are views into storage owned by the ModelView.
 struct Module {
-  std::string_view name;                 ///< dotted name; "" is the root
-  std::string_view type;                 ///< class name, e.g. "Linear"
-  std::vector<std::string_view> bases;   ///< base class names, nearest first (may be empty)
+  std::string_view name;                     ///< dotted name; "" is the root
+  std::string_view type;                     ///< class name, e.g. "Linear"
+  std::vector<std::string_view> bases;       ///< base class names, nearest first (may be empty)
   std::optional<std::int64_t> in_features;   ///< Linear only
   std::optional<std::int64_t> out_features;  ///< Linear only
-  std::vector<std::int64_t> shape;       ///< weight shape when known (may be empty)
-  ModuleIndex parent = no_module;        ///< no_module for the root
+  std::vector<std::int64_t> shape;           ///< weight shape when known (may be empty)
+  ModuleIndex parent = no_module;            ///< no_module for the root
 
   /// True when the class or one of its bases is `cls`.
   bool is_a(std::string_view cls) const;

@@ -10,7 +10,8 @@ namespace awqmap {
 
 /// Loads and validates a description file. Throws InputError naming the file and the item.
 /// `architecture`, when given, replaces the description's own.
-ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture = std::nullopt);
+ModelView load_model_description(const std::string& path,
+                                 const std::optional<std::string>& architecture = std::nullopt);
 
 /// Same, from JSON text in memory; `origin` names it in errors.
 ModelView parse_model_description(std::string_view json, const std::string& origin);

@@ -91,12 +91,11 @@ inline constexpr const char* plugin_entry_symbol = "awqmap_plugin";
 }  // namespace awqmap
 
 /// Declares the plugin's entry point: one per plugin shared library.
-#define AWQMAP_PLUGIN(NAME, VERSION, REGISTER_FN)                                        \
-  namespace {                                                                            \
-  const ::awqmap::PluginInfo* awqmap_plugin_info() {                                     \
-    static const ::awqmap::PluginInfo info{::awqmap::plugin_api_version, NAME, VERSION,  \
-                                           &REGISTER_FN};                               \
-    return &info;                                                                        \
-  }                                                                                      \
-  }                                                                                      \
+#define AWQMAP_PLUGIN(NAME, VERSION, REGISTER_FN)                                                      \
+  namespace {                                                                                          \
+  const ::awqmap::PluginInfo* awqmap_plugin_info() {                                                   \
+    static const ::awqmap::PluginInfo info{::awqmap::plugin_api_version, NAME, VERSION, &REGISTER_FN}; \
+    return &info;                                                                                      \
+  }                                                                                                    \
+  }                                                                                                    \
   BOOST_DLL_ALIAS(awqmap_plugin_info, awqmap_plugin)

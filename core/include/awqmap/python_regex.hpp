@@ -14,7 +14,8 @@ class PatternSyntaxError : public std::invalid_argument {
  public:
   PatternSyntaxError(std::string reason, std::size_t position)
       : std::invalid_argument(reason + " at position " + std::to_string(position)),
-        reason_(std::move(reason)), position_(position) {}
+        reason_(std::move(reason)),
+        position_(position) {}
   const std::string& reason() const { return reason_; }
   std::size_t position() const { return position_; }
 

@@ -15,10 +15,10 @@ namespace awqmap {
 
 /// One mapping that failed and what replaced it.
 struct Repair {
-  std::size_t mapping = 0;             ///< index in the list given to resolve_with_repair
-  ResolutionErrorKind error;           ///< how it failed
+  std::size_t mapping = 0;               ///< index in the list given to resolve_with_repair
+  ResolutionErrorKind error;             ///< how it failed
   std::vector<std::size_t> replaced_by;  ///< indices in RepairedResolution::mappings
-  std::vector<std::string> left_out;   ///< what the repaired mappings do not cover, and why
+  std::vector<std::string> left_out;     ///< what the repaired mappings do not cover, and why
 };
 
 struct RepairedResolution {
@@ -46,7 +46,7 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
 /// a resolved group, and the rest folded by name (`model.layers.*.self_attn.o_proj`).
 struct Coverage {
   struct Unbalanced {
-    std::string name;   ///< layer indices folded to `*`
+    std::string name;  ///< layer indices folded to `*`
     std::size_t count = 0;
     std::string reason;
   };

@@ -22,7 +22,7 @@ struct ResolvedMapping {
   std::size_t mapping = 0;  ///< index in the mapping list
   std::string_view smooth_name;
   std::vector<std::string_view> balance_names;
-  std::string_view parent_name;  ///< "" is the root
+  std::string_view parent_name;                            ///< "" is the root
   std::optional<std::string_view> activation_hook_target;  ///< module name of the hook target
 };
 
