@@ -187,7 +187,7 @@ TEST_CASE("a resolution error in json carries the explanation") {
   CHECK(r.err.find("awqmap: explanation:") != std::string::npos);
 }
 
-TEST_CASE("coverage lists what AWQ will not smooth; the table always shows the counts") {
+TEST_CASE("coverage lists what AWQ will not smooth, and the table always shows the counts") {
   auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --coverage --format json");
   REQUIRE(r.exit_code == 0);
   auto out = nlohmann::json::parse(r.out);

@@ -96,7 +96,7 @@ TEST_CASE("Qwen3.5 dense with 8 layers: full layers 3|7, linear the rest, four p
   CHECK(smooth_names(r, 2).size() == 8);
 }
 
-TEST_CASE("Qwen3-Next MoE: two fused projections; experts, shared expert and its gate in the MLP mapping") {
+TEST_CASE("Qwen3-Next MoE: two fused projections, and experts, shared expert and its gate in the MLP mapping") {
   HybridShape shape;
   shape.arch = "Qwen3NextForCausalLM";
   shape.moe = true;

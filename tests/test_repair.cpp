@@ -58,7 +58,7 @@ ModelView deepseek(int layers, int dense, int experts = 4) {
 
 }  // namespace
 
-TEST_CASE("every failing corpus model is repaired or explained; repaired mappings resolve as plain mappings") {
+TEST_CASE("every failing corpus model is repaired or explained, and repaired mappings resolve as plain mappings") {
   std::size_t failing = 0, repaired = 0;
   for (const auto& name : test::corpus_cases()) {
     auto expected = test::read_json(test::corpus_dir() / (name + ".expected.json"));

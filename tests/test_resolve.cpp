@@ -214,7 +214,7 @@ TEST_CASE("activation_hook_target is found relative to the parent, and its absen
   }
 }
 
-TEST_CASE("groups without targeted modules are skipped as not_targeted; empty balance as no_balance_layers") {
+TEST_CASE("groups without targeted modules are skipped as not_targeted, and empty balance as no_balance_layers") {
   ModelView m = dense_model(1).build();
   ResolveOptions only_attention;
   only_attention.targets = {"re:.*self_attn.*"};
