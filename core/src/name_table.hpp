@@ -22,7 +22,7 @@ inline std::uint64_t name_hash(std::string_view s) {
     h ^= h >> 31;
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // an empty view may hold nullptr
   h = (h ^ tail) * 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }
