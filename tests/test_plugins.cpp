@@ -215,7 +215,7 @@ TEST_CASE("the search path is --plugin-dir, then AWQMAP_PLUGIN_PATH without empt
   CHECK(fs::exists(PluginLoader::default_plugin_dir() / "awqmap-defaults.so"));
 }
 
-TEST_CASE("selection and resolution run from 8 threads at once on one registry") {
+TEST_CASE("selection and resolution run from 8 threads at once on one registry", "[threads]") {
   Registry registry;
   PluginLoader loader(registry);
   loader.load_file(defaults_plugin());
