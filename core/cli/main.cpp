@@ -262,9 +262,12 @@ int run_resolve(const Args& a) {
       if (!a.coverage) cov.unbalanced.clear();  // the table shows only the counts
       extras.coverage = &cov;
     }
-    std::string text = a.format == "json" ? cli::resolution_json(model, selection, *mappings, *r, extras)
-                                          : cli::resolution_table(model, selection, *mappings, *r, extras);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (a.format == "json") {
+      cli::resolution_json(model, selection, *mappings, *r, extras, stdout);
+    } else {
+      std::string text = cli::resolution_table(model, selection, *mappings, *r, extras);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    }
   } catch (const ResolutionError& e) {
     const std::string why = explain(model, selection.mappings, e, options);
     std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";

@@ -30,16 +30,27 @@ void append_optional(std::string& out, const std::optional<std::string_view>& v)
 }  // namespace
 
 std::string resolution_json(const ModelView& model, const Selection& selection, const MappingList& mappings,
-                            const Resolution& r, const Extras& extras) {
+                            const Resolution& r, const Extras& extras, std::FILE* sink) {
   static const CheckpointSummary no_checkpoint;
   const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
-  std::size_t estimate = 4096;
-  for (const auto& rm : r.resolved) {
-    estimate += 160 + rm.smooth_name.size() + rm.parent_name.size();
-    for (auto n : rm.balance_names) estimate += n.size() + 4;
-  }
+  constexpr std::size_t kChunk = 1 << 20;
   std::string out;
-  out.reserve(estimate);
+  if (sink) {
+    out.reserve(2 * kChunk);
+  } else {
+    std::size_t estimate = 4096;
+    for (const auto& rm : r.resolved) {
+      estimate += 160 + rm.smooth_name.size() + rm.parent_name.size();
+      for (auto n : rm.balance_names) estimate += n.size() + 4;
+    }
+    out.reserve(estimate);
+  }
+  auto flush_if_large = [&] {
+    if (sink && out.size() >= kChunk) {
+      std::fwrite(out.data(), 1, out.size(), sink);
+      out.clear();
+    }
+  };
   out += "{\"format\": \"awqmap.resolved/v1\",\n \"architecture\": ";
   append_json_string(out, model.architecture());
   out += ",\n \"selection\": ";
@@ -93,6 +104,7 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     out += ", \"activation_hook_target\": ";
     append_optional(out, rm.activation_hook_target);
     out += "}";
+    flush_if_large();
   }
   out += "],\n \"skipped\": [";
   for (std::size_t i = 0; i < r.skipped.size(); ++i) {
@@ -124,6 +136,10 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
                                       .dump();
   }
   out += "}\n";
+  if (sink) {
+    std::fwrite(out.data(), 1, out.size(), sink);
+    return {};
+  }
   return out;
 }
 

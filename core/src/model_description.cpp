@@ -1,6 +1,10 @@
 #include "awqmap/model_description.hpp"
 
 #include <simdjson.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -14,9 +18,48 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Everything the views in a described model point into.
+// Everything the views in a described model point into: the text (mapped from the file when
+// the page tail leaves simdjson its padding, else copied) and the parser's string buffer.
 struct DescriptionStorage {
-  simdjson::padded_string text;
+  simdjson::padded_string copy;
+  void* mapped = nullptr;
+  std::size_t mapped_size = 0;
+  simdjson::padded_string_view text;
   od::parser parser;
+
+  DescriptionStorage() = default;
+  DescriptionStorage(const DescriptionStorage&) = delete;
+  DescriptionStorage& operator=(const DescriptionStorage&) = delete;
+  ~DescriptionStorage() {
+    if (mapped) ::munmap(mapped, mapped_size);
+  }
+
+  void use_copy(simdjson::padded_string s) {
+    copy = std::move(s);
+    text = simdjson::padded_string_view(copy.data(), copy.size(), copy.size() + simdjson::SIMDJSON_PADDING);
+  }
+
+  // Maps `path` read-only when the zero-filled rest of its last page covers simdjson's
+  // padding: no copy, and no fresh memory to fault in for a 10 MB description.
+  bool map(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    const long page = ::sysconf(_SC_PAGESIZE);
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && page > 0;
+    const auto size = static_cast<std::size_t>(st.st_size);
+    const auto tail = ok ? static_cast<std::size_t>(page) - size % static_cast<std::size_t>(page) : 0;
+    if (ok && tail != static_cast<std::size_t>(page) && tail >= simdjson::SIMDJSON_PADDING) {
+      void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (p != MAP_FAILED) {
+        mapped = p;
+        mapped_size = size;
+        text = simdjson::padded_string_view(static_cast<const char*>(p), size, size + tail);
+      }
+    }
+    ::close(fd);
+    return mapped != nullptr;
+  }
 };
 
 class Reader {
@@ -166,7 +209,7 @@ class Reader {
 
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
                       const std::optional<std::string>& architecture = std::nullopt) {
-  Reader reader(origin, storage->text.size());
+  Reader reader(origin, storage->text.length());
   od::document doc;
   reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
   ModelParts parts;
@@ -187,16 +230,18 @@ ModelView load_model_description(const std::string& path, const std::optional<st
   std::ifstream probe(path);
   if (!probe) throw InputError(path + ": cannot open the model description (does the file exist?)");
   probe.close();
-  auto loaded = simdjson::padded_string::load(path);
-  if (loaded.error())
-    throw InputError(path + ": cannot read the model description (" + simdjson::error_message(loaded.error()) + ")");
-  storage->text = std::move(loaded).value_unsafe();
+  if (!storage->map(path)) {
+    auto loaded = simdjson::padded_string::load(path);
+    if (loaded.error())
+      throw InputError(path + ": cannot read the model description (" + simdjson::error_message(loaded.error()) + ")");
+    storage->use_copy(std::move(loaded).value_unsafe());
+  }
   return parse_owned(std::move(storage), path, architecture);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {
   auto storage = std::make_shared<DescriptionStorage>();
-  storage->text = simdjson::padded_string(json);
+  storage->use_copy(simdjson::padded_string(json));
   return parse_owned(std::move(storage), origin);
 }
 
