@@ -56,10 +56,6 @@ struct TensorSet {
   }
 };
 
-struct Shard {
-  std::string path;
-};
-
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
   throw InputError(file + ": " + what);
 }

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <type_traits>
 
 #include "awqmap/error.hpp"
