@@ -537,7 +537,7 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     for (std::uint32_t c = node.first_child; c != detail::no_entry && all_numeric; c = nodes[c].next_sibling)
       all_numeric = all_digits(nodes[c].last);
     if (node.has_weight && node.weight_shape.size() == 2) {
-      if (node.last.find("embed") != std::string_view::npos) {
+      if (node.last.find("embed") != std::string_view::npos || node.last == "wte" || node.last == "wpe") {
         m.type = "Embedding";
       } else {
         m.type = "Linear";

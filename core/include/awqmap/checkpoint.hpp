@@ -37,7 +37,7 @@ struct CheckpointSummary {
 
 /// Module tree rules (SPEC §8): tensor `a.b.c.<param>` belongs to module `a.b.c`; a module
 /// with a 2-D `weight` is Linear (out = shape[0], in = shape[1]) unless its last name
-/// component contains `embed` (an Embedding); a module whose children are all decimal
+/// component contains `embed` or is `wte`/`wpe` (an Embedding); a module whose children are all decimal
 /// integers is a ModuleList; any other module is a `Module`. Order: depth-first, children in
 /// numeric-aware name order. Decoder layers (`<...>.layers.<i>` outside vision/audio towers)
 /// with i >= num_hidden_layers are multi-token-prediction layers the model drops.
