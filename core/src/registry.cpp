@@ -121,8 +121,10 @@ void Registry::register_plugin(PluginRecord plugin, const std::function<void(Reg
   Staging staging(record);
   try {
     register_fn(staging);
-  } catch (const InputError&) {
-    throw;
+  } catch (const InputError& e) {
+    // The registrar's own errors already name the plugin; one the plugin threw may not.
+    if (std::string_view(e.what()).find(record->file) != std::string_view::npos) throw;
+    throw InputError(describe(*record) + " failed while registering: " + e.what());
   } catch (const std::exception& e) {
     throw InputError(describe(*record) + " failed while registering: " + e.what());
   } catch (...) {
