@@ -319,13 +319,14 @@ class Translator {
       case 'A': return {"\\A", Kind::at, {0, 0}};
       case 'Z': return {"\\z", Kind::at, {0, 0}};
       case 'b':
-      case 'B':
-        if (unicode_ && f.ascii) {
-          const std::string w = "[A-Za-z0-9_]";
-          std::string boundary = "(?:(?<=" + w + ")(?!" + w + ")|(?<!" + w + ")(?=" + w + "))";
-          return {c == 'b' ? boundary : "(?!" + boundary + ")", Kind::at, {0, 0}};
-        }
-        return {std::string("\\") + c, Kind::at, {0, 0}};
+      case 'B': {
+        // Spelled out with lookarounds: Boost's \B differs at the start of the text, and
+        // Python's \B never matches an empty string.
+        const std::string w = unicode_ && f.ascii ? "[A-Za-z0-9_]" : "\\w";
+        const std::string boundary = "(?:(?<=" + w + ")(?!" + w + ")|(?<!" + w + ")(?=" + w + "))";
+        if (c == 'B') return {"(?!\\A\\z)(?!" + boundary + ")", Kind::at, {0, 0}};
+        return {unicode_ && f.ascii ? boundary : std::string("\\b"), Kind::at, {0, 0}};
+      }
       case 'd':
       case 'D':
       case 's':

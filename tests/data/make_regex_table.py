@@ -58,6 +58,7 @@ DIALECT_PATTERNS = [
     r"\N{DIGIT ONE}", r"(?a)\w+", r"(?u)\w+", r".*q_proj$|.*k_proj$", r"(?:.*q|.*k)_proj$",
     r"(?a:\w)+", r"(?i)\u212a", "[\u00e9]", "[^\u00e9]", "(?i)\u00c9", "[a-\u00e9]+$", r"(?a)\bk",
     r"\N{LATIN SMALL LETTER E WITH ACUTE}", r"\N{NO SUCH NAME}", r"\s", r"[\s\d]+$",
+    r"\B", r"\B\.", r"a\B", r"(?a)\B", r"\b", r"(?>a|ab)c", r"(a)?(?(1)b|c)\.", r"a{1,3}?b", r"(?x: a b )",
 ]
 
 NAMES = [
