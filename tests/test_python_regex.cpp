@@ -60,3 +60,8 @@ TEST_CASE("a pattern that exhausts the regex engine is an error naming it, not a
     CHECK(std::string(e.what()).find("(a*)*b") != std::string::npos);
   }
 }
+
+TEST_CASE("deeply nested groups are an error naming the pattern, not a stack overflow") {
+  std::string deep = std::string(100000, '(') + "a" + std::string(100000, ')');
+  CHECK_THROWS_WITH(Target::compile("re:" + deep, "a test"), Catch::Contains("nested more than 200 deep"));
+}

@@ -582,6 +582,8 @@ class Translator {
 
   // ---- sequences and alternations ----------------------------------------------------
   Piece parse_sub(Flags& f, int nested) {
+    // Python itself gives up on deep nesting (RecursionError); so do we, before the stack does.
+    if (nested > 200) fail("cannot translate: groups nested more than 200 deep", pos_);
     std::vector<Piece> branches;
     bool first_branch = true;
     while (true) {
