@@ -30,13 +30,15 @@ std::string_view to_string(ResolutionErrorKind kind) {
 
 std::string_view lowest_common_ancestor(std::string_view a, std::string_view b) {
   // Upstream: p = commonprefix("." + min + ".", "." + max + "."); return p[1 : p.rfind(".")].
-  // Without building the dotted strings: when min is max, or an ancestor of it, the answer is
-  // min; otherwise it is min up to the last '.' inside the common prefix of the raw names.
-  std::string_view lo = std::min(a, b), hi = std::max(a, b);
-  std::size_t common = static_cast<std::size_t>(std::mismatch(lo.begin(), lo.end(), hi.begin()).first - lo.begin());
-  if (common == lo.size() && (hi.size() == lo.size() || hi[common] == '.')) return lo;
-  std::size_t dot = lo.substr(0, common).rfind('.');
-  return dot == std::string_view::npos ? lo.substr(0, 0) : lo.substr(0, dot);
+  // Without building the dotted strings, in one pass: when one name is the other or its
+  // ancestor, the answer is that name; otherwise it is the common prefix of the raw names up
+  // to its last '.'. The result is a prefix of both names.
+  const std::size_t n = std::min(a.size(), b.size());
+  const std::size_t common = static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
+  if (common == a.size() && (common == b.size() || b[common] == '.')) return a;
+  if (common == b.size() && a[common] == '.') return b;
+  const std::size_t dot = a.substr(0, common).rfind('.');
+  return dot == std::string_view::npos ? a.substr(0, 0) : a.substr(0, dot);
 }
 
 std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names) {
@@ -123,8 +125,17 @@ class Resolver {
     std::optional<std::string_view> context;
     std::vector<char> matched_here(distinct.size(), 0);
 
-    for (std::size_t i = 0; i < model_.size(); ++i) {
-      const ModuleIndex mi = static_cast<ModuleIndex>(i);
+    // Modules that match any target of this mapping, found with one tight pass per target;
+    // the walk below visits only those (the others cannot change its state).
+    std::vector<char> any_hit(model_.size(), 0);
+    for (const auto* h : hits)
+      for (std::size_t i = 0; i < any_hit.size(); ++i) any_hit[i] |= (*h)[i];
+    std::vector<ModuleIndex> candidates;
+    for (std::size_t i = 0; i < any_hit.size(); ++i)
+      if (any_hit[i]) candidates.push_back(static_cast<ModuleIndex>(i));
+
+    for (const ModuleIndex mi : candidates) {
+      const std::size_t i = mi;
       std::size_t matched_count = 0;
       bool any = false;
       for (std::size_t t = 0; t < targets.size(); ++t) {
@@ -136,7 +147,8 @@ class Resolver {
         }
         std::string_view name = model_[mi].name;
         std::string_view next = context ? lowest_common_ancestor(name, *context) : name;
-        if (unmatched_count == 0 && next != *context) {
+        // The ancestor is a prefix of the context: equal exactly when the lengths are.
+        if (unmatched_count == 0 && next.size() != context->size()) {
           emit_group(k, targets, slot, matches);
           for (auto& m : matches) m.clear();
           std::fill(unmatched.begin(), unmatched.end(), 1);
