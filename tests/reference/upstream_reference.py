@@ -145,7 +145,7 @@ def random_model(rng):
                     continue
                 mods.append({"name": lst, "type": rng.choice(["ModuleList", "Experts"]),
                              **({"bases": ["ModuleList"]} if rng.random() < 0.5 else {})})
-                for i in range(rng.randint(1, 4)):
+                for i in range(rng.choice([1, 2, 3, 4, 12])):
                     item = f"{lst}.{i}"
                     mods.append({"name": item, "type": "Block"})
                     add(item, depth + 1)
