@@ -329,7 +329,7 @@ void Target::filter(const std::vector<Module>& modules, const std::vector<std::s
       hits[i] = 0;
       continue;
     }
-    hits[i] = matches_name(name, plain[i]);
+    hits[i] = c.glob && plain[i] ? c.glob->matches(name) : matches_name(name, plain[i]);
   }
 }
 
