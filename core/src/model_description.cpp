@@ -1,17 +1,16 @@
 #include "awqmap/model_description.hpp"
 
-#include <simdjson.h>
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <type_traits>
 
 #include "awqmap/error.hpp"
+#include "word_scan.hpp"
 
 namespace awqmap {
 namespace {
@@ -97,21 +96,8 @@ class Reader {
   std::string_view string_view_of(od::value& v, const What& what) const {
     std::string_view token = v.raw_json_token();
     if (token.size() >= 2 && token[0] == '"') {
-      // Eight bytes at a time: stop at a quote, a backslash or a control byte.
-      constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-      auto has = [](std::uint64_t w, unsigned char c) {
-        std::uint64_t x = w ^ (ones * c);
-        return ((x - ones) & ~x & high) != 0;
-      };
-      std::size_t i = 1;
-      for (; i + 8 <= token.size(); i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, token.data() + i, 8);
-        if (has(w, '"') || has(w, '\\') || ((w - ones * 0x20) & ~w & high)) break;
-      }
-      while (i < token.size() && token[i] != '"' && token[i] != '\\' && static_cast<unsigned char>(token[i]) >= 0x20)
-        ++i;
-      if (i < token.size() && token[i] == '"') return token.substr(1, i - 1);
+      const std::size_t end = 1 + detail::plain_json_prefix(token.substr(1));
+      if (end < token.size() && token[end] == '"') return token.substr(1, end - 1);
     }
     return get<std::string_view>(v.get_string(), what);
   }

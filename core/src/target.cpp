@@ -13,6 +13,7 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/python_regex.hpp"
+#include "word_scan.hpp"
 
 namespace awqmap {
 namespace {
@@ -286,14 +287,10 @@ bool Target::matches_name_with_regex(std::string_view name) const {
 }
 
 bool Target::is_plain_name(std::string_view name) {
-  // Eight bytes at a time: any byte >= 0x80, or any byte equal to '\n'.
-  constexpr std::uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull, nl = ones * '\n';
   std::size_t i = 0;
   for (; i + 8 <= name.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, name.data() + i, 8);
-    std::uint64_t x = w ^ nl;
-    if ((w & high) || ((x - ones) & ~x & high)) return false;
+    const std::uint64_t w = detail::load_word(name.data() + i);
+    if (detail::has_high_byte(w) || detail::has_byte(w, '\n')) return false;
   }
   for (; i < name.size(); ++i)
     if (name[i] == '\n' || static_cast<unsigned char>(name[i]) >= 0x80) return false;
