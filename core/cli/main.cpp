@@ -12,6 +12,7 @@
 
 #include "awqmap/awqmap.hpp"
 #include "awqmap/loader.hpp"
+#include "awqmap/recipe.hpp"
 #include "awqmap/registry.hpp"
 #include "output.hpp"
 
@@ -34,6 +35,7 @@ const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved ex
 Usage:
   awqmap resolve [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--format table|json]
                  [--architecture NAME] [--repair] [--coverage]
+  awqmap recipe [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--repair] [--scheme S]
   awqmap mappings [MODEL] [--format table|json] [--architecture NAME]
   awqmap plugins
   awqmap architectures
@@ -42,6 +44,8 @@ Usage:
 Commands:
   resolve        select the mappings for MODEL and resolve them to concrete modules
   mappings       show the mappings selected for MODEL and where they came from
+  recipe         print an llm-compressor recipe (YAML) whose AWQModifier carries the mappings
+                 resolve selects (or repairs) for MODEL; fails like resolve when they do not resolve
   plugins        list the loaded plugins and what each registers
   architectures  list every registered architecture, its kind and its plugin
 
@@ -61,6 +65,7 @@ Options:
                         "repaired_from" on repaired mappings and a "repairs" list
   --coverage            list the targeted Linear modules that no resolved group balances, folded by
                         name, with the reason (the table always shows the counts)
+  --scheme S            recipe only: the llm-compressor preset scheme (default W4A16_ASYM)
   --architecture NAME   use NAME instead of the model's own architecture (config.json
                         architectures[0], or the description's "architecture")
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
@@ -96,6 +101,7 @@ struct Args {
   bool allow_override = false;
   bool repair = false;
   bool coverage = false;
+  std::optional<std::string> scheme;
 };
 
 Args parse(int argc, char** argv) {
@@ -136,6 +142,8 @@ Args parse(int argc, char** argv) {
       a.format = take(flag);
       if (a.format != "table" && a.format != "json")
         throw UsageError("--format must be table or json, not '" + a.format + "'");
+    } else if (flag == "--scheme") {
+      a.scheme = take(flag);
     } else if (flag == "--architecture") {
       a.architecture = take(flag);
       if (a.architecture->empty()) throw UsageError("--architecture needs a class name");
@@ -160,13 +168,17 @@ Args parse(int argc, char** argv) {
     }
   }
   if (a.command == "help") return a;
-  if (a.command != "resolve" && a.command != "mappings" && a.command != "plugins" && a.command != "architectures")
+  if (a.command != "resolve" && a.command != "mappings" && a.command != "plugins" && a.command != "architectures" &&
+      a.command != "recipe")
     throw UsageError(a.command.empty() ? "no command given" : "unknown command '" + a.command + "'");
   if ((a.command == "plugins" || a.command == "architectures") && a.model)
     throw UsageError(a.command + " takes no MODEL");
   if ((a.command == "plugins" || a.command == "architectures") && a.architecture)
     throw UsageError("--architecture belongs to 'resolve' and 'mappings'");
-  if (a.command != "resolve" && (a.mappings_file || !a.targets.empty() || !a.ignore.empty() || a.repair || a.coverage))
+  if (a.scheme && a.command != "recipe") throw UsageError("--scheme belongs to 'recipe'");
+  if (a.command == "recipe" && a.coverage) throw UsageError("--coverage belongs to 'resolve'");
+  if (a.command != "resolve" && a.command != "recipe" &&
+      (a.mappings_file || !a.targets.empty() || !a.ignore.empty() || a.repair || a.coverage))
     throw UsageError("--mappings, --targets, --ignore, --repair and --coverage belong to 'resolve'");
   return a;
 }
@@ -278,6 +290,48 @@ int run_resolve(const Args& a) {
   return kOk;
 }
 
+// The recipe's mappings must resolve (llm-compressor would fail on them otherwise), so recipe
+// resolves first and fails exactly as resolve does.
+int run_recipe(const Args& a) {
+  Registry registry;
+  load_plugins(registry, a);
+  CheckpointSummary summary;
+  ModelView model = load(registry, a, summary);
+  report_checkpoint(summary);
+  Selection selection = select_mappings(registry, model, a);
+  ResolveOptions options;
+  if (!a.targets.empty()) options.targets = a.targets;
+  if (!a.ignore.empty()) options.ignore = a.ignore;
+  RecipeOptions recipe;
+  recipe.targets = options.targets;
+  recipe.ignore = options.ignore;
+  if (a.scheme) recipe.scheme = *a.scheme;
+  std::string source = model.architecture() + ": mappings " + std::string(to_string(selection.kind));
+  if (!selection.builder.empty())
+    source += " (builder " + selection.builder + ", plugin " + selection.plugin + ")";
+  else if (!selection.plugin.empty())
+    source += " (plugin " + selection.plugin + ")";
+  try {
+    std::string text;
+    if (a.repair) {
+      RepairedResolution r = resolve_with_repair(model, selection.mappings, options);
+      if (!r.repairs.empty()) source += ", " + std::to_string(r.repairs.size()) + " repaired";
+      recipe.comments.push_back(source + "; " + std::to_string(r.resolution.resolved.size()) + " groups");
+      text = awq_recipe_yaml(r.mappings, recipe);
+    } else {
+      Resolution r = resolve(model, selection.mappings, options);
+      recipe.comments.push_back(source + "; " + std::to_string(r.resolved.size()) + " groups");
+      text = awq_recipe_yaml(selection.mappings, recipe);
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } catch (const ResolutionError& e) {
+    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
+    std::cerr << "awqmap: explanation: " << explain(model, selection.mappings, e, options) << "\n";
+    return kResolution;
+  }
+  return kOk;
+}
+
 int run_mappings(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
@@ -375,6 +429,7 @@ int main(int argc, char** argv) {
     }
     if (args.command == "resolve") return run_resolve(args);
     if (args.command == "mappings") return run_mappings(args);
+    if (args.command == "recipe") return run_recipe(args);
     if (args.command == "plugins") return run_plugins(args);
     return run_architectures(args);
   } catch (const InputError& e) {

@@ -60,20 +60,26 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
   }
 }
 
-MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin) {
-  if (!list.is_array())
+MappingList mappings_from_json(const nlohmann::json& input, const std::string& origin) {
+  // `awqmap resolve --format json` output is accepted whole: its `mappings` list is the input.
+  const nlohmann::json* list = &input;
+  if (input.is_object() && input.contains("mappings") && input.value("format", "") == "awqmap.resolved/v1")
+    list = &input["mappings"];
+  if (!list->is_array())
     throw InputError(origin +
                      ": expected a JSON list of mappings "
-                     "[{\"smooth_layer\": ..., \"balance_layers\": [...]}, ...]");
+                     "[{\"smooth_layer\": ..., \"balance_layers\": [...]}, ...] "
+                     "or an awqmap.resolved/v1 document");
   MappingList out;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const auto& item = list[i];
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& item = (*list)[i];
     std::string where = origin + ": mapping " + std::to_string(i);
     if (!item.is_object()) throw InputError(where + " is not an object");
     for (auto it = item.begin(); it != item.end(); ++it)
-      if (it.key() != "smooth_layer" && it.key() != "balance_layers" && it.key() != "activation_hook_target")
+      if (it.key() != "smooth_layer" && it.key() != "balance_layers" && it.key() != "activation_hook_target" &&
+          it.key() != "repaired_from")
         throw InputError(where + ": unknown field '" + it.key() +
-                         "' (expected smooth_layer, balance_layers, activation_hook_target)");
+                         "' (expected smooth_layer, balance_layers, activation_hook_target, repaired_from)");
     Mapping m;
     auto s = item.find("smooth_layer");
     if (s == item.end() || !s->is_string()) throw InputError(where + ": smooth_layer must be a string");
@@ -89,6 +95,10 @@ MappingList mappings_from_json(const nlohmann::json& list, const std::string& or
       if (!h->is_string()) throw InputError(where + ": activation_hook_target must be a string or null");
       m.activation_hook_target = h->get<std::string>();
     }
+    // Informational only (which mapping a repaired one replaced); checked so that a typo is caught.
+    auto r = item.find("repaired_from");
+    if (r != item.end() && !r->is_null() && !r->is_number_unsigned())
+      throw InputError(where + ": repaired_from must be a mapping index (a non-negative integer) or null");
     out.push_back(std::move(m));
   }
   validate_mappings(out, origin + ":");

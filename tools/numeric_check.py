@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""Numeric check of AWQ mappings on real transformers models (random weights, small configs).
+
+Runs where transformers and torch are installed but awqmap's compiled extension is not (it
+needs only awqmap's pure-Python part, found next to this script in ../python). Two passes, with
+the CLI in between on a machine where awqmap is built:
+
+  1. describe: for each class, build the model from its config class's defaults shrunk to at
+     most 4 layers / 8 experts and small hidden sizes, float64, eager attention and experts,
+     every parameter redrawn at random; write <Class>.model.json (awqmap.model/v1) and
+     <Class>.config.json (the shrunk config and seed, so that pass 2 rebuilds the same model).
+        numeric_check.py describe --out models/ [--classes LlamaForCausalLM ...]
+  (then, where awqmap is built:  awqmap resolve models/X.model.json --format json > resolved/X.resolved.json)
+  2. verify: rebuild each model and check every resolved group numerically (awqmap.verify);
+     write <Class>.verdicts.json and summary.md.
+        numeric_check.py verify --models models/ --resolved resolved/ --out verdicts/
+
+Each class runs in its own subprocess with a time limit: a class that fails to build, runs out
+of memory or hangs is recorded and the run goes on. `--toy` uses the toy torch models of
+python/tests/toy_models.py instead of transformers (for testing this script without it).
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+TOY_DIR = os.path.join(HERE, "..", "python", "tests")
+
+LIMITS = {"layers": 4, "experts": 8}
+# Config fields set to small values (when present and larger), per nested config.
+SMALL = {
+    "hidden_size": 64, "intermediate_size": 128, "moe_intermediate_size": 32,
+    "shared_expert_intermediate_size": 32, "ffn_hidden_size": 128, "d_model": 64, "n_embd": 64,
+    "num_attention_heads": 4, "num_heads": 4, "n_head": 4, "head_dim": 16,
+    "kv_lora_rank": 32, "q_lora_rank": 48, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16,
+    "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16, "linear_value_head_dim": 16,
+    "vocab_size": 512, "num_key_value_heads": 2, "embed_dim": 64, "projection_dim": 64,
+    "vision_hidden_size": 64, "text_hidden_size": 64,
+}
+LAYER_FIELDS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "depth", "encoder_layers",
+                "decoder_layers", "num_decoder_layers")
+EXPERT_FIELDS = ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts", "n_experts")
+TOPK_FIELDS = ("num_experts_per_tok", "moe_topk", "top_k", "moe_k")
+
+
+# ------------------------------------------------------------------------------------- building
+
+def _subconfigs(config):
+    yield config
+    for key, value in list(vars(config).items()):
+        if hasattr(value, "to_dict") and hasattr(value, "__dict__") and not key.startswith("_"):
+            yield from _subconfigs(value)
+
+
+def shrink(config, small_sizes):
+    """Shrinks in place: layers, experts and (with small_sizes) widths. Returns what changed."""
+    changed = {}
+    for c in _subconfigs(config):
+        fields = vars(c)
+
+        def put(key, value):
+            if fields.get(key) != value:
+                changed[f"{type(c).__name__}.{key}"] = [fields.get(key), value]
+                setattr(c, key, value)
+
+        for key in LAYER_FIELDS:
+            if isinstance(fields.get(key), int) and fields[key] > LIMITS["layers"]:
+                put(key, LIMITS["layers"])
+        layers = next((fields[k] for k in LAYER_FIELDS if isinstance(fields.get(k), int)), None)
+        for key, value in list(fields.items()):
+            if layers and key.endswith("layer_types") and isinstance(value, list) and len(value) > layers:
+                put(key, value[:layers])
+        for key in EXPERT_FIELDS:
+            if isinstance(fields.get(key), int) and fields[key] > LIMITS["experts"]:
+                put(key, LIMITS["experts"])
+        experts = next((fields[k] for k in EXPERT_FIELDS if isinstance(fields.get(k), int)), None)
+        if experts:
+            for key in TOPK_FIELDS:
+                if isinstance(fields.get(key), int) and fields[key] > min(2, experts):
+                    put(key, min(2, experts))
+            for key in ("n_group", "topk_group", "num_expert_group"):
+                if isinstance(fields.get(key), int) and fields[key] > 1:
+                    put(key, 1)
+        for key in ("first_k_dense_replace", "moe_layer_start_index"):
+            if isinstance(fields.get(key), int) and fields[key] > 1:
+                put(key, 1)
+        if small_sizes:
+            for key, value in SMALL.items():
+                if isinstance(fields.get(key), int) and not isinstance(fields.get(key), bool) and fields[key] > value:
+                    put(key, value)
+            heads = fields.get("num_attention_heads")
+            kv = fields.get("num_key_value_heads")
+            if isinstance(heads, int) and isinstance(kv, int) and heads % kv:
+                put("num_key_value_heads", 1)
+            vocab = fields.get("vocab_size")
+            if isinstance(vocab, int):
+                for key, value in list(fields.items()):
+                    if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int) \
+                            and value >= vocab:
+                        put(key, vocab - 1 - (hash(key) % 16))
+    return changed
+
+
+def _set_eager(config):
+    for c in _subconfigs(config):
+        for attr in ("_attn_implementation", "_experts_implementation"):
+            try:
+                setattr(c, attr, "eager")
+            except Exception:  # older configs lack the experts switch
+                pass
+
+
+def randomize(model, seed):
+    """Redraws every parameter, so that no zero-initialised weight hides a consumer."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, p in sorted(model.named_parameters(), key=lambda x: x[0]):
+            r = torch.randn(p.shape, generator=g, dtype=torch.float64)
+            if p.dim() <= 1:
+                p.copy_(1.0 + 0.2 * r)
+            else:
+                p.copy_(r / math.sqrt(max(1, p.shape[-1])))
+
+
+def build_transformers(name, spec):
+    """The model and its shrunk config; spec = {"small_sizes", "config"(optional, to rebuild)}."""
+    import torch
+    import transformers
+    cls = getattr(transformers, name)
+    if spec.get("config") is not None:
+        config = cls.config_class.from_dict(spec["config"])
+    else:
+        config = cls.config_class()
+        spec["changed"] = shrink(config, spec["small_sizes"])
+    _set_eager(config)
+    torch.manual_seed(spec["seed"])
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = cls(config)
+    finally:
+        torch.set_default_dtype(old)
+    model = model.to(torch.float64).eval()
+    randomize(model, spec["seed"])
+    return model, config
+
+
+def build_toy(name, spec):
+    sys.path.insert(0, TOY_DIR)
+    import torch
+    import toy_models
+    model = getattr(toy_models, name)().to(torch.float64).eval()
+    randomize(model, spec["seed"])
+    return model, None
+
+
+def inputs_for(model, config, seq_len, seed):
+    import torch
+    g = torch.Generator().manual_seed(seed + 17)
+    if config is None:  # toy: the first Embedding gives the vocabulary
+        emb = next(m for m in model.modules() if isinstance(m, torch.nn.Embedding))
+        return torch.randint(0, emb.num_embeddings, (1, seq_len), generator=g)
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    vocab = int(getattr(text, "vocab_size", None) or getattr(config, "vocab_size"))
+    special = set()
+    for c in _subconfigs(config):
+        for key, value in vars(c).items():
+            if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int):
+                special.add(value)
+    ids = torch.randint(0, vocab, (1, seq_len), generator=g)
+    safe = next(i for i in range(vocab) if i not in special)
+    for s in special:
+        ids[ids == s] = safe
+    return {"input_ids": ids, "use_cache": False}
+
+
+def all_transformers_classes():
+    import transformers
+    names = set()
+    for mapping in ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES"):
+        table = getattr(transformers.models.auto.modeling_auto, mapping, {})
+        for value in table.values():
+            names.update([value] if isinstance(value, str) else value)
+    return sorted(names)
+
+
+# ------------------------------------------------------------------------------------- one class
+
+def one_describe(name, out, toy, seed, small_sizes):
+    from awqmap.torch_tools import describe
+    spec = {"class": name, "seed": seed, "small_sizes": small_sizes, "toy": toy}
+    build = build_toy if toy else build_transformers
+    try:
+        model, config = build(name, spec)
+    except Exception:
+        if toy or not small_sizes:
+            raise
+        # Some configs break under the small widths (head or rank relations): layers/experts only.
+        spec = {"class": name, "seed": seed, "small_sizes": False, "toy": toy}
+        model, config = build(name, spec)
+    desc = describe(model, config=config, architecture=name)
+    spec["config"] = config.to_dict() if config is not None else None
+    with open(os.path.join(out, f"{name}.model.json"), "w", encoding="utf-8") as f:
+        json.dump(desc, f, default=str)
+    with open(os.path.join(out, f"{name}.config.json"), "w", encoding="utf-8") as f:
+        json.dump(spec, f, indent=1, default=str)
+    return {"modules": len(desc["modules"]), "small_sizes": spec["small_sizes"]}
+
+
+def one_verify(name, models, resolved_dir, out, seq_len, tolerance):
+    from awqmap.torch_tools import verify
+    with open(os.path.join(models, f"{name}.config.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    with open(os.path.join(resolved_dir, f"{name}.resolved.json"), encoding="utf-8") as f:
+        resolved = json.load(f)
+    if resolved.get("format") != "awqmap.resolved/v1":
+        result = {"class": name, "status": "error",
+                  "error": f"resolution failed: {resolved.get('kind', '?')}: {resolved.get('message', '')}",
+                  "groups": []}
+    else:
+        build = build_toy if spec.get("toy") else build_transformers
+        model, config = build(name, spec)
+        groups = verify(model, resolved, inputs_for(model, config, seq_len, spec["seed"]), seed=spec["seed"],
+                        tolerance=tolerance)
+        result = {"class": name, "status": classify(groups), "groups": groups,
+                  "selection": resolved.get("selection")}
+    with open(os.path.join(out, f"{name}.verdicts.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, default=str)
+    return result
+
+
+def classify(groups):
+    reached = [g for g in groups if g["reached"] and not g["error"]]
+    if not groups:
+        return "empty"
+    if not reached:
+        return "unchecked"
+    return "exact" if all(g["exact"] for g in reached) else "inexact"
+
+
+# ------------------------------------------------------------------------------------- driver
+
+def run_each(names, argv_for, timeout, log):
+    """Runs this script once per class (a crash, OOM or hang costs one class, not the run)."""
+    results = {}
+    for i, name in enumerate(names):
+        start = time.time()
+        try:
+            p = subprocess.run([sys.executable, os.path.abspath(__file__)] + argv_for(name), capture_output=True,
+                               text=True, timeout=timeout)
+            ok = p.returncode == 0
+            detail = p.stdout.strip().splitlines()[-1] if ok and p.stdout.strip() else (p.stderr.strip()[-2000:] or
+                                                                                        f"exit code {p.returncode}")
+        except subprocess.TimeoutExpired:
+            ok, detail = False, f"timed out after {timeout} s"
+        results[name] = {"ok": ok, "detail": detail, "seconds": round(time.time() - start, 1)}
+        print(f"[{i + 1}/{len(names)}] {name}: {'ok' if ok else 'FAILED'} ({results[name]['seconds']} s)"
+              + ("" if ok else " " + detail.splitlines()[-1][:200] if detail else ""), file=log, flush=True)
+    return results
+
+
+def summary_table(results_dir, names, failures):
+    rows = ["| architecture | verdict | groups | exact | inexact | unreached | inexact groups |",
+            "|---|---|---|---|---|---|---|"]
+    counts = {}
+    for name in names:
+        path = os.path.join(results_dir, f"{name}.verdicts.json")
+        if not os.path.exists(path):
+            why = failures.get(name, {}).get("detail", "no verdicts").splitlines()
+            rows.append(f"| {name} | error | | | | | {(why[-1] if why else '')[:120].replace('|', '/')} |")
+            counts["error"] = counts.get("error", 0) + 1
+            continue
+        with open(path, encoding="utf-8") as f:
+            r = json.load(f)
+        g = r["groups"]
+        reached = [x for x in g if x["reached"] and not x["error"]]
+        bad = [x for x in reached if not x["exact"]]
+        shapes = sorted({_shape(x) for x in bad})
+        status = r["status"]
+        counts[status] = counts.get(status, 0) + 1
+        detail = r.get("error", "") if status == "error" else "<br>".join(f"`{s}`" for s in shapes)
+        rows.append(f"| {name} | {status} | {len(g)} | {len(reached) - len(bad)} | {len(bad)} | "
+                    f"{len(g) - len(reached)} | {detail} |")
+    head = "Totals: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "\n\n"
+    return head + "\n".join(rows) + "\n"
+
+
+def _shape(group):
+    import re
+    fold = lambda n: re.sub(r"\.\d+(?=\.|$)", ".N", n)  # noqa: E731
+    return f"{fold(group['smooth_name'])} -> {', '.join(sorted(set(fold(b) for b in group['balance_names'])))}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("describe", help="pass 1: build models, write their descriptions")
+    d.add_argument("--out", required=True)
+    d.add_argument("--classes", nargs="*", help="class names (default: every causal-LM and image-text-to-text class)")
+    v = sub.add_parser("verify", help="pass 2: check resolved groups numerically")
+    v.add_argument("--models", required=True, help="the describe pass's output folder")
+    v.add_argument("--resolved", required=True, help="folder of <Class>.resolved.json (awqmap resolve --format json)")
+    v.add_argument("--out", required=True)
+    v.add_argument("--classes", nargs="*", help="default: every <Class>.resolved.json")
+    v.add_argument("--tolerance", type=float, default=1e-6)
+    v.add_argument("--seq-len", type=int, default=8)
+    for p in (d, v):
+        p.add_argument("--toy", action="store_true", help="toy torch models instead of transformers")
+        p.add_argument("--timeout", type=float, default=600, help="seconds per class")
+        p.add_argument("--seed", type=int, default=0)
+    d.add_argument("--layers-only", action="store_true", help="shrink layers and experts only, not widths")
+    one = sub.add_parser("one", help=argparse.SUPPRESS)
+    one.add_argument("what", choices=["describe", "verify"])
+    one.add_argument("name")
+    one.add_argument("--json", required=True)
+    args = ap.parse_args(argv)
+
+    if args.command == "one":
+        a = json.loads(args.json)
+        try:
+            if args.what == "describe":
+                r = one_describe(args.name, a["out"], a["toy"], a["seed"], a["small_sizes"])
+            else:
+                r = one_verify(args.name, a["models"], a["resolved"], a["out"], a["seq_len"], a["tolerance"])
+                r = {"status": r["status"]}
+        except Exception:
+            traceback.print_exc()
+            return 1
+        print(json.dumps(r, default=str))
+        return 0
+
+    os.makedirs(args.out, exist_ok=True)
+    if args.command == "describe":
+        names = args.classes or (["ToyLlamaForCausalLM", "ToyMoeForCausalLM", "ToyFusedMoeForCausalLM"] if args.toy
+                                 else all_transformers_classes())
+        common = {"out": args.out, "toy": args.toy, "seed": args.seed, "small_sizes": not args.layers_only}
+        results = run_each(names, lambda n: ["one", "describe", n, "--json", json.dumps(common)], args.timeout,
+                           sys.stderr)
+        with open(os.path.join(args.out, "describe_summary.json"), "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+        built = sum(r["ok"] for r in results.values())
+        print(f"described {built} of {len(names)} classes into {args.out}; failures in describe_summary.json")
+        return 0
+    names = args.classes or sorted(f[: -len(".resolved.json")] for f in os.listdir(args.resolved)
+                                   if f.endswith(".resolved.json"))
+    common = {"models": args.models, "resolved": args.resolved, "out": args.out, "seq_len": args.seq_len,
+              "tolerance": args.tolerance}
+    results = run_each(names, lambda n: ["one", "verify", n, "--json", json.dumps(common)], args.timeout, sys.stderr)
+    failures = {n: r for n, r in results.items() if not r["ok"]}
+    with open(os.path.join(args.out, "verify_runs.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1)
+    table = summary_table(args.out, names, failures)
+    with open(os.path.join(args.out, "summary.md"), "w", encoding="utf-8") as f:
+        f.write("# Numeric check of resolved AWQ groups\n\n" + table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
