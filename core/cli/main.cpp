@@ -136,6 +136,9 @@ Args parse(int argc, char** argv) {
       a.mappings_file = take(flag);
     } else if (flag == "--targets") {
       a.targets.push_back(take(flag));
+      // An empty target would match only the unnamed root module: never what was meant.
+      if (a.targets.back().empty())
+        throw UsageError("--targets needs a module name, a class name or a re: pattern, not an empty string");
     } else if (flag == "--ignore") {
       a.ignore.push_back(take(flag));
     } else if (flag == "--format") {
@@ -212,7 +215,8 @@ void report_checkpoint(const CheckpointSummary& s) {
   if (s.renamed) std::cerr << ", " << s.renamed << " renamed";
   if (s.fused_split) std::cerr << ", " << s.fused_split << " fused expert tensors split";
   std::cerr << "\n";
-  for (const auto& d : s.dropped) std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << d.reason << "\n";
+  for (const auto& d : s.dropped)
+    std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << cli::printable(d.reason) << "\n";
 }
 
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
@@ -223,9 +227,9 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
     return s;
   }
   Selection s = registry.select(model);
-  for (const auto& d : s.declined) std::cerr << "awqmap: info: " << d << "\n";
+  for (const auto& d : s.declined) std::cerr << "awqmap: info: " << cli::printable(d) << "\n";
   if (s.kind == SelectionKind::default_list)
-    std::cerr << "awqmap: info: architecture " << model.architecture()
+    std::cerr << "awqmap: info: architecture " << cli::printable(model.architecture())
               << " has no registered mappings; using the default mappings\n";
   return s;
 }
@@ -282,8 +286,8 @@ int run_resolve(const Args& a) {
     }
   } catch (const ResolutionError& e) {
     const std::string why = explain(model, selection.mappings, e, options);
-    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
-    std::cerr << "awqmap: explanation: " << why << "\n";
+    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << cli::printable(e.what()) << "\n";
+    std::cerr << "awqmap: explanation: " << cli::printable(why, true) << "\n";
     if (a.format == "json") std::cout << cli::error_json(e, why);
     return kResolution;
   }
@@ -350,14 +354,15 @@ int run_mappings(const Args& a) {
     std::cout << j.dump(1) << "\n";
     return kOk;
   }
-  std::cout << model.architecture() << ": " << cli::selection_text(s) << "\n";
-  for (const auto& d : s.declined) std::cout << "  " << d << "\n";
+  std::cout << cli::printable(model.architecture()) << ": " << cli::printable(cli::selection_text(s)) << "\n";
+  for (const auto& d : s.declined) std::cout << "  " << cli::printable(d) << "\n";
   for (std::size_t i = 0; i < s.mappings.size(); ++i) {
     const Mapping& m = s.mappings[i];
-    std::cout << "[" << i << "] " << m.smooth_layer << " -> [";
-    for (std::size_t b = 0; b < m.balance_layers.size(); ++b) std::cout << (b ? ", " : "") << m.balance_layers[b];
+    std::cout << "[" << i << "] " << cli::printable(m.smooth_layer) << " -> [";
+    for (std::size_t b = 0; b < m.balance_layers.size(); ++b)
+      std::cout << (b ? ", " : "") << cli::printable(m.balance_layers[b]);
     std::cout << "]";
-    if (m.activation_hook_target) std::cout << " hook " << *m.activation_hook_target;
+    if (m.activation_hook_target) std::cout << " hook " << cli::printable(*m.activation_hook_target);
     std::cout << "\n";
   }
   return kOk;
@@ -372,11 +377,11 @@ int run_plugins(const Args& a) {
   load_plugins(registry, a);
   auto archs = registry.architectures();
   for (const auto& p : registry.plugins()) {
-    std::cout << p->name << " " << p->version << "  " << p->file << "\n";
+    std::cout << cli::printable(p->name) << " " << cli::printable(p->version) << "  " << cli::printable(p->file) << "\n";
     for (const auto& e : archs)
       if (e.plugin == p)
-        std::cout << "  " << kind_name(e.kind) << "  " << e.architecture
-                  << (e.builder.empty() ? "" : "  (builder " + e.builder + ")") << "\n";
+        std::cout << "  " << kind_name(e.kind) << "  " << cli::printable(e.architecture)
+                  << (e.builder.empty() ? "" : "  (builder " + cli::printable(e.builder) + ")") << "\n";
   }
   if (registry.plugins().empty()) std::cout << "no plugins loaded\n";
   return kOk;
@@ -386,7 +391,8 @@ int run_architectures(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
   for (const auto& e : registry.architectures())
-    std::cout << e.architecture << "  " << kind_name(e.kind) << "  " << e.plugin->name << "\n";
+    std::cout << cli::printable(e.architecture) << "  " << kind_name(e.kind) << "  " << cli::printable(e.plugin->name)
+              << "\n";
   std::cout << (registry.has_default() ? "other architectures: the default mappings\n"
                                        : "no default mappings loaded\n");
   return kOk;
@@ -414,7 +420,7 @@ int main(int argc, char** argv) {
   try {
     args = parse(argc, argv);
   } catch (const UsageError& e) {
-    std::cerr << "awqmap: " << e.what() << "\nRun 'awqmap --help' for usage.\n";
+    std::cerr << "awqmap: " << cli::printable(e.what()) << "\nRun 'awqmap --help' for usage.\n";
     return kUsage;
   }
   use_huge_pages_for_large_models(args, argv);
@@ -433,10 +439,10 @@ int main(int argc, char** argv) {
     if (args.command == "plugins") return run_plugins(args);
     return run_architectures(args);
   } catch (const InputError& e) {
-    std::cerr << "awqmap: error: " << e.what() << "\n";
+    std::cerr << "awqmap: error: " << cli::printable(e.what()) << "\n";
     return kBadInput;
   } catch (const std::exception& e) {
-    std::cerr << "awqmap: error: " << e.what() << "\n";
+    std::cerr << "awqmap: error: " << cli::printable(e.what()) << "\n";
     return kBadInput;
   }
 }

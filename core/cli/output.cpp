@@ -7,6 +7,45 @@
 
 namespace awqmap::cli {
 
+std::string printable(std::string_view text, bool keep_newlines) {
+  static const char* hex = "0123456789abcdef";
+  auto needs_escape = [&](std::size_t i, std::size_t& length) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    length = 1;
+    if (c < 0x20) return !(keep_newlines && c == '\n');
+    if (c < 0x7F) return false;
+    if (c == 0x7F) return true;
+    // Valid UTF-8 passes unless it encodes a C1 control (U+0080..U+009F: C2 80..C2 9F).
+    const std::size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return true;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return true;
+    length = n;
+    return c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t length;
+    if (!needs_escape(i, length)) {
+      out.append(text.data() + i, length);
+      i += length;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (length == 2) {  // a C1 control, written as its code point
+      c = static_cast<unsigned char>(text[i + 1]);
+      out += "\\u00";
+    } else {
+      out += "\\x";
+    }
+    out += hex[c >> 4];
+    out += hex[c & 0xF];
+    i += length;
+  }
+  return out;
+}
+
 namespace {
 void append_selection(std::string& out, const Selection& s) {
   out += "{\"kind\": ";
@@ -123,7 +162,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
       repairs.push_back({{"mapping", rep.mapping},
                          {"error", std::string(to_string(rep.error))},
                          {"replaced_by", rep.replaced_by},
-                         {"left_out", rep.left_out}});
+                         {"left_out", rep.left_out},
+                         {"left_out_layers", rep.left_out_layers}});
     out += ",\n \"repairs\": " + repairs.dump();
   }
   if (extras.coverage) {
@@ -168,8 +208,8 @@ std::string balance_summary(const ResolvedMapping& r) {
   auto relative = [&](std::string_view name) {
     if (!r.parent_name.empty() && name.size() > r.parent_name.size() &&
         name.substr(0, r.parent_name.size()) == r.parent_name && name[r.parent_name.size()] == '.')
-      return std::string(name.substr(r.parent_name.size() + 1));
-    return std::string(name);
+      return printable(name.substr(r.parent_name.size() + 1));
+    return printable(name);
   };
   std::string out;
   const std::size_t shown = r.balance_names.size() > 6 ? 4 : r.balance_names.size();
@@ -188,28 +228,30 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
                              const Resolution& r, const Extras& extras) {
   static const CheckpointSummary no_checkpoint;
   const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
-  std::string out = model.architecture() + " (" + model.origin() + ")\n";
+  std::string out = printable(model.architecture()) + " (" + printable(model.origin()) + ")\n";
   if (checkpoint.shards) {
     std::size_t dropped = 0;
     for (const auto& d : checkpoint.dropped) dropped += d.count;
     out += "checkpoint: " + std::to_string(checkpoint.shards) + " shard(s), " + std::to_string(checkpoint.tensors) +
            " tensors, " + std::to_string(model.size()) + " modules, " + std::to_string(dropped) + " tensors dropped\n";
   }
-  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + selection_text(selection) + "\n";
+  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + printable(selection_text(selection)) + "\n";
   if (extras.repair) {
     for (const auto& rep : extras.repair->repairs) {
-      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ") into";
+      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ")";
+      if (rep.replaced_by.empty()) out += ": left out";
+      else out += " into";
       for (auto i : rep.replaced_by) out += " [" + std::to_string(i) + "]";
       out += ":\n";
-      for (auto i : rep.replaced_by) out += "  [" + std::to_string(i) + "] " + mappings[i].smooth_layer + "\n";
-      for (const auto& l : rep.left_out) out += "  left out: " + l + "\n";
+      for (auto i : rep.replaced_by) out += "  [" + std::to_string(i) + "] " + printable(mappings[i].smooth_layer) + "\n";
+      for (const auto& l : rep.left_out) out += "  left out: " + printable(l) + "\n";
     }
   }
   out += "\n";
   for (const auto& rm : r.resolved) {
-    out += "[" + std::to_string(rm.mapping) + "] " + std::string(rm.smooth_name) + " -> " + balance_summary(rm) +
-           "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : std::string(rm.parent_name)) + ")";
-    if (rm.activation_hook_target) out += " hook " + std::string(*rm.activation_hook_target);
+    out += "[" + std::to_string(rm.mapping) + "] " + printable(rm.smooth_name) + " -> " + balance_summary(rm) +
+           "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : printable(rm.parent_name)) + ")";
+    if (rm.activation_hook_target) out += " hook " + printable(*rm.activation_hook_target);
     out += "\n";
   }
   std::map<std::string, std::size_t> by_reason;
@@ -224,10 +266,20 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
     out += "\ncoverage: " + std::to_string(extras.coverage->balanced) + " of " +
            std::to_string(extras.coverage->targeted) + " targeted Linear modules are balanced\n";
     for (const auto& u : extras.coverage->unbalanced)
-      out += "  " + u.name + ": " + std::to_string(u.count) + " - " + u.reason + "\n";
+      out += "  " + printable(u.name) + ": " + std::to_string(u.count) + " - " + printable(u.reason) + "\n";
   }
   out += "\n" + std::to_string(r.resolved.size()) + " resolved, " + std::to_string(r.skipped.size()) +
-         " skipped, from " + std::to_string(mappings.size()) + " mappings\n";
+         " skipped, from " + std::to_string(mappings.size()) + (mappings.size() == 1 ? " mapping" : " mappings");
+  if (extras.repair) {
+    std::size_t layers = 0, whole = 0;
+    for (const auto& rep : extras.repair->repairs) {
+      layers += rep.left_out_layers;
+      whole += rep.replaced_by.empty();
+    }
+    if (layers) out += ", " + std::to_string(layers) + (layers == 1 ? " layer" : " layers") + " left out by repair";
+    if (whole) out += ", " + std::to_string(whole) + (whole == 1 ? " mapping" : " mappings") + " left out by repair";
+  }
+  out += "\n";
   return out;
 }
 

@@ -1,10 +1,15 @@
 #include "awqmap/loader.hpp"
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "awqmap/error.hpp"
@@ -12,6 +17,71 @@
 namespace awqmap {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Whether `address` lies in an executable segment of the loaded object `object`.
+bool in_executable_segment(const link_map* object, const void* address) {
+  struct Query {
+    const link_map* object;
+    std::uintptr_t address;
+    bool found;
+  } q{object, reinterpret_cast<std::uintptr_t>(address), false};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        auto* q = static_cast<Query*>(data);
+        const char* name = info->dlpi_name ? info->dlpi_name : "";
+        const char* wanted = q->object->l_name ? q->object->l_name : "";
+        if (info->dlpi_addr != q->object->l_addr || std::strcmp(name, wanted) != 0) return 0;
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+          const std::uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+          if (q->address >= start && q->address - start < ph.p_memsz) q->found = true;
+        }
+        return 1;
+      },
+      &q);
+  return q.found;
+}
+
+// What AWQMAP_PLUGIN (Boost.DLL's alias) exports is a pointer-sized data object holding the
+// address of the entry function. A library that exports the name as a function or as other
+// data would make the loader jump to arbitrary bytes, so what the symbol is and where it points
+// are checked in the dynamic loader's own tables before anything is called.
+PluginEntry* checked_entry(const boost::dll::shared_library& library, const std::string& shown) {
+  const std::string symbol(plugin_entry_symbol);
+  const std::string fix = "; declare the entry with AWQMAP_PLUGIN from <awqmap/plugin.hpp>";
+  void* handle = library.native();
+  ::dlerror();
+  void* found = ::dlsym(handle, plugin_entry_symbol);
+  link_map* own = nullptr;
+  if (!found || ::dlinfo(handle, RTLD_DI_LINKMAP, &own) != 0 || !own)
+    throw InputError(shown + ": cannot look up the '" + symbol + "' entry symbol" + fix);
+  Dl_info where{};
+  ElfW(Sym)* entry = nullptr;
+  if (!::dladdr1(found, &where, reinterpret_cast<void**>(&entry), RTLD_DL_SYMENT) || !entry ||
+      where.dli_saddr != found)
+    throw InputError(shown + ": the '" + symbol + "' entry symbol is not in the library's symbol table" + fix);
+  link_map* holder = nullptr;
+  if (!::dladdr1(found, &where, reinterpret_cast<void**>(&holder), RTLD_DL_LINKMAP) || holder != own)
+    throw InputError(shown + ": the '" + symbol + "' entry symbol comes from another library it links to, not from " +
+                     "the plugin itself" + fix);
+  const unsigned type = entry->st_info & 0xF;  // ELF{32,64}_ST_TYPE
+  if (type == STT_FUNC || type == STT_GNU_IFUNC)
+    throw InputError(shown + ": not an awqmap plugin: its '" + symbol +
+                     "' symbol is a function, not the entry pointer awqmap reads" + fix);
+  if (type != STT_OBJECT || entry->st_size < sizeof(void*))
+    throw InputError(shown + ": not an awqmap plugin: its '" + symbol + "' symbol is not the entry pointer awqmap reads" +
+                     fix);
+  const void* target = *static_cast<const void* const*>(found);
+  if (!in_executable_segment(own, target))
+    throw InputError(shown + ": not an awqmap plugin: its '" + symbol +
+                     "' symbol does not point to code in the plugin" + fix);
+  return reinterpret_cast<PluginEntry*>(const_cast<void*>(target));
+}
+
+}  // namespace
 
 PluginLoader::PluginLoader(Registry& registry, LoaderOptions options) : registry_(registry), options_(options) {}
 
@@ -40,7 +110,7 @@ void PluginLoader::load_file(const fs::path& file) {
   if (!library->has(plugin_entry_symbol))
     throw InputError(shown + ": not an awqmap plugin: it exports no '" + std::string(plugin_entry_symbol) +
                      "' entry symbol (declare one with AWQMAP_PLUGIN from <awqmap/plugin.hpp>)");
-  const PluginInfo* info = library->get_alias<PluginEntry>(plugin_entry_symbol)();
+  const PluginInfo* info = checked_entry(*library, shown)();
   if (!info) throw InputError(shown + ": the plugin's entry point returned no plugin information");
   if (info->api_version != plugin_api_version)
     throw InputError(shown + ": plugin API version " + std::to_string(info->api_version) +

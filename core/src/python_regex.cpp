@@ -582,8 +582,6 @@ class Translator {
 
   // ---- sequences and alternations ----------------------------------------------------
   Piece parse_sub(Flags& f, int nested) {
-    // Python itself gives up on deep nesting (RecursionError); so do we, before the stack does.
-    if (nested > 200) fail("cannot translate: groups nested more than 200 deep", pos_);
     std::vector<Piece> branches;
     bool first_branch = true;
     while (true) {
@@ -631,6 +629,12 @@ class Translator {
   }
 
   Piece parse_seq(Flags& f, int nested, bool first) {
+    // Every nesting construct (groups, lookarounds, conditional branches) reaches here one level
+    // deeper. Python itself gives up on deep nesting (RecursionError); so do we, before the stack does.
+    if (nested > max_pattern_nesting)
+      fail("cannot translate: groups nested more than " + std::to_string(max_pattern_nesting) +
+               " deep (awqmap's pattern nesting limit; conditionals count too)",
+           pos_);
     std::vector<Piece> seq;
     while (has()) {
       char c = peek();

@@ -2,8 +2,10 @@
 
 #include <boost/regex.hpp>
 #include <boost/regex/icu.hpp>
+#include <unicode/uchar.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -117,6 +119,134 @@ std::optional<Glob> fast_glob(std::string_view p) {
   return g;
 }
 
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// One escape outside a set, read as CPython's sre_parse reads it: `length` pattern bytes
+// (0 when the escape is not understood, so the caller gives up), and `literal`, the UTF-8 text
+// of the one character it stands for, or empty when it is not a printable literal (a category,
+// an anchor, a backreference, a control character).
+struct Escape {
+  std::size_t length = 0;
+  std::string literal;
+};
+
+Escape read_escape(std::string_view p, std::size_t at) {
+  Escape out;
+  if (at + 1 >= p.size()) return out;
+  const std::size_t start = at + 1;
+  const unsigned char e = static_cast<unsigned char>(p[start]);
+  auto digits = [&](std::size_t from, std::size_t n, int base, std::uint32_t& value) {
+    value = 0;
+    if (from + n > p.size()) return false;
+    for (std::size_t k = 0; k < n; ++k) {
+      const char d = p[from + k];
+      const int v = d >= '0' && d <= '9'   ? d - '0'
+                    : d >= 'a' && d <= 'f' ? d - 'a' + 10
+                    : d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                           : 99;
+      if (v >= base) return false;
+      value = value * static_cast<std::uint32_t>(base) + static_cast<std::uint32_t>(v);
+    }
+    return true;
+  };
+  auto is_octal = [](char d) { return d >= '0' && d <= '7'; };
+  std::uint32_t cp = 0;
+  std::size_t length = 2;
+  if (e >= 0x80) {
+    // An escaped non-ASCII character is that character: take its whole UTF-8 sequence.
+    std::size_t n = (e >> 5) == 6 ? 2 : (e >> 4) == 14 ? 3 : (e >> 3) == 30 ? 4 : 0;
+    if (n == 0 || start + n > p.size()) return out;
+    out.length = 1 + n;
+    out.literal = std::string(p.substr(start, n));
+    return out;
+  }
+  switch (e) {
+    case 'a': cp = 7; break;
+    case 'f': cp = 12; break;
+    case 'n': cp = 10; break;
+    case 'r': cp = 13; break;
+    case 't': cp = 9; break;
+    case 'v': cp = 11; break;
+    case 'x':
+      if (!digits(start + 1, 2, 16, cp)) return out;
+      length = 4;
+      break;
+    case 'u':
+      if (!digits(start + 1, 4, 16, cp)) return out;
+      length = 6;
+      break;
+    case 'U':
+      if (!digits(start + 1, 8, 16, cp)) return out;
+      length = 10;
+      break;
+    case 'N': {
+      // Looked up with the same ICU call as the translator, so both read the same character.
+      if (start + 1 >= p.size() || p[start + 1] != '{') return out;
+      const std::size_t close = p.find('}', start + 2);
+      if (close == std::string_view::npos || close == start + 2) return out;
+      const std::string name(p.substr(start + 2, close - start - 2));
+      UErrorCode status = U_ZERO_ERROR;
+      const UChar32 c = u_charFromName(U_UNICODE_CHAR_NAME, name.c_str(), &status);
+      if (U_FAILURE(status) || c < 0) return out;
+      cp = static_cast<std::uint32_t>(c);
+      length = close + 1 - at;
+      break;
+    }
+    case 'A':
+    case 'Z':
+    case 'b':
+    case 'B':
+    case 'd':
+    case 'D':
+    case 's':
+    case 'S':
+    case 'w':
+    case 'W': out.length = 2; return out;  // not one literal character
+    default:
+      if (e == '0') {
+        // \0, then up to two more octal digits
+        std::size_t n = 1;
+        while (n < 3 && start + n < p.size() && is_octal(p[start + n])) ++n;
+        digits(start, n, 8, cp);
+        length = 1 + n;
+      } else if (e >= '1' && e <= '9') {
+        // Three octal digits are a character; otherwise one or two digits are a backreference.
+        if (start + 2 < p.size() && is_octal(p[start]) && is_octal(p[start + 1]) && is_octal(p[start + 2])) {
+          digits(start, 3, 8, cp);
+          if (cp > 0377) return out;
+          length = 4;
+        } else {
+          out.length = start + 1 < p.size() && std::isdigit(static_cast<unsigned char>(p[start + 1])) ? 3 : 2;
+          return out;
+        }
+      } else if (std::isalpha(e)) {
+        return out;  // Python rejects it
+      } else {
+        cp = e;  // an escaped punctuation character is itself
+      }
+  }
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return out;
+  out.length = length;
+  if (cp >= 0x20 && cp != 0x7F) append_utf8(out.literal, cp);
+  return out;
+}
+
 // The literal text every match must end with, for patterns that end in `<literal>$` at the top
 // level: a cheap filter in front of the engines. Conservative by construction: any construct
 // it does not understand empties the run, and flags or a top-level `|` disable it.
@@ -129,12 +259,13 @@ std::string required_suffix(std::string_view p) {
     char c = p[i];
     if (c == '\\') {
       if (i + 2 >= p.size()) return {};
-      unsigned char e = static_cast<unsigned char>(p[i + 1]);
-      ++i;
-      if (e < 0x80 && !std::isalnum(e) && std::isprint(e))
-        run += static_cast<char>(e);
-      else
+      Escape e = read_escape(p.substr(0, p.size() - 1), i);
+      if (e.length == 0) return {};
+      i += e.length - 1;
+      if (e.literal.empty())
         run.clear();
+      else
+        run += e.literal;
       continue;
     }
     switch (c) {
@@ -260,6 +391,11 @@ Target Target::compile(const std::string& text, std::string_view origin) {
   }
   CompiledCache& cache = compiled_cache();
   std::lock_guard lock(cache.mutex);
+  // A long-running embedder (or a fuzzer) may compile unboundedly many distinct patterns; the
+  // cache only saves recompiling the few that recur, so it is dropped when it grows large.
+  // Targets already handed out keep their compiled form alive.
+  constexpr std::size_t kMaxCached = 1 << 14;
+  if (cache.by_text.size() >= kMaxCached) cache.by_text.clear();
   auto inserted = cache.by_text.emplace(text, std::move(c)).first;
   return Target(inserted->second);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include "awqmap/error.hpp"
 
@@ -10,6 +11,25 @@ namespace awqmap::toolkit {
 namespace {
 [[noreturn]] void bad_config(const ModelView& model, const std::string& what) {
   throw InputError(model.origin() + ": config " + what);
+}
+
+// Where a field was read from, for messages: SPEC §4.1 step 1 prefers text_config.
+std::string field_path(const ModelView& model, std::string_view key) {
+  const auto& cfg = model.config();
+  if (cfg.is_object()) {
+    auto tc = cfg.find("text_config");
+    if (tc != cfg.end() && tc->is_object()) {
+      auto v = tc->find(std::string(key));
+      if (v != tc->end() && !v->is_null()) return "text_config." + std::string(key);
+    }
+  }
+  return std::string(key);
+}
+
+[[noreturn]] void too_many_layers(const ModelView& model, std::string_view key, std::string_view count) {
+  throw InputError(model.origin() + ": config " + field_path(model, key) + " gives " + std::string(count) +
+                   " layers, more than awqmap's layer limit of " + std::to_string(max_layers) +
+                   " (see docs/limits.md); no real model has that many: check the config");
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {
@@ -22,17 +42,26 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
 std::optional<std::int64_t> config_integer(const ModelView& model, std::string_view key) {
   const nlohmann::json* v = model.config_field(key);
   if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_number_integer()) bad_config(model, std::string(key) + " must be an integer, not " + v->dump());
+  // The value's type, not its text: a hostile config may hold anything there.
+  if (!v->is_number_integer())
+    bad_config(model, field_path(model, key) + " must be an integer, not a " + std::string(v->type_name()));
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+    bad_config(model, field_path(model, key) + " is too large");
   return v->get<std::int64_t>();
 }
 
 std::optional<std::vector<std::string>> layer_types(const ModelView& model) {
   const nlohmann::json* v = model.config_field("layer_types");
   if (v && !v->is_null()) {
-    if (!v->is_array()) bad_config(model, "layer_types must be a list of strings");
+    if (!v->is_array()) bad_config(model, field_path(model, "layer_types") + " must be a list of strings");
+    if (v->size() > static_cast<std::size_t>(max_layers))
+      too_many_layers(model, "layer_types", std::to_string(v->size()));
     std::vector<std::string> out;
+    out.reserve(v->size());
     for (const auto& t : *v) {
-      if (!t.is_string()) bad_config(model, "layer_types must be a list of strings, found " + t.dump());
+      if (!t.is_string())
+        bad_config(model, field_path(model, "layer_types") + " must be a list of strings, found a " +
+                              std::string(t.type_name()));
       std::string s = t.get<std::string>();
       if (s == "attention")
         s = "full_attention";
@@ -44,6 +73,8 @@ std::optional<std::vector<std::string>> layer_types(const ModelView& model) {
   }
   auto layers = config_integer(model, "num_hidden_layers");
   if (!layers) return std::nullopt;
+  // Checked before anything is allocated for the layers.
+  if (*layers > max_layers) too_many_layers(model, "num_hidden_layers", std::to_string(*layers));
   std::int64_t interval = config_integer(model, "full_attention_interval").value_or(4);
   if (interval < 1) bad_config(model, "full_attention_interval must be at least 1");
   std::vector<std::string> out;
@@ -112,6 +143,7 @@ BuildResult build_hybrid_attention_mappings(const ModelView& model, const Hybrid
   auto types = layer_types(model);
   auto layers = config_integer(model, "num_hidden_layers");
   if (!types || !layers) return BuildResult::decline("the config has no layer_types and no num_hidden_layers");
+  if (*layers > max_layers) too_many_layers(model, "num_hidden_layers", std::to_string(*layers));
   if (std::find(types->begin(), types->end(), "full_attention") == types->end() ||
       std::find(types->begin(), types->end(), "linear_attention") == types->end())
     return BuildResult::decline("layer_types does not mix full_attention and linear_attention: not a hybrid model");

@@ -59,6 +59,10 @@ DIALECT_PATTERNS = [
     r"(?a:\w)+", r"(?i)\u212a", "[\u00e9]", "[^\u00e9]", "(?i)\u00c9", "[a-\u00e9]+$", r"(?a)\bk",
     r"\N{LATIN SMALL LETTER E WITH ACUTE}", r"\N{NO SUCH NAME}", r"\s", r"[\s\d]+$",
     r"\B", r"\B\.", r"a\B", r"(?a)\B", r"\b", r"(?>a|ab)c", r"(a)?(?(1)b|c)\.", r"a{1,3}?b", r"(?x: a b )",
+    # Escapes right before the final `$`, where the literal-suffix prefilter must read them as re does.
+    r".*input_layernor\x6d$", r".*input_layernor\155$", r".*input_layernor\u006d$", r".*input_layernor\U0000006d$",
+    r".*input_layernor\N{LATIN SMALL LETTER M}$", r".*layers\.\x30\.input_layernorm$", r".*\x2eb$", r".*\0$",
+    r".*\n$", r".*\u00e9$", r".*\x5c$", r".*\1$", r"(m)\1$", r"(.)\1$", r"(a)?(?(1)(?(1)b|c)|d)",
 ]
 
 NAMES = [

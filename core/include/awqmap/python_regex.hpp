@@ -9,6 +9,10 @@
 
 namespace awqmap {
 
+/// Deepest nesting of groups, lookarounds and conditional branches a pattern may have
+/// (docs/limits.md). Deeper patterns are refused before translation recurses further.
+inline constexpr int max_pattern_nesting = 200;
+
 /// A pattern Python would reject, or one that has no faithful Boost equivalent.
 class PatternSyntaxError : public std::invalid_argument {
  public:

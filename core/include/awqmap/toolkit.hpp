@@ -3,6 +3,7 @@
 // layer types, index lists, projection and MoE detection, index alternations, and the hybrid
 // attention builder of Qwen3-Next and Qwen3.5 (SPEC §4.1).
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,11 @@
 #include "awqmap/plugin.hpp"
 
 namespace awqmap::toolkit {
+
+/// The most layers a config may give (`num_hidden_layers`, or the length of `layer_types`):
+/// generous for real models (the largest have a few hundred), small enough that a hostile
+/// config cannot make awqmap allocate without bound (docs/limits.md).
+inline constexpr std::int64_t max_layers = 100000;
 
 /// `config.text_config.<key>` when present and not null, else `config.<key>` (SPEC §4.1 step 1).
 inline const nlohmann::json* config_field(const ModelView& model, std::string_view key) {
@@ -28,7 +34,8 @@ std::optional<std::int64_t> config_integer(const ModelView& model, std::string_v
 /// `num_hidden_layers` and `full_attention_interval` (default 4): layer i is
 /// `linear_attention` when (i + 1) % interval != 0, else `full_attention`.
 /// nullopt when neither `layer_types` nor `num_hidden_layers` is available.
-/// Throws InputError on malformed values (not a list of strings, interval < 1).
+/// Throws InputError on malformed values (not a list of strings, interval < 1) and on more
+/// than max_layers layers, before allocating anything for them.
 std::optional<std::vector<std::string>> layer_types(const ModelView& model);
 
 /// Indices i in [0, num_layers) whose type is `type`. Throws InputError when `types` has fewer
