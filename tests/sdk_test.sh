@@ -41,7 +41,7 @@ AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" plugins | grep -q "^mixtral 1.0.0" || f
 # The installed CLI finds its shipped plugins and its bundled example with no flags.
 out=$(env -u AWQMAP_PLUGIN_PATH "$cli" resolve 2>/dev/null)
 echo "$out" | head -1 | grep -q "$work/moved/share/awqmap/examples/qwen3-next-tiny" || fail "default model is not the installed example: $(echo "$out" | head -1)"
-echo "$out" | grep -q "dynamic (builder hybrid_attention, plugin qwen3_next)" || fail "shipped plugins not found from the moved prefix"
+echo "$out" | grep -q "dynamic (builder hybrid_attention_exact, plugin qwen3_next)" || fail "shipped plugins not found from the moved prefix"
 
 # 3. The embedding example.
 cmake -S "$src/examples/embed" -B "$work/embed" -DCMAKE_PREFIX_PATH="$work/moved" "${cmake_flags[@]}" >/dev/null

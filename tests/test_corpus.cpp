@@ -34,7 +34,7 @@ TEST_CASE("every corpus model gets upstream's mappings from the shipped plugins"
         CHECK(user == want);
         continue;
       }
-      Selection s = registry.select(model);
+      Selection s = registry.select(model, SelectionMode::upstream);
       CHECK(std::string(to_string(s.kind)) == kind);
       CHECK(mappings_to_json(s.mappings).dump(1) == expected["mappings"].dump(1));
       test::check_against_expected(model, s.mappings, expected);

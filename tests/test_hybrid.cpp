@@ -78,7 +78,7 @@ std::vector<std::string> smooth_names(const Resolution& r, std::size_t mapping) 
 
 TEST_CASE("Qwen3.5 dense with 8 layers: full layers 3|7, linear the rest, four projections, dense MLP") {
   ModelView m = hybrid({}).build();
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   CHECK(s.kind == SelectionKind::dynamic);
   CHECK(s.builder == "hybrid_attention");
   CHECK(s.plugin == "qwen3_5");
@@ -103,7 +103,7 @@ TEST_CASE("Qwen3-Next MoE: two fused projections, and experts, shared expert and
   shape.projections = {"in_proj_qkvz", "in_proj_ba"};
   shape.expert_class = "Qwen3NextMLP";  // MoE through the config class's fields, not class names
   ModelView m = hybrid(shape).build();
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   REQUIRE(s.kind == SelectionKind::dynamic);
   CHECK(s.plugin == "qwen3_next");
   CHECK(s.mappings[1].balance_layers ==
@@ -126,13 +126,13 @@ TEST_CASE("the hybrid builder declines for a standard model, and selection falls
   b.config({{"num_hidden_layers", 2}, {"layer_types", {"full_attention", "full_attention"}}});
   b.add("model.layers.0.input_layernorm", "RMSNorm");
   ModelView m = b.build();
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   CHECK(s.kind == SelectionKind::default_list);
   REQUIRE(s.declined.size() == 1);
   CHECK(s.declined[0].find("not a hybrid model") != std::string::npos);
   CHECK(s.declined[0].find("qwen3_5") != std::string::npos);
   ModelView no_config = ModelBuilder("Qwen3NextForCausalLM").build();
-  CHECK(shipped().select(no_config).declined.at(0).find("no layer_types and no num_hidden_layers") !=
+  CHECK(shipped().select(no_config, SelectionMode::upstream).declined.at(0).find("no layer_types and no num_hidden_layers") !=
         std::string::npos);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("the layer index lists scale with 24, 48 and 64 layers") {
     HybridShape shape;
     shape.layers = layers;
     ModelView m = hybrid(shape).build();
-    Selection s = shipped().select(m);
+    Selection s = shipped().select(m, SelectionMode::upstream);
     std::vector<std::size_t> full, linear;
     for (int i = 0; i < layers; ++i) ((i + 1) % 4 == 0 ? full : linear).push_back(static_cast<std::size_t>(i));
     CHECK(s.mappings[0].smooth_layer == "re:.*layers\\.(" + toolkit::index_alternation(full) + ")\\.input_layernorm$");
@@ -161,7 +161,7 @@ TEST_CASE("a vision-language config is read through text_config, vision tower pr
   shape.under_text_config = true;
   shape.layers = 4;
   ModelView m = hybrid(shape).build();
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   REQUIRE(s.kind == SelectionKind::dynamic);
   CHECK(s.mappings[0].smooth_layer == "re:.*layers\\.(3)\\.input_layernorm$");
   CHECK(s.mappings[2].balance_layers.size() == 5);  // MoE through the experts' class names
@@ -176,7 +176,7 @@ TEST_CASE("the VL MoE model without expert class names is dense, as upstream see
   shape.expert_class = "Qwen3_5MoeMLP";
   shape.under_text_config = true;
   ModelView m = hybrid(shape).build();
-  CHECK(shipped().select(m).mappings[2].balance_layers == std::vector<std::string>{"re:.*gate_proj$", "re:.*up_proj$"});
+  CHECK(shipped().select(m, SelectionMode::upstream).mappings[2].balance_layers == std::vector<std::string>{"re:.*gate_proj$", "re:.*up_proj$"});
 }
 
 TEST_CASE("layer types are derived from full_attention_interval when layer_types is absent") {
@@ -197,7 +197,7 @@ TEST_CASE("legacy layer type names are renamed as transformers does") {
   b.linear("model.layers.0.linear_attn.in_proj_qkvz", 4, 4);
   ModelView m = b.build();
   CHECK(*toolkit::layer_types(m) == std::vector<std::string>{"linear_attention", "full_attention", "linear_attention"});
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   CHECK(s.kind == SelectionKind::dynamic);
   CHECK(s.mappings[0].smooth_layer == "re:.*layers\\.(1)\\.input_layernorm$");
 }
@@ -206,7 +206,7 @@ TEST_CASE("layer_types shorter than num_hidden_layers is a clear error, not a cr
   ModelBuilder b("Qwen3NextForCausalLM");
   b.config({{"num_hidden_layers", 4}, {"layer_types", {"linear_attention", "full_attention"}}});
   ModelView m = b.build();
-  CHECK_THROWS_WITH(shipped().select(m), Catch::Contains("layer_types has 2 entries but num_hidden_layers is 4"));
+  CHECK_THROWS_WITH(shipped().select(m, SelectionMode::upstream), Catch::Contains("layer_types has 2 entries but num_hidden_layers is 4"));
 }
 
 TEST_CASE("MoE detection reads class names, config keys and the class's own fields") {
@@ -249,7 +249,7 @@ TEST_CASE("Step3p5 with 6 layers (2 dense, 4 MoE) resolves to 6 post-attention g
     b.add(p + ".input_layernorm", "RMSNorm").add(p + ".post_attention_layernorm", "RMSNorm");
   }
   ModelView m = b.build();
-  Selection s = shipped().select(m);
+  Selection s = shipped().select(m, SelectionMode::upstream);
   REQUIRE(s.kind == SelectionKind::dynamic);
   CHECK(s.plugin == "step3p5");
   CHECK(s.mappings[2].smooth_layer == "re:.*layers\\.(0|1)\\.post_attention_layernorm$");
@@ -275,7 +275,44 @@ TEST_CASE("Step3p5 with 6 layers (2 dense, 4 MoE) resolves to 6 post-attention g
 TEST_CASE("Step3p5 declines when no layer has mlp, moe or share_expert modules") {
   ModelBuilder b("Step3p5ForCausalLM");
   b.add("model.layers.0.attn", "Attn");
-  Selection s = shipped().select(b.build());
+  Selection s = shipped().select(b.build(), SelectionMode::upstream);
   CHECK(s.kind == SelectionKind::default_list);
   CHECK(s.declined.at(0).find("step3p5") != std::string::npos);
+}
+
+TEST_CASE("in exact mode the Qwen3-Next and Qwen3.5-MoE builders put the router into the MoE group") {
+  for (const std::string arch : {"Qwen3NextForCausalLM", "Qwen3_5MoeForCausalLM"}) {
+    INFO(arch);
+    HybridShape shape;
+    shape.arch = arch;
+    shape.moe = true;
+    ModelView m = hybrid(shape).build();
+    Selection exact = shipped().select(m);
+    Selection upstream = shipped().select(m, SelectionMode::upstream);
+    CHECK(exact.builder == "hybrid_attention_exact");
+    CHECK(exact.origin == Origin::analysis);
+    CHECK(upstream.builder == "hybrid_attention");
+    CHECK(upstream.origin == Origin::upstream);
+    REQUIRE(exact.mappings.size() == upstream.mappings.size());
+    // Only the post-attention group differs: the router joins it, first.
+    std::vector<std::string> want = upstream.mappings[2].balance_layers;
+    want.insert(want.begin(), "re:.*mlp.gate$");
+    CHECK(exact.mappings[2].balance_layers == want);
+    for (std::size_t k : {0u, 1u, 3u}) CHECK(exact.mappings[k] == upstream.mappings[k]);
+    Resolution r = resolve(m, exact.mappings);
+    bool router_balanced = false;
+    for (const auto& g : r.resolved)
+      if (g.mapping == 2 && std::string(g.smooth_name) == "model.layers.0.post_attention_layernorm")
+        router_balanced = std::find(g.balance_names.begin(), g.balance_names.end(), "model.layers.0.mlp.gate") !=
+                          g.balance_names.end();
+    CHECK(router_balanced);
+  }
+}
+
+TEST_CASE("in exact mode a dense Qwen3.5 gets the same mappings as upstream's builder") {
+  ModelView m = hybrid({}).build();
+  Selection exact = shipped().select(m);
+  Selection upstream = shipped().select(m, SelectionMode::upstream);
+  CHECK(exact.builder == "hybrid_attention_exact");
+  CHECK(exact.mappings == upstream.mappings);
 }

@@ -128,7 +128,8 @@ TEST_CASE("broken plugins are refused by name and leave the registry unchanged")
   }
   SECTION("another API version") {
     std::string e = load_error(registry, fixture("wrong_api"));
-    CHECK(e.find("awqmap-wrong_api.so: plugin API version 99") != std::string::npos);
+    CHECK(e.find("awqmap-wrong_api.so: plugin API version " + std::to_string(plugin_api_version + 98)) !=
+          std::string::npos);
   }
   SECTION("throws while registering") {
     std::string e = load_error(registry, fixture("throws_while_registering"));
@@ -159,6 +160,34 @@ TEST_CASE("with overrides allowed, the plugin loaded first keeps a contested arc
   Selection s = registry.select(test::ModelBuilder("LlamaForCausalLM").build());
   CHECK(s.plugin == "defaults");
   CHECK(registry.select(test::ModelBuilder("OnlyHereForCausalLM").build()).plugin == "duplicate_llama");
+}
+
+TEST_CASE("an exact registration takes precedence over upstream's in exact mode only") {
+  Registry registry;
+  PluginLoader(registry).load_file(defaults_plugin());
+  const MappingList exact = {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}}};
+  registry.register_plugin({"inline", "exact_llama", "1", {}}, [&](Registrar& r) {
+    r.add_static("LlamaForCausalLM", exact, {Origin::peer, "a peer's file"});
+    r.add_static("PeerOnlyForCausalLM", exact, {Origin::analysis, "a modeling file"});
+  });
+  ModelView llama = test::ModelBuilder("LlamaForCausalLM").build();
+  Selection e = registry.select(llama);
+  CHECK(e.plugin == "exact_llama");
+  CHECK(e.origin == Origin::peer);
+  CHECK(e.source == "a peer's file");
+  CHECK(e.mappings == exact);
+  Selection u = registry.select(llama, SelectionMode::upstream);
+  CHECK(u.plugin == "defaults");
+  CHECK(u.origin == Origin::upstream);
+  CHECK(u.mappings.size() == 4);
+  // An architecture only a non-upstream plugin knows falls to the default list upstream.
+  ModelView peer_only = test::ModelBuilder("PeerOnlyForCausalLM").build();
+  CHECK(registry.select(peer_only).kind == SelectionKind::static_list);
+  CHECK(registry.select(peer_only, SelectionMode::upstream).kind == SelectionKind::default_list);
+  // Two exact registrations of one architecture still conflict.
+  CHECK_THROWS_WITH(registry.register_plugin({"inline2", "other", "1", {}},
+                                             [&](Registrar& r) { r.add_static("LlamaForCausalLM", exact); }),
+                    Catch::Contains("static mappings for LlamaForCausalLM"));
 }
 
 TEST_CASE("plugin files that are not plugins are clear errors naming the file") {

@@ -34,9 +34,9 @@ const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved ex
 
 Usage:
   awqmap resolve [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--format table|json]
-                 [--architecture NAME] [--repair] [--coverage]
+                 [--architecture NAME] [--repair] [--coverage] [--upstream]
   awqmap recipe [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--repair] [--scheme S]
-  awqmap mappings [MODEL] [--format table|json] [--architecture NAME]
+  awqmap mappings [MODEL] [--format table|json] [--architecture NAME] [--upstream]
   awqmap plugins
   awqmap architectures
   awqmap --help | --version
@@ -65,6 +65,11 @@ Options:
                         "repaired_from" on repaired mappings and a "repairs" list
   --coverage            list the targeted Linear modules that no resolved group balances, folded by
                         name, with the reason (the table always shows the counts)
+  --upstream            select exactly what llm-compressor's registry selects (its tables, its
+                        dynamic builders and its default list), inexact groups and failures
+                        included. Without it, every loaded plugin counts and an architecture's
+                        exact mappings (from a peer quantizer or from its modeling code) take
+                        precedence over upstream's
   --scheme S            recipe only: the llm-compressor preset scheme (default W4A16_ASYM)
   --architecture NAME   use NAME instead of the model's own architecture (config.json
                         architectures[0], or the description's "architecture")
@@ -102,6 +107,7 @@ struct Args {
   bool repair = false;
   bool coverage = false;
   std::optional<std::string> scheme;
+  bool upstream = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -156,6 +162,8 @@ Args parse(int argc, char** argv) {
       a.default_plugins = false;
     } else if (flag == "--repair" && !has_inline) {
       a.repair = true;
+    } else if (flag == "--upstream" && !has_inline) {
+      a.upstream = true;
     } else if (flag == "--coverage" && !has_inline) {
       a.coverage = true;
     } else if (flag == "--allow-override" && !has_inline) {
@@ -183,6 +191,8 @@ Args parse(int argc, char** argv) {
   if (a.command != "resolve" && a.command != "recipe" &&
       (a.mappings_file || !a.targets.empty() || !a.ignore.empty() || a.repair || a.coverage))
     throw UsageError("--mappings, --targets, --ignore, --repair and --coverage belong to 'resolve'");
+  if (a.upstream && a.command != "resolve" && a.command != "mappings" && a.command != "recipe")
+    throw UsageError("--upstream belongs to 'resolve', 'mappings' and 'recipe'");
   return a;
 }
 
@@ -219,6 +229,8 @@ void report_checkpoint(const CheckpointSummary& s) {
     std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << cli::printable(d.reason) << "\n";
 }
 
+SelectionMode mode_of(const Args& a) { return a.upstream ? SelectionMode::upstream : SelectionMode::exact; }
+
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
   if (a.mappings_file) {
     Selection s;
@@ -226,7 +238,7 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
     s.mappings = load_mappings_file(*a.mappings_file);
     return s;
   }
-  Selection s = registry.select(model);
+  Selection s = registry.select(model, mode_of(a));
   for (const auto& d : s.declined) std::cerr << "awqmap: info: " << cli::printable(d) << "\n";
   if (s.kind == SelectionKind::default_list)
     std::cerr << "awqmap: info: architecture " << cli::printable(model.architecture())
@@ -265,16 +277,22 @@ int run_resolve(const Args& a) {
       mappings = &kept->repaired->mappings;
       r = &kept->repaired->resolution;
       extras.repair = kept->repaired.get();
-      for (const auto& rep : kept->repaired->repairs)
-        std::cerr << "awqmap: info: repaired mapping " << rep.mapping << " (" << to_string(rep.error) << ") into "
-                  << rep.replaced_by.size() << " scoped mappings\n";
+      for (const auto& rep : kept->repaired->repairs) {
+        std::cerr << "awqmap: info: repaired mapping " << rep.mapping << " (" << to_string(rep.error) << "): ";
+        if (rep.replaced_by.empty())
+          std::cerr << "left out";
+        else
+          std::cerr << rep.replaced_by.size() << (rep.replaced_by.size() == 1 ? " scoped mapping" : " scoped mappings");
+        if (rep.left_out_layers) std::cerr << ", " << rep.left_out_layers << " layer(s) left out";
+        std::cerr << "\n";
+      }
     } else {
       kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
       r = kept->resolution.get();
     }
     Coverage cov;
     if (a.coverage || a.format == "table") {
-      cov = coverage(model, *mappings, *r, options);
+      cov = kept->repaired ? coverage(model, *kept->repaired, options) : coverage(model, *mappings, *r, options);
       if (!a.coverage) cov.unbalanced.clear();  // the table shows only the counts
       extras.coverage = &cov;
     }
@@ -342,7 +360,7 @@ int run_mappings(const Args& a) {
   CheckpointSummary summary;
   ModelView model = load(registry, a, summary);
   report_checkpoint(summary);
-  Selection s = registry.select(model);
+  Selection s = registry.select(model, mode_of(a));
   if (a.format == "json") {
     nlohmann::json j;
     j["architecture"] = model.architecture();

@@ -162,7 +162,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
       repairs.push_back({{"mapping", rep.mapping},
                          {"error", std::string(to_string(rep.error))},
                          {"replaced_by", rep.replaced_by},
-                         {"left_out", rep.left_out}});
+                         {"left_out", rep.left_out},
+                         {"left_out_layers", rep.left_out_layers}});
     out += ",\n \"repairs\": " + repairs.dump();
   }
   if (extras.coverage) {
@@ -237,7 +238,9 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
   out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + printable(selection_text(selection)) + "\n";
   if (extras.repair) {
     for (const auto& rep : extras.repair->repairs) {
-      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ") into";
+      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ")";
+      if (rep.replaced_by.empty()) out += ": left out";
+      else out += " into";
       for (auto i : rep.replaced_by) out += " [" + std::to_string(i) + "]";
       out += ":\n";
       for (auto i : rep.replaced_by) out += "  [" + std::to_string(i) + "] " + printable(mappings[i].smooth_layer) + "\n";
@@ -266,7 +269,17 @@ std::string resolution_table(const ModelView& model, const Selection& selection,
       out += "  " + printable(u.name) + ": " + std::to_string(u.count) + " - " + printable(u.reason) + "\n";
   }
   out += "\n" + std::to_string(r.resolved.size()) + " resolved, " + std::to_string(r.skipped.size()) +
-         " skipped, from " + std::to_string(mappings.size()) + " mappings\n";
+         " skipped, from " + std::to_string(mappings.size()) + (mappings.size() == 1 ? " mapping" : " mappings");
+  if (extras.repair) {
+    std::size_t layers = 0, whole = 0;
+    for (const auto& rep : extras.repair->repairs) {
+      layers += rep.left_out_layers;
+      whole += rep.replaced_by.empty();
+    }
+    if (layers) out += ", " + std::to_string(layers) + (layers == 1 ? " layer" : " layers") + " left out by repair";
+    if (whole) out += ", " + std::to_string(whole) + (whole == 1 ? " mapping" : " mappings") + " left out by repair";
+  }
+  out += "\n";
   return out;
 }
 

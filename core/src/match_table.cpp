@@ -10,18 +10,19 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : 
     names_[i] = model[static_cast<ModuleIndex>(i)].name;
     plain_[i] = Target::is_plain_name(names_[i]);
   }
-  ignored_.assign(n, 0);
+  // `ignore` only decides what is quantized; grouping still sees every module (SPEC §6).
+  std::vector<char> ignored(n, 0);
   for (const auto& text : options.ignore) {
     Target t = Target::compile(text, "the ignore list");
     for (std::size_t i = 0; i < n; ++i)
-      if (!ignored_[i] && t.matches(model[static_cast<ModuleIndex>(i)], plain_[i])) ignored_[i] = 1;
+      if (!ignored[i] && t.matches(model[static_cast<ModuleIndex>(i)], plain_[i])) ignored[i] = 1;
   }
   std::vector<Target> quant;
   for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
   targeted_.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const Module& m = model[static_cast<ModuleIndex>(i)];
-    if (ignored_[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
+    if (ignored[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
     for (const auto& t : quant)
       if (t.matches(m, plain_[i])) {
         targeted_[i] = 1;
@@ -34,8 +35,7 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   auto it = cache_.find(text);
   if (it != cache_.end()) return it->second;
   Target t = Target::compile(text, origin);
-  std::vector<char> hits(model_.size());
-  for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = !ignored_[i];
+  std::vector<char> hits(model_.size(), 1);
   t.filter(model_.modules(), names_, plain_, hits);
   return cache_.emplace(text, std::move(hits)).first->second;
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Internal: which modules each target string matches on one model, with the quantization
-// ignore/targets lists applied — computed once per string, shared by resolution, repair and
-// coverage.
+// Internal: which modules each target string matches on one model, and which modules the
+// quantization targets/ignore lists select — computed once, shared by resolution, repair and
+// coverage. `ignore` never hides a module from matching (SPEC §6).
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,14 +16,14 @@ class MatchTable {
  public:
   MatchTable(const ModelView& model, const ResolveOptions& options);
 
-  /// Per module: matches `text` and is not ignored. `origin` names the pattern's source in errors.
+  /// Per module: matches `text`. `origin` names the pattern's source in errors.
   const std::vector<char>& hits(const std::string& text, const std::string& origin);
   /// Linear or Embedding, matching `targets` and not `ignore` (SPEC §6).
   bool targeted(ModuleIndex i) const { return targeted_[i] != 0; }
 
  private:
   const ModelView& model_;
-  std::vector<char> ignored_, targeted_, plain_;
+  std::vector<char> targeted_, plain_;
   std::vector<std::string_view> names_;
   std::unordered_map<std::string, std::vector<char>> cache_;
 };

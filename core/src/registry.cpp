@@ -17,11 +17,19 @@ struct DynamicEntry {
   PluginPtr plugin;
   std::string builder_name;
   DynamicBuilder build;
+  Provenance provenance;
 };
 struct StaticEntry {
   PluginPtr plugin;
   MappingList mappings;
+  Provenance provenance;
 };
+
+// Upstream registrations and the others live side by side: an architecture may have both.
+enum Tier { upstream_tier = 0, exact_tier = 1 };
+Tier tier_of(const Provenance& p) { return p.origin == Origin::upstream ? upstream_tier : exact_tier; }
+using Key = std::pair<std::string, Tier>;
+std::string tier_text(Tier t) { return t == upstream_tier ? " (upstream)" : ""; }
 
 std::string describe(const PluginRecord& p) {
   return "plugin '" + p.name + "' (" + p.file + ")";
@@ -32,25 +40,29 @@ class Staging : public Registrar {
  public:
   explicit Staging(PluginPtr plugin) : plugin_(std::move(plugin)) {}
 
-  void add_static(const std::string& architecture, MappingList mappings) override {
+  void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) override {
     check_name(architecture, "add_static: architecture");
     check_mappings(mappings, "static mappings for " + architecture);
+    Key key{architecture, tier_of(provenance)};
     for (const auto& s : statics)
-      if (s.first == architecture) fail("registers static mappings for " + architecture + " twice");
-    statics.emplace_back(architecture, StaticEntry{plugin_, std::move(mappings)});
+      if (s.first == key) fail("registers static mappings for " + architecture + tier_text(key.second) + " twice");
+    statics.emplace_back(std::move(key), StaticEntry{plugin_, std::move(mappings), std::move(provenance)});
   }
-  void add_dynamic(const std::string& architecture, const std::string& builder_name, DynamicBuilder builder) override {
+  void add_dynamic(const std::string& architecture, const std::string& builder_name, DynamicBuilder builder,
+                   Provenance provenance) override {
     check_name(architecture, "add_dynamic: architecture");
     check_name(builder_name, "add_dynamic: builder name for " + architecture);
     if (!builder) fail("add_dynamic: the builder '" + builder_name + "' for " + architecture + " is empty");
+    Key key{architecture, tier_of(provenance)};
     for (const auto& d : dynamics)
-      if (d.first == architecture) fail("registers a dynamic builder for " + architecture + " twice");
-    dynamics.emplace_back(architecture, DynamicEntry{plugin_, builder_name, std::move(builder)});
+      if (d.first == key) fail("registers a dynamic builder for " + architecture + tier_text(key.second) + " twice");
+    dynamics.emplace_back(std::move(key),
+                          DynamicEntry{plugin_, builder_name, std::move(builder), std::move(provenance)});
   }
-  void set_default(MappingList mappings) override {
+  void set_default(MappingList mappings, Provenance provenance) override {
     check_mappings(mappings, "the default mappings");
     if (default_list) fail("sets the default mappings twice");
-    default_list = StaticEntry{plugin_, std::move(mappings)};
+    default_list = StaticEntry{plugin_, std::move(mappings), std::move(provenance)};
   }
   void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) override {
     check_name(architecture, "drop_checkpoint_tensors: architecture");
@@ -73,8 +85,8 @@ class Staging : public Registrar {
     adaptations[architecture].fused_experts.push_back(std::move(split));
   }
 
-  std::vector<std::pair<std::string, StaticEntry>> statics;
-  std::vector<std::pair<std::string, DynamicEntry>> dynamics;
+  std::vector<std::pair<Key, StaticEntry>> statics;
+  std::vector<std::pair<Key, DynamicEntry>> dynamics;
   std::optional<StaticEntry> default_list;
   std::map<std::string, CheckpointAdaptations> adaptations;
 
@@ -105,8 +117,8 @@ class Staging : public Registrar {
 
 struct Registry::State {
   std::vector<PluginPtr> plugins;
-  std::map<std::string, DynamicEntry> dynamic;
-  std::map<std::string, StaticEntry> statics;
+  std::map<Key, DynamicEntry> dynamic;
+  std::map<Key, StaticEntry> statics;
   std::optional<StaticEntry> default_list;
   std::map<std::string, CheckpointAdaptations> adaptations;
 };
@@ -142,16 +154,16 @@ void Registry::register_plugin(PluginRecord plugin, const std::function<void(Reg
                      "(--allow-override: the plugin loaded first wins)");
   };
   if (!allow_override) {
-    for (const auto& [arch, e] : staging.dynamics)
-      if (auto it = s.dynamic.find(arch); it != s.dynamic.end())
-        conflict(*it->second.plugin, "a dynamic builder for " + arch);
-    for (const auto& [arch, e] : staging.statics)
-      if (auto it = s.statics.find(arch); it != s.statics.end())
-        conflict(*it->second.plugin, "static mappings for " + arch);
+    for (const auto& [key, e] : staging.dynamics)
+      if (auto it = s.dynamic.find(key); it != s.dynamic.end())
+        conflict(*it->second.plugin, "a dynamic builder for " + key.first + tier_text(key.second));
+    for (const auto& [key, e] : staging.statics)
+      if (auto it = s.statics.find(key); it != s.statics.end())
+        conflict(*it->second.plugin, "static mappings for " + key.first + tier_text(key.second));
     if (staging.default_list && s.default_list) conflict(*s.default_list->plugin, "the default mappings");
   }
-  for (auto& [arch, e] : staging.dynamics) s.dynamic.emplace(arch, std::move(e));
-  for (auto& [arch, e] : staging.statics) s.statics.emplace(arch, std::move(e));
+  for (auto& [key, e] : staging.dynamics) s.dynamic.emplace(key, std::move(e));
+  for (auto& [key, e] : staging.statics) s.statics.emplace(key, std::move(e));
   if (staging.default_list && !s.default_list) s.default_list = std::move(staging.default_list);
   for (auto& [arch, a] : staging.adaptations) {
     auto& into = s.adaptations[arch];
@@ -162,44 +174,58 @@ void Registry::register_plugin(PluginRecord plugin, const std::function<void(Reg
   s.plugins.push_back(record);
 }
 
-Selection Registry::select(const ModelView& model) const {
+Selection Registry::select(const ModelView& model, SelectionMode mode) const {
   std::shared_lock lock(mutex_);
   const State& s = *state_;
   Selection out;
   const std::string& arch = model.architecture();
-  if (auto it = s.dynamic.find(arch); it != s.dynamic.end()) {
-    const DynamicEntry& d = it->second;
-    const std::string who = "dynamic builder '" + d.builder_name + "' of " + describe(*d.plugin);
-    BuildResult r;
-    try {
-      r = d.build(model);
-    } catch (const std::exception& e) {
-      throw InputError(who + " failed on " + model.origin() + ": " + e.what());
-    }
-    if (r.mappings) {
+  // Exact mode tries the peer/analysis registrations first, then upstream's; upstream mode
+  // sees upstream's only.
+  std::vector<Tier> tiers;
+  if (mode == SelectionMode::exact) tiers.push_back(exact_tier);
+  tiers.push_back(upstream_tier);
+  for (Tier tier : tiers) {
+    if (auto it = s.dynamic.find(Key{arch, tier}); it != s.dynamic.end()) {
+      const DynamicEntry& d = it->second;
+      const std::string who = "dynamic builder '" + d.builder_name + "' of " + describe(*d.plugin);
+      BuildResult r;
       try {
-        validate_mappings(*r.mappings, who);
-      } catch (const InputError& e) {
-        throw InputError(who + " built an invalid mapping list: " + e.what());
+        r = d.build(model);
+      } catch (const std::exception& e) {
+        throw InputError(who + " failed on " + model.origin() + ": " + e.what());
       }
-      out.kind = SelectionKind::dynamic;
-      out.builder = d.builder_name;
-      out.plugin = d.plugin->name;
-      out.mappings = std::move(*r.mappings);
+      if (r.mappings) {
+        try {
+          validate_mappings(*r.mappings, who);
+        } catch (const InputError& e) {
+          throw InputError(who + " built an invalid mapping list: " + e.what());
+        }
+        out.kind = SelectionKind::dynamic;
+        out.builder = d.builder_name;
+        out.plugin = d.plugin->name;
+        out.origin = d.provenance.origin;
+        out.source = d.provenance.source;
+        out.mappings = std::move(*r.mappings);
+        return out;
+      }
+      out.declined.push_back("dynamic builder '" + d.builder_name + "' (plugin " + d.plugin->name +
+                             ") declined: " +
+                             (r.declined_because.empty() ? "no reason given" : r.declined_because));
+    }
+    if (auto it = s.statics.find(Key{arch, tier}); it != s.statics.end()) {
+      out.kind = SelectionKind::static_list;
+      out.plugin = it->second.plugin->name;
+      out.origin = it->second.provenance.origin;
+      out.source = it->second.provenance.source;
+      out.mappings = it->second.mappings;
       return out;
     }
-    out.declined.push_back("dynamic builder '" + d.builder_name + "' (plugin " + d.plugin->name +
-                           ") declined: " + (r.declined_because.empty() ? "no reason given" : r.declined_because));
-  }
-  if (auto it = s.statics.find(arch); it != s.statics.end()) {
-    out.kind = SelectionKind::static_list;
-    out.plugin = it->second.plugin->name;
-    out.mappings = it->second.mappings;
-    return out;
   }
   if (s.default_list) {
     out.kind = SelectionKind::default_list;
     out.plugin = s.default_list->plugin->name;
+    out.origin = s.default_list->provenance.origin;
+    out.source = s.default_list->provenance.source;
     out.mappings = s.default_list->mappings;
     return out;
   }
@@ -222,12 +248,24 @@ std::vector<std::shared_ptr<const PluginRecord>> Registry::plugins() const {
 std::vector<ArchitectureEntry> Registry::architectures() const {
   std::shared_lock lock(mutex_);
   std::vector<ArchitectureEntry> out;
-  for (const auto& [arch, e] : state_->dynamic) out.push_back({arch, EntryKind::dynamic, e.builder_name, e.plugin});
-  for (const auto& [arch, e] : state_->statics) out.push_back({arch, EntryKind::static_list, {}, e.plugin});
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.architecture != b.architecture ? a.architecture < b.architecture : a.kind < b.kind;
+  for (const auto& [key, e] : state_->dynamic)
+    out.push_back({key.first, EntryKind::dynamic, e.builder_name, e.plugin, e.provenance, {}});
+  for (const auto& [key, e] : state_->statics)
+    out.push_back({key.first, EntryKind::static_list, {}, e.plugin, e.provenance, e.mappings});
+  // By name; within a name the entry exact selection tries first comes first.
+  auto rank = [](const ArchitectureEntry& a) {
+    return (a.provenance.origin == Origin::upstream ? 2 : 0) + (a.kind == EntryKind::dynamic ? 0 : 1);
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+    return a.architecture != b.architecture ? a.architecture < b.architecture : rank(a) < rank(b);
   });
   return out;
+}
+
+std::optional<MappingList> Registry::default_mappings() const {
+  std::shared_lock lock(mutex_);
+  if (!state_->default_list) return std::nullopt;
+  return state_->default_list->mappings;
 }
 
 bool Registry::has_default() const {

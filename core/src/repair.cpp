@@ -147,6 +147,73 @@ std::string describe(const ModelView& model, const Mapping& m, const LayerAnalys
   return where + (missing.empty() ? ": every balance target matches" : ": no match for " + missing);
 }
 
+// What --repair does with one failing mapping: replace it by mappings scoped to groups of
+// layers, leave groups (or the whole mapping) out with the reason, or nothing at all when the
+// failure cannot be repaired. resolve_with_repair and explain share this, so the explanation
+// never promises what --repair then refuses.
+struct RepairPlan {
+  bool repairable = false;
+  MappingList replacements;            // empty: the whole mapping is left out
+  std::vector<std::string> left_out;   // what is left out, and why
+  std::size_t left_out_layers = 0;
+  std::string why_not;                 // when !repairable
+};
+
+RepairPlan plan_repair(const ModelView& model, const Mapping& mapping, MatchTable& table,
+                       const std::vector<ModuleIndex>& layer_of) {
+  RepairPlan plan;
+  LayerAnalysis a = analyse(model, mapping, table, layer_of);
+  if (a.too_many_targets) {
+    plan.why_not = "it has more than 64 balance targets";
+    return plan;
+  }
+  for (const auto& g : a.groups) {
+    if (g.present == 0 && !has_exact_targets(mapping)) {
+      plan.left_out.push_back(describe(model, mapping, g));
+      plan.left_out_layers += g.layers.size();
+      continue;
+    }
+    if (g.smooth.size() > g.layers.size()) {
+      plan.why_not = std::string(model[g.list].name) + " " + layer_indices(model, g.layers) +
+                     ": several smooth modules in one layer; narrow the smooth pattern";
+      return plan;
+    }
+    std::string alternation;
+    for (ModuleIndex l : g.layers)
+      alternation += (alternation.empty() ? "" : "|") + std::string(last_component(model[l].name));
+    const std::string scope = "(?=" + regex_escape(model[g.list].name) + "\\.(?:" + alternation + ")\\.)";
+    Mapping r;
+    r.smooth_layer = scoped(mapping.smooth_layer, scope);
+    for (std::size_t b = 0; b < mapping.balance_layers.size(); ++b) {
+      const std::string& t = mapping.balance_layers[b];
+      if (!is_regex(t))
+        r.balance_layers.push_back(t);
+      else if ((g.present >> b) & 1)
+        r.balance_layers.push_back(scoped(t, scope));
+    }
+    r.activation_hook_target = mapping.activation_hook_target;
+    plan.replacements.push_back(std::move(r));
+  }
+  for (ModuleIndex s : a.no_layer)
+    plan.left_out.push_back(std::string(model[s].name) + ": in no layer (no ancestor is an item of a ModuleList)");
+  if (a.groups.empty() && a.no_layer.empty())
+    plan.left_out.push_back("the smooth target " + mapping.smooth_layer +
+                            " matches no module, so nothing can be smoothed for its balance targets");
+  // The replacements must resolve on their own.
+  for (std::size_t r = 0; r < plan.replacements.size(); ++r) {
+    try {
+      detail::resolve_mapping(model, plan.replacements, r, table);
+    } catch (const ResolutionError& e) {
+      plan.why_not = "its scoped form " + plan.replacements[r].smooth_layer + " still fails (" +
+                     std::string(to_string(e.kind())) + ")";
+      plan.replacements.clear();
+      return plan;
+    }
+  }
+  plan.repairable = true;
+  return plan;
+}
+
 }  // namespace
 
 RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
@@ -164,44 +231,10 @@ RepairedResolution resolve_with_repair(const ModelView& model, const MappingList
     } catch (const ResolutionError& e) {
       if (e.kind() != ResolutionErrorKind::multiple_smooth_layers && e.kind() != ResolutionErrorKind::incomplete_set)
         throw;
-      LayerAnalysis a = analyse(model, mapping, table, layer_of);
-      Repair repair{k, e.kind(), {}, {}};
-      MappingList replacements;
-      for (const auto& g : a.groups) {
-        if (g.present == 0 && !has_exact_targets(mapping)) {
-          repair.left_out.push_back(describe(model, mapping, g) + "; left out");
-          continue;
-        }
-        std::string alternation;
-        for (ModuleIndex l : g.layers)
-          alternation += (alternation.empty() ? "" : "|") + std::string(last_component(model[l].name));
-        const std::string scope = "(?=" + regex_escape(model[g.list].name) + "\\.(?:" + alternation + ")\\.)";
-        Mapping r;
-        r.smooth_layer = scoped(mapping.smooth_layer, scope);
-        for (std::size_t b = 0; b < mapping.balance_layers.size(); ++b) {
-          const std::string& t = mapping.balance_layers[b];
-          if (!is_regex(t))
-            r.balance_layers.push_back(t);
-          else if ((g.present >> b) & 1)
-            r.balance_layers.push_back(scoped(t, scope));
-        }
-        r.activation_hook_target = mapping.activation_hook_target;
-        replacements.push_back(std::move(r));
-      }
-      for (ModuleIndex s : a.no_layer)
-        repair.left_out.push_back(std::string(model[s].name) +
-                                  ": in no layer (no ancestor is an item of a ModuleList); left out");
-      if (a.too_many_targets || replacements.empty()) throw;
-      // The replacements must resolve on their own; if not (e.g. several smooth modules in one
-      // layer), the original failure stands.
-      for (std::size_t r = 0; r < replacements.size(); ++r) {
-        try {
-          detail::resolve_mapping(model, replacements, r, table);
-        } catch (const ResolutionError&) {
-          throw e;
-        }
-      }
-      for (auto& r : replacements) {
+      RepairPlan plan = plan_repair(model, mapping, table, layer_of);
+      if (!plan.repairable) throw;
+      Repair repair{k, e.kind(), {}, std::move(plan.left_out), plan.left_out_layers, mapping};
+      for (auto& r : plan.replacements) {
         repair.replaced_by.push_back(out.mappings.size());
         out.mappings.push_back(std::move(r));
         out.repaired_from.push_back(k);
@@ -273,28 +306,47 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
     for (const auto& t : error.targets()) missing += (missing.empty() ? "" : ", ") + t;
     lines.push_back("the last group found no match for " + missing);
   }
-  bool repairable = a.groups.size() > 1 ||
-                    std::any_of(a.groups.begin(), a.groups.end(), [](const auto& g) { return g.present == 0; });
-  for (const auto& g : a.groups)
-    if (g.smooth.size() > g.layers.size()) {
-      lines.push_back(std::string(model[g.list].name) + " " + layer_indices(model, g.layers) +
-                      ": several smooth modules in one layer; narrow the smooth pattern");
-      repairable = false;
+  RepairPlan plan = plan_repair(model, m, table, layer_of);
+  // A later mapping that fails beyond repair stops --repair too: say so rather than promise.
+  if (plan.repairable)
+    for (std::size_t j = k + 1; j < mappings.size(); ++j) {
+      try {
+        detail::resolve_mapping(model, mappings, j, table);
+      } catch (const ResolutionError& later) {
+        bool repairable = later.kind() == ResolutionErrorKind::multiple_smooth_layers ||
+                          later.kind() == ResolutionErrorKind::incomplete_set;
+        std::string why = repairable ? plan_repair(model, mappings[j], table, layer_of).why_not
+                                     : std::string("it fails with ") + std::string(to_string(later.kind()));
+        if (!why.empty()) {
+          plan.repairable = false;
+          plan.why_not = "mapping " + std::to_string(j) + " fails as well and " + why;
+          break;
+        }
+      }
     }
-  if (repairable) lines.push_back("--repair scopes the mapping to each group of layers above");
+  if (!plan.repairable)
+    lines.push_back("--repair cannot fix it: " + plan.why_not);
+  else if (plan.replacements.empty())
+    lines.push_back("--repair leaves this mapping out (nothing it could scope would balance anything)");
+  else if (plan.left_out.empty())
+    lines.push_back("--repair scopes the mapping to each group of layers above");
+  else
+    lines.push_back("--repair scopes the mapping to each group of layers above and leaves out the rest");
   std::string out = head + ":";
   for (const auto& l : lines) out += "\n  " + l;
   return out;
 }
 
-Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
-                  const ResolveOptions& options) {
-  MatchTable table(model, options);
+namespace {
+
+// Shared by both coverage overloads; `reason` holds, per module, why it is not balanced when
+// something more specific than "no mapping balances it" is known.
+Coverage fold_coverage(const ModelView& model, const Resolution& resolution, MatchTable& table,
+                       std::vector<std::string>& reason) {
   std::vector<char> balanced(model.size(), 0);
   for (const auto& g : resolution.resolved)
     for (auto n : g.balance_names)
       if (ModuleIndex i = model.find(n); i != no_module) balanced[i] = 1;
-  std::vector<std::string> reason(model.size());
   auto reason_text = [](SkipReason r) {
     switch (r) {
       case SkipReason::incompatible: return "incompatible shapes";
@@ -308,7 +360,6 @@ Coverage coverage(const ModelView& model, const MappingList& mappings, const Res
       if (ModuleIndex i = model.find(n); i != no_module && reason[i].empty())
         reason[i] = std::string(last_component(s.smooth_name)) + "->" + std::string(last_component(n)) + " skipped, " +
                     reason_text(s.reason);
-  (void)mappings;
   Coverage c;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
   for (std::size_t i = 0; i < model.size(); ++i) {
@@ -337,6 +388,30 @@ Coverage coverage(const ModelView& model, const MappingList& mappings, const Res
     ++c.unbalanced[it->second].count;
   }
   return c;
+}
+
+}  // namespace
+
+Coverage coverage(const ModelView& model, const MappingList& /*mappings*/, const Resolution& resolution,
+                  const ResolveOptions& options) {
+  MatchTable table(model, options);
+  std::vector<std::string> reason(model.size());
+  return fold_coverage(model, resolution, table, reason);
+}
+
+Coverage coverage(const ModelView& model, const RepairedResolution& repaired, const ResolveOptions& options) {
+  MatchTable table(model, options);
+  std::vector<std::string> reason(model.size());
+  for (const auto& rep : repaired.repairs) {
+    if (rep.left_out.empty()) continue;
+    const std::string why = "left out by repair of mapping " + std::to_string(rep.mapping);
+    for (const auto& t : rep.original.balance_layers) {
+      const auto& hits = table.hits(t, "balance target " + t);
+      for (std::size_t i = 0; i < hits.size(); ++i)
+        if (hits[i] && reason[i].empty()) reason[i] = why;
+    }
+  }
+  return fold_coverage(model, repaired.resolution, table, reason);
 }
 
 }  // namespace awqmap

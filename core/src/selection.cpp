@@ -13,3 +13,20 @@ std::string_view to_string(SelectionKind kind) {
 }
 
 }  // namespace awqmap
+
+namespace awqmap {
+
+std::string_view to_string(Origin origin) {
+  switch (origin) {
+    case Origin::upstream: return "upstream";
+    case Origin::peer: return "peer";
+    case Origin::analysis: return "analysis";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(SelectionMode mode) {
+  return mode == SelectionMode::upstream ? "upstream" : "exact";
+}
+
+}  // namespace awqmap

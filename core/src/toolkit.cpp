@@ -163,9 +163,11 @@ BuildResult build_hybrid_attention_mappings(const ModelView& model, const Hybrid
     m.push_back({"re:.*layers\\.(" + index_alternation(linear) + ")\\.input_layernorm$", balance});
   }
   if (has_moe_modules(model) || config_mentions_moe(model, options.config_class_fields)) {
-    m.push_back({"re:.*post_attention_layernorm$",
-                 {"re:.*mlp.experts.*.gate_proj$", "re:.*mlp.experts.*.up_proj$", "re:.*mlp.shared_expert_gate$",
-                  "re:.*mlp.shared_expert.gate_proj$", "re:.*mlp.shared_expert.up_proj$"}});
+    std::vector<std::string> balance = {"re:.*mlp.experts.*.gate_proj$", "re:.*mlp.experts.*.up_proj$",
+                                        "re:.*mlp.shared_expert_gate$", "re:.*mlp.shared_expert.gate_proj$",
+                                        "re:.*mlp.shared_expert.up_proj$"};
+    if (options.include_router) balance.insert(balance.begin(), "re:.*mlp.gate$");
+    m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
   } else {
     m.push_back({"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}});
   }

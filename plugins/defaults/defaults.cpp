@@ -2,6 +2,7 @@
 // them. Each list that differs from the default says why.
 #include <awqmap/plugin.hpp>
 
+
 using awqmap::Mapping;
 using awqmap::MappingList;
 
@@ -154,8 +155,9 @@ const Table tables[] = {
 };
 
 void register_defaults(awqmap::Registrar& registrar) {
-  registrar.set_default(default_mappings);
-  for (const auto& t : tables) registrar.add_static(t.architecture, *t.mappings);
+  const awqmap::Provenance upstream{awqmap::Origin::upstream, "llm-compressor modifiers/awq/mappings.py"};
+  registrar.set_default(default_mappings, upstream);
+  for (const auto& t : tables) registrar.add_static(t.architecture, *t.mappings, upstream);
   // DeepSeek-V3 checkpoints carry a multi-token-prediction layer (model.layers.61) that the
   // model drops on load; the checkpoint reader drops layers >= num_hidden_layers for every
   // architecture, so nothing architecture-specific is needed here.

@@ -11,8 +11,12 @@ using awqmap::toolkit::HybridAttentionOptions;
 // Qwen3_5MoeConfig of the vision-language model do not (that one is MoE through its experts'
 // class names, ExpertMLPWithGate).
 const HybridAttentionOptions moe_text{
-    {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"}};
+    {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"}, false};
 const HybridAttentionOptions no_fields{};
+// Exact mode: the MoE router `mlp.gate` reads post_attention_layernorm's output beside the
+// experts and the shared expert, so it joins the group (dense models have no `mlp.gate`).
+const HybridAttentionOptions moe_text_exact{moe_text.config_class_fields, true};
+const HybridAttentionOptions no_fields_exact{{}, true};
 
 awqmap::DynamicBuilder builder(const HybridAttentionOptions& options) {
   return [&options](const awqmap::ModelView& model) {
@@ -21,10 +25,18 @@ awqmap::DynamicBuilder builder(const HybridAttentionOptions& options) {
 }
 
 void register_qwen3_5(awqmap::Registrar& r) {
-  r.add_dynamic("Qwen3_5ForCausalLM", "hybrid_attention", builder(no_fields));
-  r.add_dynamic("Qwen3_5ForConditionalGeneration", "hybrid_attention", builder(no_fields));
-  r.add_dynamic("Qwen3_5MoeForCausalLM", "hybrid_attention", builder(moe_text));
-  r.add_dynamic("Qwen3_5MoeForConditionalGeneration", "hybrid_attention", builder(no_fields));
+  using awqmap::Origin;
+  const awqmap::Provenance upstream{Origin::upstream, "llm-compressor modifiers/awq/mappings.py (dynamic builder)"};
+  r.add_dynamic("Qwen3_5ForCausalLM", "hybrid_attention", builder(no_fields), upstream);
+  r.add_dynamic("Qwen3_5ForConditionalGeneration", "hybrid_attention", builder(no_fields), upstream);
+  r.add_dynamic("Qwen3_5MoeForCausalLM", "hybrid_attention", builder(moe_text), upstream);
+  r.add_dynamic("Qwen3_5MoeForConditionalGeneration", "hybrid_attention", builder(no_fields), upstream);
+  const awqmap::Provenance dense{Origin::analysis, "transformers models/qwen3_5/modeling_qwen3_5.py"};
+  const awqmap::Provenance moe{Origin::analysis, "transformers models/qwen3_5_moe/modeling_qwen3_5_moe.py"};
+  r.add_dynamic("Qwen3_5ForCausalLM", "hybrid_attention_exact", builder(no_fields_exact), dense);
+  r.add_dynamic("Qwen3_5ForConditionalGeneration", "hybrid_attention_exact", builder(no_fields_exact), dense);
+  r.add_dynamic("Qwen3_5MoeForCausalLM", "hybrid_attention_exact", builder(moe_text_exact), moe);
+  r.add_dynamic("Qwen3_5MoeForConditionalGeneration", "hybrid_attention_exact", builder(no_fields_exact), moe);
   for (const char* arch : {"Qwen3_5ForCausalLM", "Qwen3_5ForConditionalGeneration", "Qwen3_5MoeForCausalLM",
                            "Qwen3_5MoeForConditionalGeneration"})
     r.drop_checkpoint_tensors(arch, "mtp\\.");  // multi-token prediction, not loaded

@@ -5,14 +5,29 @@
 
 namespace {
 
+using awqmap::Origin;
+using awqmap::toolkit::HybridAttentionOptions;
+
 // Qwen3NextConfig always carries these fields, so upstream always sees a MoE config.
-const awqmap::toolkit::HybridAttentionOptions options{
-    {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"}};
+const HybridAttentionOptions upstream_options{
+    {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"}, false};
+// The sparse block's router `mlp.gate` reads post_attention_layernorm's output beside the
+// experts and the shared expert: exact only with it (numerically checked).
+const HybridAttentionOptions exact_options{upstream_options.config_class_fields, true};
+
+awqmap::DynamicBuilder builder(const HybridAttentionOptions& options) {
+  return [&options](const awqmap::ModelView& model) {
+    return awqmap::toolkit::build_hybrid_attention_mappings(model, options);
+  };
+}
+
+const char* const source = "transformers models/qwen3_next/modeling_qwen3_next.py";
 
 void register_qwen3_next(awqmap::Registrar& r) {
-  r.add_dynamic("Qwen3NextForCausalLM", "hybrid_attention", [](const awqmap::ModelView& model) {
-    return awqmap::toolkit::build_hybrid_attention_mappings(model, options);
-  });
+  r.add_dynamic("Qwen3NextForCausalLM", "hybrid_attention", builder(upstream_options),
+                {Origin::upstream, "llm-compressor modifiers/awq/mappings.py (dynamic builder)"});
+  r.add_dynamic("Qwen3NextForCausalLM", "hybrid_attention_exact", builder(exact_options),
+                {Origin::analysis, source});
   // The multi-token-prediction head is stored in the checkpoint but not loaded by the model.
   r.drop_checkpoint_tensors("Qwen3NextForCausalLM", "mtp\\.");
 }

@@ -53,7 +53,8 @@ awqmap::BuildResult build_step3p5(const awqmap::ModelView& model) {
 }
 
 void register_step3p5(awqmap::Registrar& r) {
-  r.add_dynamic("Step3p5ForCausalLM", "step3p5", build_step3p5);
+  r.add_dynamic("Step3p5ForCausalLM", "step3p5", build_step3p5,
+                {awqmap::Origin::upstream, "llm-compressor modifiers/awq/mappings.py (dynamic builder)"});
 }
 
 }  // namespace

@@ -43,17 +43,9 @@ std::shared_ptr<PyRegistry> make_registry(const std::vector<fs::path>& plugin_di
   return r;
 }
 
-// The upstream selection mode arrives with origin.hpp; before it, only the exact mode exists.
-#if __has_include("awqmap/origin.hpp")
 Selection select_for(const Registry& r, const ModelView& model, bool upstream) {
   return r.select(model, upstream ? SelectionMode::upstream : SelectionMode::exact);
 }
-#else
-Selection select_for(const Registry& r, const ModelView& model, bool upstream) {
-  if (upstream) throw InputError("upstream selection is not available in this build of awqmap");
-  return r.select(model);
-}
-#endif
 
 nlohmann::json selection_json(const Selection& s) {
   nlohmann::json j = {{"kind", std::string(to_string(s.kind))}};

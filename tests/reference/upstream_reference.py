@@ -9,6 +9,7 @@ and mappings.
 generates N random models and mapping lists, resolves each with this reference and with
 `awqmap resolve --mappings`, and fails on the first difference."""
 import argparse
+import glob
 import json
 import os
 import random
@@ -94,7 +95,9 @@ def resolve(model, mappings, targets=("Linear",), ignore=("lm_head",)):
                 if (m.is_a("Linear") or m.is_a("Embedding")) and is_match(n, m, targets, ignore)}
     resolved, skipped = [], []
     for k, mp in enumerate(mappings):
-        for smooth, *balance in match_modules_set(modules, [mp["smooth_layer"], *mp["balance_layers"]], ignore):
+        # upstream's _set_resolved_mappings groups with no ignore list: `ignore` only decides
+        # what is quantized (targeted), never what is matched.
+        for smooth, *balance in match_modules_set(modules, [mp["smooth_layer"], *mp["balance_layers"]], ()):
             if len(smooth) > 1:
                 raise ResolutionError("multiple_smooth_layers")
             sname, smod = smooth[0]
@@ -177,6 +180,17 @@ def random_target(rng):
                        f"re:.*layers\\.(0|2)\\..*{leaf}$", "Linear", "RMSNorm", f"re:(?=.*experts).*{leaf}$"])
 
 
+def random_quantization_lists(rng):
+    """targets / ignore as a user might pass them, including ignore lists that hit balance layers
+    and routers (which must change only what is targeted, never the groups)."""
+    targets = rng.choice([["Linear"], ["Linear"], ["re:.*proj$"], ["re:.*layers\\.0\\..*"], ["Linear", "RMSNorm"],
+                          ["re:.*(q|k|v)_proj$"], ["Embedding"]])
+    ignore = rng.choice([["lm_head"], ["lm_head"], ["no_such_module"], ["re:.*gate$"], ["re:.*mlp.gate$", "lm_head"],
+                         ["re:.*v_proj$"], ["re:.*layers\\.1\\..*"], ["Linear"], ["re:.*experts.*"],
+                         ["re:.*down_proj$", "re:.*o_proj$"]])
+    return targets, ignore
+
+
 def random_mappings(rng):
     out = []
     for _ in range(rng.randint(1, 4)):
@@ -186,27 +200,78 @@ def random_mappings(rng):
     return out
 
 
+def check_corpus_repairs(corpus, cli):
+    """For every failing corpus case: `awqmap resolve --repair` gives a mapping list; this
+    reference must resolve that list to exactly the groups awqmap printed, with no error."""
+    checked = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for exp_path in sorted(glob.glob(os.path.join(corpus, "*.expected.json"))):
+            expected = json.load(open(exp_path))
+            if "error" not in expected:
+                continue
+            name = os.path.basename(exp_path)[: -len(".expected.json")]
+            model_path = os.path.join(corpus, name + ".model.json")
+            if not os.path.exists(model_path):
+                continue
+            lpath = os.path.join(tmp, "l.json")
+            json.dump(expected["mappings"], open(lpath, "w"))
+            targets = expected.get("targets", ["Linear"])
+            ignore = expected.get("ignore", ["lm_head"])
+            args = [cli, "resolve", model_path, "--mappings", lpath, "--repair", "--format", "json"]
+            args += ["--targets=" + t for t in targets] + ["--ignore=" + i for i in ignore]
+            run = subprocess.run(args, capture_output=True, text=True)
+            if run.returncode == 4:
+                continue  # not repairable: the original error stands (checked by the C++ tests)
+            if run.returncode != 0:
+                print(f"{name}: awqmap --repair exit {run.returncode}: {run.stderr[:500]}")
+                return 1
+            got = json.loads(run.stdout)
+            model = json.load(open(model_path), parse_constant=float)
+            try:
+                want = resolve(model, got["mappings"], targets, ignore)
+            except ResolutionError as e:
+                print(f"{name}: the repaired mappings fail in the reference with {e.kind}")
+                return 1
+            if [got["resolved"], got["skipped"]] != [want[0], want[1]]:
+                print(f"{name}: awqmap's repaired resolution differs from the reference's")
+                return 1
+            checked += 1
+    if checked == 0:
+        print("no repaired corpus case was checked")
+        return 1
+    print(f"{checked} repaired corpus cases agree with the reference")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--random", type=int, required=True)
+    ap.add_argument("--random", type=int, default=0)
+    ap.add_argument("--corpus-repair", metavar="CORPUS_DIR")
     ap.add_argument("--cli", required=True)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
+    if a.corpus_repair:
+        return check_corpus_repairs(a.corpus_repair, a.cli)
     rng = random.Random(a.seed)
     outcomes = {}
     with tempfile.TemporaryDirectory() as tmp:
         for case in range(a.random):
             model, mappings = random_model(rng), random_mappings(rng)
+            targets, ignore = random_quantization_lists(rng)
             mpath, lpath = os.path.join(tmp, "m.json"), os.path.join(tmp, "l.json")
             json.dump(model, open(mpath, "w"))
             json.dump(mappings, open(lpath, "w"))
             try:
-                want = resolve(model, mappings)
+                want = resolve(model, mappings, targets, ignore)
                 want_kind = None
             except ResolutionError as e:
                 want, want_kind = None, e.kind
-            run = subprocess.run([a.cli, "resolve", mpath, "--mappings", lpath, "--format", "json",
-                                  "--no-default-plugins"], capture_output=True, text=True)
+            args = [a.cli, "resolve", mpath, "--mappings", lpath, "--format", "json", "--no-default-plugins"]
+            for t in targets:
+                args.append("--targets=" + t)
+            for i in ignore:
+                args.append("--ignore=" + i)
+            run = subprocess.run(args, capture_output=True, text=True)
             got = json.loads(run.stdout) if run.stdout else None
             if want_kind:
                 ok = run.returncode == 4 and got and got["kind"] == want_kind
@@ -216,7 +281,7 @@ def main():
             if not ok:
                 print(f"case {case} differs: reference {want_kind or want}, awqmap exit {run.returncode}: "
                       f"{run.stdout[:500]} {run.stderr[:500]}")
-                print(json.dumps({"model": model, "mappings": mappings}))
+                print(json.dumps({"model": model, "mappings": mappings, "targets": targets, "ignore": ignore}))
                 return 1
     print(f"{a.random} random models agree with the reference: {outcomes}")
     return 0

@@ -25,11 +25,12 @@
 
 #include "awqmap/mapping.hpp"
 #include "awqmap/model.hpp"
+#include "awqmap/origin.hpp"
 
 namespace awqmap {
 
-/// Bumped whenever Registrar, BuildResult or PluginInfo change in any way.
-inline constexpr std::uint32_t plugin_api_version = 1;
+/// Bumped whenever Registrar, BuildResult, Provenance or PluginInfo change in any way.
+inline constexpr std::uint32_t plugin_api_version = 2;
 
 /// What a dynamic builder returns: mappings, or a decline with the reason selection reports.
 struct BuildResult {
@@ -57,12 +58,21 @@ class Registrar {
  public:
   virtual ~Registrar() = default;
   /// Static mappings for an architecture (SPEC §2 step 3).
-  virtual void add_static(const std::string& architecture, MappingList mappings) = 0;
+  virtual void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) = 0;
   /// A dynamic builder for an architecture (SPEC §2 step 2); `builder_name` is reported.
   virtual void add_dynamic(const std::string& architecture, const std::string& builder_name,
-                           DynamicBuilder builder) = 0;
+                           DynamicBuilder builder, Provenance provenance) = 0;
   /// The default mappings (SPEC §2 step 4). Exactly one loaded plugin may set them.
-  virtual void set_default(MappingList mappings) = 0;
+  virtual void set_default(MappingList mappings, Provenance provenance) = 0;
+
+  /// The same, for mappings of the plugin's own analysis (Origin::analysis, no source).
+  void add_static(const std::string& architecture, MappingList mappings) {
+    add_static(architecture, std::move(mappings), Provenance{});
+  }
+  void add_dynamic(const std::string& architecture, const std::string& builder_name, DynamicBuilder builder) {
+    add_dynamic(architecture, builder_name, std::move(builder), Provenance{});
+  }
+  void set_default(MappingList mappings) { set_default(std::move(mappings), Provenance{}); }
   /// Checkpoint tensors the model drops when it loads: a Python regex, re.match on the name.
   virtual void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) = 0;
   /// Checkpoint key renames: a Python regex (re.match) and a replacement with \1-style groups.

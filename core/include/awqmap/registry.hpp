@@ -3,6 +3,7 @@
 // default list — each entry owned by the plugin that registered it, and the selection of
 // SPEC §2. Safe to select from many threads once loading is done.
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct ArchitectureEntry {
   EntryKind kind;
   std::string builder;  ///< dynamic only
   std::shared_ptr<const PluginRecord> plugin;
+  Provenance provenance;
+  MappingList mappings;  ///< static only
 };
 
 class Registry {
@@ -59,15 +62,21 @@ class Registry {
   void register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
                        bool allow_override = false);
 
-  /// SPEC §2 without user mappings: dynamic, then static, then default. Throws InputError when
-  /// nothing applies (no plugin set the default list).
-  Selection select(const ModelView& model) const;
+  /// SPEC §2 without user mappings: dynamic, then static, then default. In exact mode the
+  /// architecture's peer/analysis registrations are tried before its upstream ones; in upstream
+  /// mode only upstream registrations count. Throws InputError when nothing applies (no plugin
+  /// set the default list).
+  Selection select(const ModelView& model, SelectionMode mode = SelectionMode::exact) const;
+
+  /// The default list, if a plugin set it (for comparisons and listings).
+  std::optional<MappingList> default_mappings() const;
 
   /// Adaptations for an architecture (empty when none were registered).
   CheckpointAdaptations adaptations(const std::string& architecture) const;
 
   std::vector<std::shared_ptr<const PluginRecord>> plugins() const;
-  std::vector<ArchitectureEntry> architectures() const;  ///< sorted by name, dynamic first
+  /// Sorted by name; within a name in the order exact selection tries them.
+  std::vector<ArchitectureEntry> architectures() const;
   bool has_default() const;
 
   struct State;

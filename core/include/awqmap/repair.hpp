@@ -17,8 +17,10 @@ namespace awqmap {
 struct Repair {
   std::size_t mapping = 0;               ///< index in the list given to resolve_with_repair
   ResolutionErrorKind error;             ///< how it failed
-  std::vector<std::size_t> replaced_by;  ///< indices in RepairedResolution::mappings
+  std::vector<std::size_t> replaced_by;  ///< indices in RepairedResolution::mappings; empty: left out whole
   std::vector<std::string> left_out;     ///< what the repaired mappings do not cover, and why
+  std::size_t left_out_layers = 0;       ///< layers whose groups were left out
+  Mapping original;                      ///< the mapping as it was given
 };
 
 struct RepairedResolution {
@@ -30,9 +32,12 @@ struct RepairedResolution {
 
 /// Resolves `mappings`; a mapping that fails with multiple_smooth_layers or incomplete_set is
 /// replaced by mappings scoped to groups of layers with the same balance targets, e.g.
-/// `re:(?=model\.layers\.(?:0|1|2)\.).*post_attention_layernorm$`. Mappings that resolve
-/// cleanly are untouched. Throws the original ResolutionError when a failure cannot be repaired
-/// (several smooth modules in one layer, module_rematch, hook_target_missing).
+/// `re:(?=model\.layers\.(?:0|1|2)\.).*post_attention_layernorm$`. Groups of layers where no
+/// balance target matches are left out, and so is the whole mapping when nothing is left (its
+/// smooth target matches no module, or no layer holds a balance target); each is reported in
+/// Repair::left_out. Mappings that resolve cleanly are untouched. Throws the original
+/// ResolutionError when a failure cannot be repaired (several smooth modules in one layer,
+/// module_rematch, hook_target_missing).
 RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
                                        const ResolveOptions& options = {});
 
@@ -56,5 +61,8 @@ struct Coverage {
 };
 Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
                   const ResolveOptions& options = {});
+/// The same for a repaired resolution: modules that only a left-out part of a repaired mapping
+/// would have balanced are attributed to the repair.
+Coverage coverage(const ModelView& model, const RepairedResolution& repaired, const ResolveOptions& options = {});
 
 }  // namespace awqmap

@@ -64,6 +64,10 @@ bool config_mentions_moe(const ModelView& model, const std::vector<std::string>&
 struct HybridAttentionOptions {
   /// Fields the architecture's config class always has (see config_mentions_moe).
   std::vector<std::string> config_class_fields;
+  /// Puts the MoE router (`mlp.gate`) into the post-attention group. It reads the same normed
+  /// input as the experts, so the group is an exact rescaling only with it; upstream's builder
+  /// leaves it out (keep false to reproduce upstream).
+  bool include_router = false;
 };
 
 /// The Qwen3-Next / Qwen3.5 builder (SPEC §4.1): declines, with the reason, when the model is
