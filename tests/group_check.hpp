@@ -1,0 +1,66 @@
+#pragma once
+// Helpers for the per-family architecture tests: resolve a model with the shipped plugins in
+// exact mode and read one layer's groups as short strings that a test spells out by hand from
+// the architecture's modeling code.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "awqmap/model_description.hpp"
+#include "awqmap/registry.hpp"
+#include "awqmap/resolve.hpp"
+#include "support.hpp"
+
+namespace awqmap::test {
+
+/// The corpus module tree transformers builds for `architecture` (`<arch>.real-tree.model.json`).
+inline ModelView real_tree(const std::string& architecture) {
+  return load_model_description((corpus_dir() / (architecture + ".real-tree.model.json")).string());
+}
+
+/// `name` with every purely numeric dotted component replaced by `*` (`experts.3.w1` -> `experts.*.w1`).
+inline std::string fold_indices(std::string_view name) {
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = name.find('.', start);
+    std::string_view c = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    bool digits = !c.empty() && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    out += (start ? "." : "") + (digits ? std::string("*") : std::string(c));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+/// The groups whose smooth module lies under `prefix` (e.g. "model.layers.0."), each as
+/// "smooth -> b1 b2 ..." with `prefix` removed, expert indices folded to `*`, balance names
+/// de-duplicated after folding and sorted; the list itself sorted. Throws what resolve throws.
+inline std::vector<std::string> groups_under(const Resolution& r, std::string_view prefix) {
+  std::vector<std::string> out;
+  auto rel = [&](std::string_view n) {
+    return n.substr(0, prefix.size()) == prefix ? std::string(n.substr(prefix.size())) : std::string(n);
+  };
+  for (const auto& g : r.resolved) {
+    if (g.smooth_name.substr(0, prefix.size()) != prefix) continue;
+    std::set<std::string> balance;
+    for (auto b : g.balance_names) balance.insert(fold_indices(rel(b)));
+    std::string s = fold_indices(rel(g.smooth_name)) + " ->";
+    for (const auto& b : balance) s += " " + b;
+    out.push_back(s);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Selection in exact mode with the shipped plugins, then resolution with the default targets.
+inline Resolution resolve_exact(const ModelView& model, Selection* selection = nullptr) {
+  Selection s = shipped_registry().select(model, SelectionMode::exact);
+  Resolution r = resolve(model, s.mappings);
+  if (selection) *selection = std::move(s);
+  return r;
+}
+
+}  // namespace awqmap::test
