@@ -1,10 +1,12 @@
 #include "awqmap/mapping.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "awqmap/error.hpp"
+#include "awqmap/limits.hpp"
 #include "awqmap/target.hpp"
+#include "input/file_access.hpp"
+#include "input/python_json.hpp"
 
 namespace awqmap {
 
@@ -106,15 +108,12 @@ MappingList mappings_from_json(const nlohmann::json& input, const std::string& o
 }
 
 MappingList load_mappings_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open the mappings file (does it exist?)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": invalid JSON (" + e.what() + ")");
-  }
-  return mappings_from_json(j, path);
+  // A regular file only, read with a limit: a FIFO or a device named here must not hang or
+  // grow memory, and errors give the position, never the bytes.
+  const InputLimits limits;
+  const simdjson::padded_string text =
+      detail::read_regular_file(path, {"max_json_file_bytes", limits.max_json_file_bytes});
+  return mappings_from_json(detail::parse_python_json(std::string_view(text.data(), text.size()), path), path);
 }
 
 nlohmann::json mappings_to_json(const MappingList& mappings) {

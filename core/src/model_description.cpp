@@ -1,15 +1,13 @@
 #include "awqmap/model_description.hpp"
 
-#include <fcntl.h>
 #include <simdjson.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <type_traits>
 
 #include "awqmap/error.hpp"
+#include "input/file_access.hpp"
+#include "input/printable.hpp"
+#include "input/python_json.hpp"
 #include "word_scan.hpp"
 
 namespace awqmap {
@@ -17,49 +15,12 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// Everything the views in a described model point into.
-// Everything the views in a described model point into: the text (mapped from the file when
-// the page tail leaves simdjson its padding, else copied) and the parser's string buffer.
+// Everything the views in a described model point into: the text, read into memory the
+// model owns (a mapping of the user's file would die with SIGBUS when the file is truncated
+// while the model lives), and the parser's string buffer.
 struct DescriptionStorage {
-  simdjson::padded_string copy;
-  void* mapped = nullptr;
-  std::size_t mapped_size = 0;
-  simdjson::padded_string_view text;
+  simdjson::padded_string text;
   od::parser parser;
-
-  DescriptionStorage() = default;
-  DescriptionStorage(const DescriptionStorage&) = delete;
-  DescriptionStorage& operator=(const DescriptionStorage&) = delete;
-  ~DescriptionStorage() {
-    if (mapped) ::munmap(mapped, mapped_size);
-  }
-
-  void use_copy(simdjson::padded_string s) {
-    copy = std::move(s);
-    text = simdjson::padded_string_view(copy.data(), copy.size(), copy.size() + simdjson::SIMDJSON_PADDING);
-  }
-
-  // Maps `path` read-only when the zero-filled rest of its last page covers simdjson's
-  // padding: no copy, and no fresh memory to fault in for a 10 MB description.
-  bool map(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    struct stat st {};
-    const long page = ::sysconf(_SC_PAGESIZE);
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && page > 0;
-    const auto size = static_cast<std::size_t>(st.st_size);
-    const auto tail = ok ? static_cast<std::size_t>(page) - size % static_cast<std::size_t>(page) : 0;
-    if (ok && tail != static_cast<std::size_t>(page) && tail >= simdjson::SIMDJSON_PADDING) {
-      void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (p != MAP_FAILED) {
-        mapped = p;
-        mapped_size = size;
-        text = simdjson::padded_string_view(static_cast<const char*>(p), size, size + tail);
-      }
-    }
-    ::close(fd);
-    return mapped != nullptr;
-  }
 };
 
 class Reader {
@@ -177,11 +138,7 @@ class Reader {
       } else if (key == "config") {
         od::object cfg = get<od::object>(v.get_object(), "\"config\" must be an object");
         std::string_view raw = get<std::string_view>(cfg.raw_json(), "\"config\"");
-        try {
-          parts.config = nlohmann::json::parse(raw);
-        } catch (const nlohmann::json::exception& e) {
-          fail(std::string("invalid JSON in \"config\": ") + e.what());
-        }
+        parts.config = detail::parse_python_json(raw, origin_ + " \"config\"");
       } else if (key == "modules") {
         od::array arr = get<od::array>(v.get_array(), "\"modules\" must be a list");
         parts.modules.reserve(text_size_ / 80);  // a module record takes ~80-120 bytes
@@ -207,7 +164,7 @@ class Reader {
 
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
                       const std::optional<std::string>& architecture = std::nullopt) {
-  Reader reader(origin, storage->text.length());
+  Reader reader(origin, storage->text.size());
   od::document doc;
   reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
   ModelParts parts;
@@ -223,23 +180,16 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
 
 }  // namespace
 
-ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture) {
+ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture,
+                                 const InputLimits& limits) {
   auto storage = std::make_shared<DescriptionStorage>();
-  std::ifstream probe(path);
-  if (!probe) throw InputError(path + ": cannot open the model description (does the file exist?)");
-  probe.close();
-  if (!storage->map(path)) {
-    auto loaded = simdjson::padded_string::load(path);
-    if (loaded.error())
-      throw InputError(path + ": cannot read the model description (" + simdjson::error_message(loaded.error()) + ")");
-    storage->use_copy(std::move(loaded).value_unsafe());
-  }
-  return parse_owned(std::move(storage), path, architecture);
+  storage->text = detail::read_regular_file(path, {"max_description_bytes", limits.max_description_bytes});
+  return parse_owned(std::move(storage), detail::printable(path), architecture);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {
   auto storage = std::make_shared<DescriptionStorage>();
-  storage->use_copy(simdjson::padded_string(json));
+  storage->text = simdjson::padded_string(json);
   return parse_owned(std::move(storage), origin);
 }
 

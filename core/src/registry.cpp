@@ -6,6 +6,7 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
+#include "input/key_rename.hpp"
 
 namespace awqmap {
 
@@ -74,6 +75,11 @@ class Staging : public Registrar {
     check_name(architecture, "rename_checkpoint_keys: architecture");
     check_pattern(pattern, "key-rename pattern for " + architecture);
     check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
+    try {
+      (void)detail::CompiledKeyRename(pattern, replacement);  // the template is checked once, here
+    } catch (const InputError& e) {
+      fail(std::string("registers an invalid ") + e.what() + " for " + architecture);
+    }
     adaptations[architecture].renames.push_back({pattern, replacement});
   }
   void split_fused_experts(const std::string& architecture, FusedExpertSplit split) override {

@@ -2,6 +2,8 @@
 // them. Each list that differs from the default says why.
 #include <awqmap/plugin.hpp>
 
+#include "vision_language_checkpoints.hpp"
+
 
 using awqmap::Mapping;
 using awqmap::MappingList;
@@ -161,6 +163,7 @@ void register_defaults(awqmap::Registrar& registrar) {
   // DeepSeek-V3 checkpoints carry a multi-token-prediction layer (model.layers.61) that the
   // model drops on load; the checkpoint reader drops layers >= num_hidden_layers for every
   // architecture, so nothing architecture-specific is needed here.
+  register_vision_language_checkpoints(registrar);
 }
 
 }  // namespace

@@ -1,0 +1,123 @@
+#include "adaptations.hpp"
+
+#include "awqmap/error.hpp"
+#include "naming_heuristics.hpp"
+#include "printable.hpp"
+
+namespace awqmap::detail {
+namespace {
+
+[[noreturn]] void fail(const std::string& file, const std::string& what) {
+  throw InputError(printable(file) + ": " + what);
+}
+
+void count(std::vector<DroppedTensors>& dropped, const std::string& reason) {
+  for (auto& d : dropped)
+    if (d.reason == reason) {
+      ++d.count;
+      return;
+    }
+  dropped.push_back({reason, 1});
+}
+
+// The index of a decoder layer (`<...>.layers.<i>.` outside vision and audio towers).
+std::optional<std::uint64_t> decoder_layer_index(std::string_view name) {
+  std::size_t start = 0;
+  bool tower = false;
+  while (start < name.size()) {
+    std::size_t dot = name.find('.', start);
+    std::string_view comp = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (is_tower_component(comp)) tower = true;
+    if (dot == std::string_view::npos) break;
+    if (comp == "layers" && !tower) {
+      std::size_t next = name.find('.', dot + 1);
+      if (next == std::string_view::npos) return std::nullopt;  // `layers.<i>` with no member
+      std::string_view index = name.substr(dot + 1, next - dot - 1);
+      if (!all_digits(index) || index.size() >= 19) return std::nullopt;
+      std::uint64_t value = 0;
+      for (char c : index) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+      return value;
+    }
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
+bool ends_with_component(std::string_view name, std::string_view suffix) {
+  return name == suffix || (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix &&
+                            name[name.size() - suffix.size() - 1] == '.');
+}
+
+}  // namespace
+
+CompiledAdaptations compile_adaptations(const CheckpointAdaptations& adapt, const std::string& architecture) {
+  CompiledAdaptations out;
+  for (const auto& r : adapt.renames) out.renames.emplace_back(r.pattern, r.replacement);
+  for (const auto& d : adapt.dropped)
+    out.drops.emplace_back(d, Target::compile("re:" + d, "checkpoint adaptation for " + architecture));
+  out.fused_experts = adapt.fused_experts;
+  return out;
+}
+
+void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional<std::uint64_t> layers,
+                 const std::string& architecture, const InputLimits& limits, ModuleTreeBuilder& tree,
+                 CheckpointSummary& summary) {
+  for (auto& t : set.tensors) {
+    const std::string& file = set.shard_names[t.shard];
+    for (const auto& r : adapt.renames)
+      if (auto renamed = r.apply(t.name)) {
+        t.name = set.own(std::move(*renamed));
+        ++summary.renamed;
+        break;
+      }
+    bool dropped = false;
+    for (const auto& [pattern, target] : adapt.drops)
+      if (target.matches_name(t.name)) {
+        count(summary.dropped, "matches '" + pattern + "', which " + architecture + " does not load");
+        dropped = true;
+        break;
+      }
+    if (dropped) continue;
+    if (layers) {
+      auto index_of = decoder_layer_index(t.name);
+      if (index_of && *index_of >= *layers) {
+        count(summary.dropped, "decoder layer index >= num_hidden_layers (" + std::to_string(*layers) +
+                                   "): a multi-token-prediction layer the model does not load");
+        continue;
+      }
+    }
+    const std::string_view name = t.name;
+    if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos)
+      fail(file, "tensor name '" + printable(name) + "' has an empty component");
+    bool split = false;
+    for (const auto& f : adapt.fused_experts) {
+      if (!ends_with_component(name, f.fused)) continue;
+      const auto shape = set.shape(t);
+      const auto parts_count = static_cast<std::int64_t>(f.parts.size());
+      if (shape.size() != 3 || shape[1] % parts_count != 0)
+        fail(file, "fused expert tensor '" + printable(name) + "' must have shape [experts, " +
+                       std::to_string(parts_count) + " x rows, columns]");
+      // Checked before anything is made for them: a zero-size tensor can claim any count.
+      const auto experts = static_cast<std::uint64_t>(shape[0]);
+      if (experts > limits.max_fused_experts)
+        fail(file, "fused expert tensor '" + printable(name) + "' has " + std::to_string(experts) +
+                       " experts, over the limit InputLimits::max_fused_experts (" +
+                       std::to_string(limits.max_fused_experts) + "); raise the limit if the checkpoint is genuine");
+      tree.reserve_or_fail(experts * (f.parts.size() + 1), file, "fused expert tensor '" + printable(name) + "'");
+      const std::string base(name.substr(0, name.size() - f.fused.size()));
+      for (std::uint64_t e = 0; e < experts; ++e)
+        for (const auto& part : f.parts) {
+          std::string_view module = set.own(base + f.prefix + "." + std::to_string(e) + "." + part);
+          tree.set_weight(tree.add(module, file), {shape[1] / parts_count, shape[2]});
+        }
+      ++summary.fused_split;
+      split = true;
+      break;
+    }
+    if (split) continue;
+    std::uint32_t id = tree.add(parent_of(name), file);
+    if (last_component(name) == "weight") tree.set_weight(id, set.shape(t));
+  }
+}
+
+}  // namespace awqmap::detail

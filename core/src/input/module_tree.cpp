@@ -1,0 +1,169 @@
+#include "module_tree.hpp"
+
+#include <algorithm>
+
+#include "awqmap/error.hpp"
+#include "naming_heuristics.hpp"
+#include "printable.hpp"
+
+namespace awqmap::detail {
+namespace {
+
+[[noreturn]] void over_limit(const std::string& file, const std::string& what, const char* limit,
+                             std::uint64_t value) {
+  throw InputError(printable(file) + ": " + what + ", over the limit InputLimits::" + limit + " (" +
+                   std::to_string(value) + "); raise the limit if the checkpoint is genuine");
+}
+
+// Numeric-aware order of sibling names: digit runs compare as numbers.
+bool natural_less(std::string_view a, std::string_view b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const bool da = a[i] >= '0' && a[i] <= '9', db = b[j] >= '0' && b[j] <= '9';
+    if (da && db) {
+      std::size_t ie = i, je = j;
+      while (ie < a.size() && a[ie] >= '0' && a[ie] <= '9') ++ie;
+      while (je < b.size() && b[je] >= '0' && b[je] <= '9') ++je;
+      std::string_view na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+      while (na.size() > 1 && na[0] == '0') na.remove_prefix(1);
+      while (nb.size() > 1 && nb[0] == '0') nb.remove_prefix(1);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+    ++i;
+    ++j;
+  }
+  if ((a.size() - i) != (b.size() - j)) return a.size() - i < b.size() - j;
+  return a < b;
+}
+
+struct TreeStorage {
+  std::string ordered;  // every module name, in module order: what the views point into
+};
+
+}  // namespace
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+std::string_view last_component(std::string_view name) {
+  auto dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+std::string_view parent_of(std::string_view name) {
+  auto dot = name.rfind('.');
+  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+}
+
+ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLimits& limits)
+    : limits_(limits), by_name_(expected_modules) {
+  nodes_.reserve(expected_modules);
+  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, {}, false});
+  by_name_.insert(0, std::string_view{}, [this](std::uint32_t id) { return nodes_[id].name; });
+}
+
+void ModuleTreeBuilder::reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const {
+  if (more > limits_.max_modules || nodes_.size() + more > limits_.max_modules)
+    over_limit(file, what + " would make " + std::to_string(more) + " more modules", "max_modules",
+               limits_.max_modules);
+}
+
+std::uint32_t ModuleTreeBuilder::add(std::string_view name, const std::string& file) {
+  auto name_of = [this](std::uint32_t id) { return nodes_[id].name; };
+  if (std::uint32_t id = by_name_.find(name, name_of); id != no_entry) return id;
+  const auto depth = static_cast<std::uint64_t>(std::count(name.begin(), name.end(), '.')) + 1;
+  if (depth > limits_.max_name_depth)
+    over_limit(file, "module name '" + printable(name.substr(0, 80)) + "...' has " + std::to_string(depth) + " parts",
+               "max_name_depth", limits_.max_name_depth);
+  if (name.size() > limits_.max_name_bytes)
+    over_limit(file, "module name of " + std::to_string(name.size()) + " bytes", "max_name_bytes",
+               limits_.max_name_bytes);
+  // Missing ancestors, innermost first; then created outermost first. No recursion: the
+  // depth is bounded by the limit, but the walk must not depend on it.
+  pending_.clear();
+  std::uint32_t parent = no_entry;
+  for (std::string_view cur = name;; cur = parent_of(cur)) {
+    parent = by_name_.find(cur, name_of);
+    if (parent != no_entry) break;
+    pending_.push_back(cur);  // the root always exists, so this stops at the latest there
+  }
+  if (nodes_.size() + pending_.size() > limits_.max_modules)
+    over_limit(file, "the tensors name more modules than allowed", "max_modules", limits_.max_modules);
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    auto id = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.push_back({*it, last_component(*it), parent, no_entry, no_entry, {}, false});
+    by_name_.insert(id, *it, name_of);
+    nodes_[id].next_sibling = nodes_[parent].first_child;
+    nodes_[parent].first_child = id;
+    parent = id;
+  }
+  return parent;
+}
+
+void ModuleTreeBuilder::set_weight(std::uint32_t id, std::vector<std::int64_t> shape) {
+  nodes_[id].weight_shape = std::move(shape);
+  nodes_[id].has_weight = true;
+}
+
+void ModuleTreeBuilder::finish(ModelParts& parts) {
+  // Depth-first; siblings by rank, then in numeric-aware order.
+  std::vector<std::uint32_t> order;
+  order.reserve(nodes_.size());
+  std::vector<std::uint32_t> stack{0}, kids;
+  std::uint64_t name_bytes = 0;
+  while (!stack.empty()) {
+    std::uint32_t id = stack.back();
+    stack.pop_back();
+    order.push_back(id);
+    name_bytes += nodes_[id].name.size();
+    kids.clear();
+    for (std::uint32_t c = nodes_[id].first_child; c != no_entry; c = nodes_[c].next_sibling) kids.push_back(c);
+    std::sort(kids.begin(), kids.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const int ra = sibling_rank(nodes_[a].last), rb = sibling_rank(nodes_[b].last);
+      if (ra != rb) return ra < rb;
+      return natural_less(nodes_[a].last, nodes_[b].last);
+    });
+    stack.insert(stack.end(), kids.rbegin(), kids.rend());
+  }
+  if (name_bytes > limits_.max_total_name_bytes)
+    over_limit(parts.origin, "module names take " + std::to_string(name_bytes) + " bytes", "max_total_name_bytes",
+               limits_.max_total_name_bytes);
+  auto storage = std::make_shared<TreeStorage>();
+  // Names laid out contiguously in module order: resolution walks them in that order.
+  storage->ordered.reserve(static_cast<std::size_t>(name_bytes));
+  for (std::uint32_t id : order) storage->ordered += nodes_[id].name;
+  std::size_t at = 0;
+  parts.modules.reserve(order.size());
+  for (std::uint32_t id : order) {
+    Node& node = nodes_[id];
+    Module m;
+    m.name = std::string_view(storage->ordered).substr(at, node.name.size());
+    at += node.name.size();
+    const bool has_children = node.first_child != no_entry;
+    bool all_numeric = has_children;
+    for (std::uint32_t c = node.first_child; c != no_entry && all_numeric; c = nodes_[c].next_sibling)
+      all_numeric = all_digits(nodes_[c].last);
+    if (node.has_weight && node.weight_shape.size() == 2) {
+      if (is_embedding_name(node.last)) {
+        m.type = "Embedding";
+      } else {
+        m.type = "Linear";
+        m.out_features = node.weight_shape[0];
+        m.in_features = node.weight_shape[1];
+      }
+    } else if (all_numeric) {
+      m.type = "ModuleList";
+    } else {
+      m.type = "Module";
+    }
+    if (node.has_weight) m.shape = std::move(node.weight_shape);
+    parts.modules.push_back(std::move(m));
+  }
+  parts.storage = std::move(storage);
+}
+
+}  // namespace awqmap::detail

@@ -1,0 +1,51 @@
+#pragma once
+// The module tree of a checkpoint (SPEC §8): modules are created from tensor names with their
+// ancestors, then laid out depth-first with siblings by rank and numeric-aware name.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../name_table.hpp"
+#include "awqmap/limits.hpp"
+#include "awqmap/model.hpp"
+
+namespace awqmap::detail {
+
+class ModuleTreeBuilder {
+ public:
+  ModuleTreeBuilder(std::size_t expected_modules, const InputLimits& limits);
+
+  /// Creates the module `name` and its missing ancestors and returns its id. `name` must stay
+  /// alive until finish(). Names deeper than InputLimits::max_name_depth, or more modules than
+  /// InputLimits::max_modules, are InputErrors naming `file`.
+  std::uint32_t add(std::string_view name, const std::string& file);
+  void set_weight(std::uint32_t id, std::vector<std::int64_t> shape);
+  /// Modules so far, the root included.
+  std::size_t size() const { return nodes_.size(); }
+  /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
+  void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
+
+  /// Lays out the modules into `parts` (names copied into one buffer that `parts` owns).
+  void finish(ModelParts& parts);
+
+ private:
+  struct Node {
+    std::string_view name;
+    std::string_view last;  // last name component, the sort key among siblings
+    std::uint32_t parent;
+    std::uint32_t first_child = no_entry, next_sibling = no_entry;
+    std::vector<std::int64_t> weight_shape;
+    bool has_weight = false;
+  };
+  const InputLimits& limits_;
+  std::vector<Node> nodes_;
+  NameTable by_name_;
+  std::vector<std::string_view> pending_;
+};
+
+bool all_digits(std::string_view s);
+std::string_view last_component(std::string_view name);
+std::string_view parent_of(std::string_view name);
+
+}  // namespace awqmap::detail
