@@ -4,7 +4,6 @@
 
 #include "vision_language_checkpoints.hpp"
 
-
 using awqmap::Mapping;
 using awqmap::MappingList;
 
