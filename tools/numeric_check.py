@@ -247,10 +247,14 @@ def classify(groups):
 
 # ------------------------------------------------------------------------------------- driver
 
-def run_each(names, argv_for, timeout, log):
-    """Runs this script once per class (a crash, OOM or hang costs one class, not the run)."""
+def run_each(names, argv_for, timeout, log, jobs=1):
+    """Runs this script once per class (a crash, OOM or hang costs one class, not the run), `jobs`
+    classes at a time."""
+    from concurrent.futures import ThreadPoolExecutor
     results = {}
-    for i, name in enumerate(names):
+    done = [0]
+
+    def one(name):
         start = time.time()
         try:
             p = subprocess.run([sys.executable, os.path.abspath(__file__)] + argv_for(name), capture_output=True,
@@ -261,9 +265,13 @@ def run_each(names, argv_for, timeout, log):
         except subprocess.TimeoutExpired:
             ok, detail = False, f"timed out after {timeout} s"
         results[name] = {"ok": ok, "detail": detail, "seconds": round(time.time() - start, 1)}
-        print(f"[{i + 1}/{len(names)}] {name}: {'ok' if ok else 'FAILED'} ({results[name]['seconds']} s)"
+        done[0] += 1
+        print(f"[{done[0]}/{len(names)}] {name}: {'ok' if ok else 'FAILED'} ({results[name]['seconds']} s)"
               + ("" if ok else " " + detail.splitlines()[-1][:200] if detail else ""), file=log, flush=True)
-    return results
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(one, names))
+    return {n: results[n] for n in names}
 
 
 def summary_table(results_dir, names, failures):
@@ -315,6 +323,7 @@ def main(argv=None):
         p.add_argument("--toy", action="store_true", help="toy torch models instead of transformers")
         p.add_argument("--timeout", type=float, default=600, help="seconds per class")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--jobs", type=int, default=1, help="classes run at the same time")
     d.add_argument("--layers-only", action="store_true", help="shrink layers and experts only, not widths")
     one = sub.add_parser("one", help=argparse.SUPPRESS)
     one.add_argument("what", choices=["describe", "verify"])
@@ -342,7 +351,7 @@ def main(argv=None):
                                  else all_transformers_classes())
         common = {"out": args.out, "toy": args.toy, "seed": args.seed, "small_sizes": not args.layers_only}
         results = run_each(names, lambda n: ["one", "describe", n, "--json", json.dumps(common)], args.timeout,
-                           sys.stderr)
+                           sys.stderr, args.jobs)
         with open(os.path.join(args.out, "describe_summary.json"), "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
         built = sum(r["ok"] for r in results.values())
@@ -352,7 +361,8 @@ def main(argv=None):
                                    if f.endswith(".resolved.json"))
     common = {"models": args.models, "resolved": args.resolved, "out": args.out, "seq_len": args.seq_len,
               "tolerance": args.tolerance}
-    results = run_each(names, lambda n: ["one", "verify", n, "--json", json.dumps(common)], args.timeout, sys.stderr)
+    results = run_each(names, lambda n: ["one", "verify", n, "--json", json.dumps(common)], args.timeout, sys.stderr,
+                       args.jobs)
     failures = {n: r for n, r in results.items() if not r["ok"]}
     with open(os.path.join(args.out, "verify_runs.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)

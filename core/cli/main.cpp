@@ -1,6 +1,7 @@
 // awqmap command line: argument parsing and output only; every decision lives in the core.
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -229,6 +230,12 @@ void report_checkpoint(const CheckpointSummary& s) {
     std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << cli::printable(d.reason) << "\n";
 }
 
+// An architecture no plugin knows, resolved with the default list in exact mode: its groups are
+// a guess, so the user hears so (upstream mode reproduces upstream, silence included).
+bool unknown_architecture(const Selection& s, const Args& a) {
+  return s.kind == SelectionKind::default_list && !a.upstream;
+}
+
 SelectionMode mode_of(const Args& a) { return a.upstream ? SelectionMode::upstream : SelectionMode::exact; }
 
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
@@ -291,10 +298,17 @@ int run_resolve(const Args& a) {
       r = kept->resolution.get();
     }
     Coverage cov;
-    if (a.coverage || a.format == "table") {
+    const bool unknown = unknown_architecture(selection, a);
+    if (a.coverage || a.format == "table" || unknown) {
       cov = kept->repaired ? coverage(model, *kept->repaired, options) : coverage(model, *mappings, *r, options);
+      if (unknown)
+        std::cerr << "awqmap: warning: no loaded plugin registers " << cli::printable(model.architecture())
+                  << ": the default mappings resolved to " << r->resolved.size()
+                  << " groups that are unverified for this architecture (they balance " << cov.balanced << " of "
+                  << cov.targeted << " targeted Linear modules); check them with awqmap.verify, or register the "
+                  << "architecture in a plugin\n";
       if (!a.coverage) cov.unbalanced.clear();  // the table shows only the counts
-      extras.coverage = &cov;
+      if (a.coverage || a.format == "table") extras.coverage = &cov;
     }
     if (a.format == "json") {
       cli::resolution_json(model, selection, *mappings, *r, extras, stdout);
@@ -303,7 +317,11 @@ int run_resolve(const Args& a) {
       std::fwrite(text.data(), 1, text.size(), stdout);
     }
   } catch (const ResolutionError& e) {
-    const std::string why = explain(model, selection.mappings, e, options);
+    std::string why = explain(model, selection.mappings, e, options);
+    if (unknown_architecture(selection, a))
+      why = "architecture " + model.architecture() +
+            " is unknown to every loaded plugin, so it got the default mappings, which do not fit it; "
+            "write a plugin for it (docs/plugins.md), pass your own --mappings FILE, or try --repair.\n" + why;
     std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << cli::printable(e.what()) << "\n";
     std::cerr << "awqmap: explanation: " << cli::printable(why, true) << "\n";
     if (a.format == "json") std::cout << cli::error_json(e, why);
@@ -405,14 +423,81 @@ int run_plugins(const Args& a) {
   return kOk;
 }
 
+// One row per architecture: what exact selection uses and how it relates to upstream's choice.
+struct ArchitectureRow {
+  const ArchitectureEntry* used;      // what exact mode tries first
+  const ArchitectureEntry* upstream;  // upstream's registration, or nullptr (default list)
+  std::string differs;                // "yes", "no", or "builder" when a dynamic builder decides
+};
+
+std::vector<ArchitectureRow> architecture_rows(const std::vector<ArchitectureEntry>& entries,
+                                               const std::optional<MappingList>& default_list) {
+  std::vector<ArchitectureRow> rows;
+  for (std::size_t i = 0; i < entries.size();) {
+    std::size_t j = i;
+    const ArchitectureEntry* upstream = nullptr;
+    for (; j < entries.size() && entries[j].architecture == entries[i].architecture; ++j)
+      if (!upstream && entries[j].provenance.origin == Origin::upstream) upstream = &entries[j];
+    const ArchitectureEntry* used = &entries[i];
+    std::string differs;
+    if (used == upstream || used->provenance.origin == Origin::upstream)
+      differs = "no";
+    else if (used->kind == EntryKind::dynamic || (upstream && upstream->kind == EntryKind::dynamic))
+      differs = "builder";
+    else if (upstream)
+      differs = used->mappings == upstream->mappings ? "no" : "yes";
+    else
+      differs = default_list && used->mappings == *default_list ? "no" : "yes";
+    rows.push_back({used, upstream, differs});
+    i = j;
+  }
+  return rows;
+}
+
 int run_architectures(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
-  for (const auto& e : registry.architectures())
-    std::cout << cli::printable(e.architecture) << "  " << kind_name(e.kind) << "  " << cli::printable(e.plugin->name)
-              << "\n";
-  std::cout << (registry.has_default() ? "other architectures: the default mappings\n"
-                                       : "no default mappings loaded\n");
+  const auto entries = registry.architectures();
+  const auto default_list = registry.default_mappings();
+  const auto rows = architecture_rows(entries, default_list);
+  if (a.format == "json") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json j = {{"architecture", r.used->architecture},
+                          {"kind", kind_name(r.used->kind)},
+                          {"plugin", r.used->plugin->name},
+                          {"origin", std::string(to_string(r.used->provenance.origin))},
+                          {"source", r.used->provenance.source},
+                          {"upstream", r.upstream ? nlohmann::json(kind_name(r.upstream->kind)) : nlohmann::json("default")},
+                          {"differs_from_upstream", r.differs}};
+      if (!r.used->builder.empty()) j["builder"] = r.used->builder;
+      list.push_back(std::move(j));
+    }
+    nlohmann::json out = {{"format", "awqmap.architectures/v1"},
+                          {"architectures", std::move(list)},
+                          {"default_mappings", default_list.has_value()}};
+    std::cout << out.dump(1) << "\n";
+    return kOk;
+  }
+  std::vector<std::array<std::string, 6>> table = {
+      {"ARCHITECTURE", "KIND", "PLUGIN", "ORIGIN", "VS UPSTREAM", "SOURCE"}};
+  for (const auto& r : rows)
+    table.push_back({cli::printable(r.used->architecture), kind_name(r.used->kind), cli::printable(r.used->plugin->name),
+                     std::string(to_string(r.used->provenance.origin)),
+                     r.differs == "no" ? "same" : r.differs == "yes" ? "differs" : "builder",
+                     cli::printable(r.used->provenance.source)});
+  std::array<std::size_t, 6> width{};
+  for (const auto& row : table)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : table) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c)
+      line += c + 1 < row.size() ? row[c] + std::string(width[c] - row[c].size() + 2, ' ') : row[c];
+    std::cout << line << "\n";
+  }
+  std::cout << "\n" << rows.size() << " architectures; "
+            << (default_list ? "any other architecture gets the default mappings (unverified for it)\n"
+                             : "no default mappings loaded\n");
   return kOk;
 }
 

@@ -166,13 +166,48 @@ BuildResult build_hybrid_attention_mappings(const ModelView& model, const Hybrid
     std::vector<std::string> balance = {"re:.*mlp.experts.*.gate_proj$", "re:.*mlp.experts.*.up_proj$",
                                         "re:.*mlp.shared_expert_gate$", "re:.*mlp.shared_expert.gate_proj$",
                                         "re:.*mlp.shared_expert.up_proj$"};
-    if (options.include_router) balance.insert(balance.begin(), "re:.*mlp.gate$");
-    m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
+    if (!options.include_router) {
+      m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
+    } else {
+      balance.insert(balance.begin(), "re:.*mlp.gate$");
+      std::vector<std::size_t> moe = layers_with(model, "mlp.experts"), dense;
+      for (std::size_t i : layers_with(model, "mlp"))
+        if (!std::binary_search(moe.begin(), moe.end(), i)) dense.push_back(i);
+      if (moe.empty() || dense.empty()) {
+        m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
+      } else {
+        m.push_back({"re:.*layers\\.(" + index_alternation(moe) + ")\\.post_attention_layernorm$", std::move(balance)});
+        m.push_back({"re:.*layers\\.(" + index_alternation(dense) + ")\\.post_attention_layernorm$",
+                     {"re:.*mlp.gate_proj$", "re:.*mlp.up_proj$"}});
+      }
+    }
   } else {
     m.push_back({"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}});
   }
   m.push_back({"re:.*up_proj$", {"re:.*down_proj$"}});
   return BuildResult::use(std::move(m));
+}
+
+std::vector<std::size_t> layers_with(const ModelView& model, std::string_view component) {
+  std::vector<std::size_t> out;
+  for (const Module& m : model.modules()) {
+    std::string_view n = m.name;
+    // Each "layers.<digits>." occurrence, followed by `component` as whole name components.
+    for (std::size_t pos = n.find("layers."); pos != std::string_view::npos; pos = n.find("layers.", pos + 1)) {
+      if (pos != 0 && n[pos - 1] != '.') continue;
+      std::size_t d = pos + 7, e = d;
+      while (e < n.size() && e - d < 9 && n[e] >= '0' && n[e] <= '9') ++e;
+      if (e == d || e >= n.size() || n[e] != '.') continue;
+      std::string_view rest = n.substr(e + 1);
+      if (rest.substr(0, component.size()) != component ||
+          (rest.size() > component.size() && rest[component.size()] != '.'))
+        continue;
+      out.push_back(static_cast<std::size_t>(std::stoul(std::string(n.substr(d, e - d)))));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace awqmap::toolkit

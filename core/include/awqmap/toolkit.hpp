@@ -60,13 +60,19 @@ bool has_moe_modules(const ModelView& model);
 /// `expert`, case-insensitively. Keys under `text_config` do not count.
 bool config_mentions_moe(const ModelView& model, const std::vector<std::string>& class_fields = {});
 
+/// Indices i, ascending and distinct, of layers holding a module `<...>layers.<i>.<component>` or
+/// something under it (a name component match, e.g. component "mlp.experts").
+std::vector<std::size_t> layers_with(const ModelView& model, std::string_view component);
+
 /// What a hybrid-attention architecture contributes to the shared builder.
 struct HybridAttentionOptions {
   /// Fields the architecture's config class always has (see config_mentions_moe).
   std::vector<std::string> config_class_fields;
   /// Puts the MoE router (`mlp.gate`) into the post-attention group. It reads the same normed
   /// input as the experts, so the group is an exact rescaling only with it; upstream's builder
-  /// leaves it out (keep false to reproduce upstream).
+  /// leaves it out (keep false to reproduce upstream). With it, models that mix dense and MoE
+  /// layers (Qwen3-Next `mlp_only_layers`) get one post-attention mapping per kind, scoped by
+  /// layer index, so that neither collapses into the other.
   bool include_router = false;
 };
 
