@@ -167,6 +167,14 @@ TEST_CASE("a Hugging Face cache snapshot whose files link into blobs loads") {
   ModelView m = load_checkpoint(snapshot.string());
   CHECK(m.find("model.layers.0.self_attn.q_proj") != no_module);
 
+  // A checkpoint in a folder of the snapshot links two levels further up.
+  const fs::path nested = snapshot / "text_encoder";
+  fs::create_directories(nested);
+  for (const auto& entry : fs::directory_iterator(snapshot))
+    if (fs::is_symlink(entry.path()))
+      fs::create_symlink(fs::path("..") / fs::read_symlink(entry.path()), nested / entry.path().filename());
+  CHECK(load_checkpoint(nested.string()).find("model.layers.0.self_attn.q_proj") != no_module);
+
   // The blobs of another repository are outside.
   const fs::path other = cache.path / "models--other--repo" / "blobs";
   fs::create_directories(other);

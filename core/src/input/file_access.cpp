@@ -104,13 +104,16 @@ CheckpointFiles::CheckpointFiles(const std::string& directory) : directory_(dire
   auto root = real_path(directory);
   if (!root) fail(directory, std::string("cannot resolve the directory (") + std::strerror(errno) + ")");
   root_ = *root;
-  // A Hugging Face cache snapshot, `<cache>/models--org--name/snapshots/<revision>`, holds
-  // links to `<cache>/models--org--name/blobs/<hash>`: those are the checkpoint's own files.
-  const fs::path snapshot(root_);
-  const fs::path snapshots = snapshot.parent_path();
-  const fs::path repo = snapshots.parent_path();
-  if (snapshots.filename() == "snapshots" && repo.filename().string().rfind("models--", 0) == 0) {
-    if (auto blobs = real_path((repo / "blobs").string())) blobs_ = *blobs;
+  // A Hugging Face cache snapshot, `<cache>/models--org--name/snapshots/<revision>` (or a
+  // folder inside it), holds links to `<cache>/models--org--name/blobs/<hash>`: those are the
+  // checkpoint's own files.
+  for (fs::path snapshot(root_); snapshot.has_relative_path(); snapshot = snapshot.parent_path()) {
+    const fs::path snapshots = snapshot.parent_path();
+    const fs::path repo = snapshots.parent_path();
+    if (snapshots.filename() == "snapshots" && repo.filename().string().rfind("models--", 0) == 0) {
+      if (auto blobs = real_path((repo / "blobs").string())) blobs_ = *blobs;
+      break;
+    }
   }
 }
 
