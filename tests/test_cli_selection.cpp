@@ -110,3 +110,16 @@ TEST_CASE("an architecture no plugin knows is warned about when it resolves and 
   CHECK(err["explanation"].get<std::string>().find(
             "NobodyKnowsEitherForCausalLM is unknown to every loaded plugin") != std::string::npos);
 }
+
+TEST_CASE("output that cannot be written is exit code 6 and never a silent success") {
+  if (!std::filesystem::exists("/dev/full")) return;
+  int status = std::system(("'" + std::string(AWQMAP_CLI) + "' resolve " +
+                            quote((corpus_dir() / "LlamaForCausalLM.tiny.model.json").string()) +
+                            " --format json >/dev/full 2>/dev/null")
+                               .c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 6);
+  CliResult help = run_cli("--help");
+  CHECK(help.out.find("5  internal failure") != std::string::npos);
+  CHECK(help.out.find("6  the output could not be written") != std::string::npos);
+}

@@ -3,6 +3,9 @@
 
 #include <array>
 #include <cstdio>
+#include <new>
+#include <cstring>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -29,7 +32,7 @@ using namespace awqmap;
 
 namespace {
 
-constexpr int kOk = 0, kUsage = 2, kBadInput = 3, kResolution = 4;
+constexpr int kOk = 0, kUsage = 2, kBadInput = 3, kResolution = 4, kInternal = 5, kOutput = 6;
 
 const char* kHelp = R"(awqmap — which layers AWQ smooths together, resolved exactly as llm-compressor does.
 
@@ -89,6 +92,9 @@ Exit codes:
   4  resolution error (upstream's failures: multiple_smooth_layers, incomplete_set,
      module_rematch, hook_target_missing); nothing is printed on stdout but, with
      --format json, an awqmap.error/v1 object
+  5  internal failure (out of memory, a bug in awqmap): nothing to fix in the input; please
+     report it with the command line
+  6  the output could not be written (full disk, closed output); what was written is incomplete
 )";
 
 struct UsageError : std::runtime_error {
@@ -527,25 +533,42 @@ int main(int argc, char** argv) {
     return kUsage;
   }
   use_huge_pages_for_large_models(args, argv);
+  int code = kOk;
   try {
     if (args.command == "help") {
       std::cout << kHelp;
-      return kOk;
-    }
-    if (args.command == "version") {
+    } else if (args.command == "version") {
       std::cout << "awqmap " << awqmap::version << "\n";
-      return kOk;
+    } else if (args.command == "resolve") {
+      code = run_resolve(args);
+    } else if (args.command == "mappings") {
+      code = run_mappings(args);
+    } else if (args.command == "recipe") {
+      code = run_recipe(args);
+    } else if (args.command == "plugins") {
+      code = run_plugins(args);
+    } else {
+      code = run_architectures(args);
     }
-    if (args.command == "resolve") return run_resolve(args);
-    if (args.command == "mappings") return run_mappings(args);
-    if (args.command == "recipe") return run_recipe(args);
-    if (args.command == "plugins") return run_plugins(args);
-    return run_architectures(args);
   } catch (const InputError& e) {
     std::cerr << "awqmap: error: " << cli::printable(e.what()) << "\n";
     return kBadInput;
+  } catch (const ResolutionError& e) {
+    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << cli::printable(e.what()) << "\n";
+    return kResolution;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "awqmap: internal error: out of memory\n";
+    return kInternal;
   } catch (const std::exception& e) {
-    std::cerr << "awqmap: error: " << cli::printable(e.what()) << "\n";
-    return kBadInput;
+    std::cerr << "awqmap: internal error: " << cli::printable(e.what())
+              << " (not a problem with the input; please report it with the command line)\n";
+    return kInternal;
   }
+  // A full disk or a closed output must not look like success with a truncated result.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::cerr << "awqmap: error: could not write the output: " << std::strerror(errno) << "\n";
+    return kOutput;
+  }
+  return code;
 }
