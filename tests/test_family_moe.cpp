@@ -1,0 +1,646 @@
+// Mixture-of-experts architectures (plugin moe): one dense and one sparse layer of each, with
+// the groups spelled out from the transformers modeling code (or the remote code's names).
+// The router, the shared experts and their gates read the MLP norm beside the experts, so
+// they belong to its group; dense and sparse layers get their own groups.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "group_check.hpp"
+#include "model_builder.hpp"
+
+using awqmap::Selection;
+using awqmap::SelectionMode;
+using awqmap::test::ModelBuilder;
+using Groups = std::vector<std::string>;
+
+namespace {
+
+Groups sorted(Groups g) {
+  std::sort(g.begin(), g.end());
+  return g;
+}
+
+// `n` copies of `group` (one per expert), then `rest`, sorted as groups_under sorts.
+Groups with_experts(int n, const std::string& group, Groups rest) {
+  for (int i = 0; i < n; ++i) rest.push_back(group);
+  return sorted(rest);
+}
+
+// Selection and resolution in exact mode; the whole model must resolve with groups.
+awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin) {
+  Selection s;
+  auto r = awqmap::test::resolve_exact(m, &s);
+  CHECK(s.plugin == plugin);
+  CHECK(s.origin != awqmap::Origin::upstream);
+  CHECK_FALSE(r.resolved.empty());
+  return r;
+}
+
+void norm(ModelBuilder& b, const std::string& name) {
+  b.add(name, "RMSNorm", {{"shape", {64}}});
+}
+void lin(ModelBuilder& b, const std::string& name) {
+  b.linear(name, 64, 64);
+}
+void router(ModelBuilder& b, const std::string& name) {
+  b.add(name, "TopkRouter", {{"shape", {2, 64}}});
+}
+void gated_mlp(ModelBuilder& b, const std::string& p) {
+  lin(b, p + "gate_proj");
+  lin(b, p + "up_proj");
+  lin(b, p + "down_proj");
+}
+void experts(ModelBuilder& b, const std::string& p, int n = 2) {
+  b.list(p);
+  for (int e = 0; e < n; ++e) gated_mlp(b, p + "." + std::to_string(e) + ".");
+}
+void llama_attention(ModelBuilder& b, const std::string& p) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+}
+void mla_attention(ModelBuilder& b, const std::string& p, bool indexer) {
+  for (const char* n :
+       {"q_a_proj", "q_a_layernorm", "q_b_proj", "kv_a_proj_with_mqa", "kv_a_layernorm", "kv_b_proj", "o_proj"}) {
+    std::string name = p + "self_attn." + n;
+    if (std::string(n).find("layernorm") != std::string::npos)
+      norm(b, name);
+    else
+      lin(b, name);
+  }
+  if (indexer)
+    for (const char* n : {"wq_b", "wk", "weights_proj"}) lin(b, p + "self_attn.indexer." + n);
+}
+
+// A DeepSeek-style decoder stack: dense layers have `mlp.{gate,up,down}_proj`, sparse ones a
+// router `mlp.gate`, experts and (optionally) `mlp.shared_experts`.
+ModelBuilder deepseek_style(const std::string& arch, const std::vector<bool>& sparse, bool mla, bool shared,
+                            nlohmann::json config) {
+  ModelBuilder b(arch);
+  b.config(std::move(config));
+  b.list("model.layers");
+  for (std::size_t i = 0; i < sparse.size(); ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    if (mla)
+      mla_attention(b, p, false);
+    else
+      llama_attention(b, p);
+    if (sparse[i]) {
+      router(b, p + "mlp.gate");
+      experts(b, p + "mlp.experts");
+      if (shared) gated_mlp(b, p + "mlp.shared_experts.");
+    } else {
+      gated_mlp(b, p + "mlp.");
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  norm(b, "model.norm");
+  b.linear("lm_head", 64, 100);
+  return b;
+}
+
+const std::string expert_up_down = "mlp.experts.*.up_proj -> mlp.experts.*.down_proj";
+const std::string llama_qkv = "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj";
+const std::string llama_vo = "self_attn.v_proj -> self_attn.o_proj";
+const std::string dense_post = "post_attention_layernorm -> mlp.gate_proj mlp.up_proj";
+const std::string dense_up_down = "mlp.up_proj -> mlp.down_proj";
+const std::string shared_up_down = "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj";
+const std::string sparse_post_shared =
+    "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+    "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj";
+const std::string sparse_post = "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate";
+const std::string mla_qa = "self_attn.q_a_layernorm -> self_attn.q_b_proj";
+const std::string mla_kva = "self_attn.kv_a_layernorm -> self_attn.kv_b_proj";
+const std::string mla_input = "input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------------
+// Real trees (transformers 5.17).
+
+TEST_CASE("DeepSeek-V3 real tree scopes dense layers 0-2 and sparse layer 3 from first_k_dense_replace") {
+  auto m = awqmap::test::real_tree("DeepseekV3ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.3.") ==
+        with_experts(8, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("DeepSeek-V3.2 real tree balances the indexer inputs with the attention projections") {
+  auto m = awqmap::test::real_tree("DeepseekV32ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  const std::string input =
+      "input_layernorm -> self_attn.indexer.weights_proj self_attn.indexer.wk self_attn.kv_a_proj_with_mqa "
+      "self_attn.q_a_proj";
+  const std::string qa = "self_attn.q_a_layernorm -> self_attn.indexer.wq_b self_attn.q_b_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({input, qa, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.3.") ==
+        with_experts(8, expert_up_down, {input, qa, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("Hunyuan V4 real tree adds the attention gate and closes layers without an indexer") {
+  auto m = awqmap::test::real_tree("HYV4ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  const std::string with_indexer =
+      "input_layernorm -> self_attn.gate_proj self_attn.indexer.weights_proj self_attn.indexer.wk "
+      "self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
+  const std::string qa_indexer = "self_attn.q_a_layernorm -> self_attn.indexer.wq_b self_attn.q_b_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({with_indexer, qa_indexer, mla_kva, dense_post, dense_up_down}));
+  const std::string no_indexer =
+      "input_layernorm -> self_attn.gate_proj self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        with_experts(8, expert_up_down, {no_indexer, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("GLM-4.5 real tree has a dense layer 0 and sparse layers with shared experts") {
+  auto m = awqmap::test::real_tree("Glm4MoeForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  // GQA: v_proj (336) and o_proj (4032) differ in width, so that group is skipped.
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down, {llama_qkv, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("Hunyuan V3 real tree reads its split from mlp_layer_types") {
+  auto m = awqmap::test::real_tree("HYV3ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.3.") ==
+        with_experts(8, expert_up_down, {llama_qkv, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("MiMo-V2-Flash real tree has routed experts only in its sparse layers") {
+  auto m = awqmap::test::real_tree("MiMoV2FlashForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") == with_experts(8, expert_up_down, {llama_qkv, sparse_post}));
+}
+
+TEST_CASE("Laguna real tree balances the attention output gate g_proj with q k v") {
+  auto m = awqmap::test::real_tree("LagunaForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  const std::string qkvg = "input_layernorm -> self_attn.g_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({qkvg, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        with_experts(8, expert_up_down, {qkvg, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("ERNIE 4.5 MoE real tree starts its sparse layers at moe_layer_start_index") {
+  auto m = awqmap::test::real_tree("Ernie4_5_MoeForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down, {llama_qkv, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("AFMoE real tree smooths pre_mlp_layernorm and never the post-norm") {
+  auto m = awqmap::test::real_tree("AfmoeForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  const std::string qkvg = "input_layernorm -> self_attn.gate_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({qkvg, llama_vo, "pre_mlp_layernorm -> mlp.gate_proj mlp.up_proj", dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down,
+                     {qkvg, llama_vo,
+                      "pre_mlp_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.router.gate "
+                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+                      shared_up_down}));
+}
+
+TEST_CASE("Llama 4 multimodal real tree groups the language model only and adds the router") {
+  auto m = awqmap::test::real_tree("Llama4ForConditionalGeneration");
+  auto r = resolve_checked(m, "moe");
+  for (const auto& g : r.resolved) CHECK(g.smooth_name.rfind("language_model.", 0) == 0);
+  // GQA: the text v_proj is narrower than o_proj's input, so that group is skipped.
+  CHECK(awqmap::test::groups_under(r, "language_model.model.layers.0.") ==
+        with_experts(8, "feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
+                     {llama_qkv,
+                      "post_attention_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
+                      "feed_forward.router feed_forward.shared_expert.gate_proj feed_forward.shared_expert.up_proj",
+                      "feed_forward.shared_expert.up_proj -> feed_forward.shared_expert.down_proj"}));
+}
+
+TEST_CASE("All-sparse real trees add the router to the post-attention group") {
+  struct Row {
+    const char* arch;
+    const char* router;
+    bool v_to_o;  // false where GQA makes v_proj narrower than o_proj's input
+  };
+  const Row rows[] = {{"MiniMaxM2ForCausalLM", "mlp.gate", false},
+                      {"OlmoeForCausalLM", "mlp.gate", true},
+                      {"PhimoeForCausalLM", "mlp.router", false}};
+  for (const auto& row : rows) {
+    INFO(row.arch);
+    auto r = resolve_checked(awqmap::test::real_tree(row.arch), "moe");
+    Groups rest = {llama_qkv, "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj " +
+                                  std::string(row.router)};
+    if (row.v_to_o) rest.push_back(llama_vo);
+    CHECK(awqmap::test::groups_under(r, "model.layers.1.") == with_experts(8, expert_up_down, rest));
+  }
+}
+
+TEST_CASE("Granite MoE real trees balance block_sparse_moe.router with the experts") {
+  for (const char* arch : {"GraniteMoeForCausalLM", "GraniteMoeSharedForCausalLM", "GraniteMoeSWAForCausalLM"}) {
+    INFO(arch);
+    auto r = resolve_checked(awqmap::test::real_tree(arch), "moe");
+    CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+          with_experts(8, "block_sparse_moe.experts.*.up_proj -> block_sparse_moe.experts.*.down_proj",
+                       {llama_qkv, llama_vo,
+                        "post_attention_layernorm -> block_sparse_moe.experts.*.gate_proj "
+                        "block_sparse_moe.experts.*.up_proj block_sparse_moe.router"}));
+  }
+}
+
+TEST_CASE("LongCat-Flash real tree leaves out the norm its identity experts pass to the residual") {
+  auto r = resolve_checked(awqmap::test::real_tree("LongcatFlashForCausalLM"), "moe");
+  // Sub-block indices fold to `*` like expert indices: each line appears once per sub-block.
+  CHECK(
+      awqmap::test::groups_under(r, "model.layers.0.") ==
+      with_experts(
+          8, expert_up_down,
+          {"input_layernorm.* -> self_attn.*.kv_a_proj_with_mqa self_attn.*.q_a_proj",
+           "input_layernorm.* -> self_attn.*.kv_a_proj_with_mqa self_attn.*.q_a_proj",
+           "self_attn.*.q_a_layernorm -> self_attn.*.q_b_proj", "self_attn.*.q_a_layernorm -> self_attn.*.q_b_proj",
+           "self_attn.*.kv_a_layernorm -> self_attn.*.kv_b_proj", "self_attn.*.kv_a_layernorm -> self_attn.*.kv_b_proj",
+           "post_attention_layernorm.* -> mlps.*.gate_proj mlps.*.up_proj", "mlps.*.up_proj -> mlps.*.down_proj",
+           "mlps.*.up_proj -> mlps.*.down_proj"}));
+  // Unfolded: the one post-attention group is sub-block 1's, and each input norm feeds its own
+  // sub-block's attention.
+  for (const auto& g : r.resolved) {
+    if (g.smooth_name.rfind("model.layers.0.", 0) != 0) continue;
+    INFO(std::string(g.smooth_name));
+    const std::vector<std::string> balance(g.balance_names.begin(), g.balance_names.end());
+    CHECK(g.smooth_name != "model.layers.0.post_attention_layernorm.0");
+    if (g.smooth_name == "model.layers.0.post_attention_layernorm.1")
+      CHECK(balance == std::vector<std::string>{"model.layers.0.mlps.1.gate_proj", "model.layers.0.mlps.1.up_proj"});
+    if (g.smooth_name == "model.layers.0.input_layernorm.1")
+      CHECK(balance == std::vector<std::string>{"model.layers.0.self_attn.1.q_a_proj",
+                                                "model.layers.0.self_attn.1.kv_a_proj_with_mqa"});
+  }
+}
+
+TEST_CASE("Aria text real tree keeps only the groups its grouped-GEMM experts allow") {
+  auto r = resolve_checked(awqmap::test::real_tree("AriaTextForCausalLM"), "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, llama_vo, shared_up_down}));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Splits that differ from the real trees'.
+
+TEST_CASE("DeepSeek-V3 with first_k_dense_replace 1 moves the split to layer 1") {
+  auto m = deepseek_style("DeepseekV3ForCausalLM", {false, true, true}, true, true,
+                          {{"num_hidden_layers", 3}, {"first_k_dense_replace", 1}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("mlp_layer_types takes precedence over first_k_dense_replace and is read from text_config") {
+  auto m =
+      deepseek_style("Glm4MoeForCausalLM", {true, false, true}, false, true,
+                     {{"first_k_dense_replace", 1},
+                      {"text_config", {{"num_hidden_layers", 3}, {"mlp_layer_types", {"sparse", "dense", "sparse"}}}}})
+          .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post_shared, shared_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+}
+
+TEST_CASE("A config without the layer split declines and says which fields it lacks") {
+  auto m = deepseek_style("DeepseekV2ForCausalLM", {false, true}, true, true, {{"num_hidden_layers", 2}}).build();
+  Selection s = awqmap::test::shipped_registry().select(m, SelectionMode::exact);
+  REQUIRE(s.declined.size() == 1);
+  CHECK(s.declined[0].find("first_k_dense_replace") != std::string::npos);
+  CHECK(s.plugin != "moe");
+}
+
+TEST_CASE("A hostile layer split is an input error naming the field") {
+  auto m = deepseek_style("DeepseekV3ForCausalLM", {false, true}, true, true,
+                          {{"num_hidden_layers", 2}, {"mlp_layer_types", {"dense"}}})
+               .build();
+  CHECK_THROWS_WITH(awqmap::test::shipped_registry().select(m, SelectionMode::exact),
+                    Catch::Contains("mlp_layer_types has 1 entries for 2 layers"));
+  auto huge = deepseek_style("DeepseekV3ForCausalLM", {false}, true, true,
+                             {{"num_hidden_layers", 1000000000}, {"first_k_dense_replace", 1}})
+                  .build();
+  CHECK_THROWS_WITH(awqmap::test::shipped_registry().select(huge, SelectionMode::exact),
+                    Catch::Contains("num_hidden_layers"));
+}
+
+TEST_CASE("Qwen2-MoE balances the shared expert and its gate and skips mlp_only_layers") {
+  ModelBuilder b("Qwen2MoeForCausalLM");
+  b.config({{"num_hidden_layers", 3}, {"num_experts", 2}, {"decoder_sparse_step", 1}, {"mlp_only_layers", {1}}});
+  b.list("model.layers");
+  for (int i = 0; i < 3; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    llama_attention(b, p);
+    if (i != 1) {
+      router(b, p + "mlp.gate");
+      experts(b, p + "mlp.experts");
+      gated_mlp(b, p + "mlp.shared_expert.");
+      b.linear(p + "mlp.shared_expert_gate", 64, 1);
+    } else {
+      gated_mlp(b, p + "mlp.");
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        with_experts(2, expert_up_down,
+                     {llama_qkv, llama_vo,
+                      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                      "mlp.shared_expert.gate_proj mlp.shared_expert.up_proj mlp.shared_expert_gate",
+                      "mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj"}));
+  // Upstream's own list stays one flag away.
+  Selection up = awqmap::test::shipped_registry().select(b.build(), SelectionMode::upstream);
+  CHECK(up.origin == awqmap::Origin::upstream);
+}
+
+TEST_CASE("Qwen3-MoE with decoder_sparse_step 2 makes every second layer sparse") {
+  auto m = deepseek_style("Qwen3MoeForCausalLM", {false, true, false, true}, false, false,
+                          {{"num_hidden_layers", 4}, {"num_experts", 2}, {"decoder_sparse_step", 2}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.3.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post}));
+}
+
+TEST_CASE("ERNIE 4.5 MoE honours moe_layer_interval and moe_layer_end_index") {
+  auto m = deepseek_style("Ernie4_5_MoeForCausalLM", {false, true, false, false}, false, true,
+                          {{"num_hidden_layers", 4},
+                           {"moe_layer_start_index", 1},
+                           {"moe_layer_end_index", 2},
+                           {"moe_layer_interval", 2}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post_shared, shared_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.3.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+}
+
+TEST_CASE("Llama 4 text with interleave_moe_layer_step 2 has dense feed_forward layers between") {
+  ModelBuilder b("Llama4ForCausalLM");
+  b.config({{"num_hidden_layers", 2}, {"interleave_moe_layer_step", 2}});
+  b.list("model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    llama_attention(b, p);
+    if (i == 1) {
+      experts(b, p + "feed_forward.experts");
+      b.linear(p + "feed_forward.router", 64, 2);
+      gated_mlp(b, p + "feed_forward.shared_expert.");
+    } else {
+      gated_mlp(b, p + "feed_forward.");
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({llama_qkv, llama_vo, "post_attention_layernorm -> feed_forward.gate_proj feed_forward.up_proj",
+                "feed_forward.up_proj -> feed_forward.down_proj"}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, "feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
+                     {llama_qkv, llama_vo,
+                      "post_attention_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
+                      "feed_forward.router feed_forward.shared_expert.gate_proj feed_forward.shared_expert.up_proj",
+                      "feed_forward.shared_expert.up_proj -> feed_forward.shared_expert.down_proj"}));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Architectures without a real tree: small trees with the modeling code's names.
+
+TEST_CASE("DeepSeek-V2-Lite without q-LoRA smooths q_proj from the input norm") {
+  ModelBuilder b("DeepseekV2ForCausalLM");
+  b.config({{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}});
+  b.list("model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    for (const char* n : {"q_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+    norm(b, p + "self_attn.kv_a_layernorm");
+    if (i == 1) {
+      router(b, p + "mlp.gate");
+      experts(b, p + "mlp.experts");
+      gated_mlp(b, p + "mlp.shared_experts.");
+    } else {
+      gated_mlp(b, p + "mlp.");
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  auto r = resolve_checked(b.build(), "moe");
+  const std::string input = "input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({input, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {input, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("MLA families without a real tree share the DeepSeek split and groups") {
+  for (const char* arch : {"Glm4MoeLiteForCausalLM", "GlmMoeDsaForCausalLM"}) {
+    INFO(arch);
+    auto m = deepseek_style(arch, {false, true}, true, true, {{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}})
+                 .build();
+    auto r = resolve_checked(m, "moe");
+    CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+          sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
+    CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+          with_experts(2, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+  }
+}
+
+TEST_CASE("dots.llm1 scopes its dense first layer from first_k_dense_replace") {
+  auto m = deepseek_style("Dots1ForCausalLM", {false, true}, false, true,
+                          {{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("Mixtral balances the router mlp.gate with every expert") {
+  auto m = deepseek_style("MixtralForCausalLM", {true, true}, false, false, {{"num_hidden_layers", 2}}).build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post}));
+}
+
+TEST_CASE("Cohere2 MoE parallel block puts attention and MLP under input_layernorm in each layer kind") {
+  auto m = deepseek_style("Cohere2MoeForCausalLM", {false, true}, false, true,
+                          {{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                llama_vo, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down,
+                     {"input_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj self_attn.k_proj self_attn.q_proj "
+                      "self_attn.v_proj",
+                      llama_vo, shared_up_down}));
+}
+
+TEST_CASE("Ling 2 and LLaDA 2 MoE smooth the fused query_key_value and add the router") {
+  for (const char* arch : {"BailingMoeV2ForCausalLM", "LLaDA2MoeModelLM"}) {
+    INFO(arch);
+    ModelBuilder b(arch);
+    b.config({{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}});
+    b.list("model.layers");
+    for (int i = 0; i < 2; ++i) {
+      std::string p = "model.layers." + std::to_string(i) + ".";
+      b.linear(p + "attention.query_key_value", 64, 192);
+      norm(b, p + "attention.query_layernorm");
+      norm(b, p + "attention.key_layernorm");
+      lin(b, p + "attention.dense");
+      if (i == 1) {
+        router(b, p + "mlp.gate");
+        experts(b, p + "mlp.experts");
+        gated_mlp(b, p + "mlp.shared_experts.");
+      } else {
+        gated_mlp(b, p + "mlp.");
+      }
+      norm(b, p + "input_layernorm");
+      norm(b, p + "post_attention_layernorm");
+    }
+    auto r = resolve_checked(b.build(), "moe");
+    const std::string qkv = "input_layernorm -> attention.query_key_value";
+    CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({qkv, dense_post, dense_up_down}));
+    CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+          with_experts(2, expert_up_down, {qkv, sparse_post_shared, shared_up_down}));
+  }
+}
+
+TEST_CASE("LFM2-MoE smooths conv and attention inputs and splits at num_dense_layers") {
+  ModelBuilder b("Lfm2MoeForCausalLM");
+  b.config({{"num_hidden_layers", 2}, {"num_dense_layers", 1}});
+  b.list("model.layers");
+  // Layer 0: short convolution + dense MLP; layer 1: attention + MoE.
+  lin(b, "model.layers.0.conv.in_proj");
+  b.add("model.layers.0.conv.conv", "Conv1d");
+  lin(b, "model.layers.0.conv.out_proj");
+  for (const char* n : {"w1", "w3", "w2"}) lin(b, std::string("model.layers.0.feed_forward.") + n);
+  norm(b, "model.layers.0.operator_norm");
+  norm(b, "model.layers.0.ffn_norm");
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) lin(b, std::string("model.layers.1.self_attn.") + n);
+  norm(b, "model.layers.1.self_attn.q_layernorm");
+  norm(b, "model.layers.1.self_attn.k_layernorm");
+  b.linear("model.layers.1.feed_forward.gate", 64, 2);
+  experts(b, "model.layers.1.feed_forward.experts");
+  norm(b, "model.layers.1.operator_norm");
+  norm(b, "model.layers.1.ffn_norm");
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({"operator_norm -> conv.in_proj", "ffn_norm -> feed_forward.w1 feed_forward.w3",
+                "feed_forward.w3 -> feed_forward.w2"}));
+  CHECK(
+      awqmap::test::groups_under(r, "model.layers.1.") ==
+      with_experts(2, "feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
+                   {"operator_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                    "self_attn.v_proj -> self_attn.out_proj",
+                    "ffn_norm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj feed_forward.gate"}));
+}
+
+TEST_CASE("Hunyuan A13B balances the router mlp.gate.wg and the shared MLP") {
+  ModelBuilder b("HunYuanMoEV1ForCausalLM");
+  b.list("model.layers");
+  const std::string p = "model.layers.0.";
+  llama_attention(b, p);
+  norm(b, p + "self_attn.query_layernorm");
+  norm(b, p + "self_attn.key_layernorm");
+  b.linear(p + "mlp.gate.wg", 64, 2);
+  experts(b, p + "mlp.experts");
+  gated_mlp(b, p + "mlp.shared_mlp.");
+  norm(b, p + "input_layernorm");
+  norm(b, p + "post_attention_layernorm");
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, p) ==
+        with_experts(2, expert_up_down,
+                     {llama_qkv, llama_vo,
+                      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate.wg "
+                      "mlp.shared_mlp.gate_proj mlp.shared_mlp.up_proj",
+                      "mlp.shared_mlp.up_proj -> mlp.shared_mlp.down_proj"}));
+}
+
+TEST_CASE("gpt-oss adds its router and has no up to down group across the clamped activation") {
+  ModelBuilder b("GptOssForCausalLM");
+  b.list("model.layers");
+  const std::string p = "model.layers.0.";
+  llama_attention(b, p);
+  b.linear(p + "mlp.router", 64, 2);
+  experts(b, p + "mlp.experts");
+  norm(b, p + "input_layernorm");
+  norm(b, p + "post_attention_layernorm");
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, p) ==
+        sorted({llama_qkv, llama_vo,
+                "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.router"}));
+}
+
+TEST_CASE("GRIN-MoE balances block_sparse_moe.gate with the w1 and w3 experts") {
+  ModelBuilder b("GRINMoEForCausalLM");
+  b.list("model.layers");
+  const std::string p = "model.layers.0.";
+  llama_attention(b, p);
+  b.linear(p + "block_sparse_moe.gate", 64, 2);
+  b.list(p + "block_sparse_moe.experts");
+  for (int e = 0; e < 2; ++e)
+    for (const char* n : {"w1", "w2", "w3"}) lin(b, p + "block_sparse_moe.experts." + std::to_string(e) + "." + n);
+  norm(b, p + "input_layernorm");
+  norm(b, p + "post_attention_layernorm");
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, p) ==
+        with_experts(2, "block_sparse_moe.experts.*.w3 -> block_sparse_moe.experts.*.w2",
+                     {llama_qkv, llama_vo,
+                      "post_attention_layernorm -> block_sparse_moe.experts.*.w1 block_sparse_moe.experts.*.w3 "
+                      "block_sparse_moe.gate"}));
+}
+
+TEST_CASE("DBRX smooths only norm_1 into Wqkv") {
+  ModelBuilder b("DbrxForCausalLM");
+  b.list("transformer.blocks");
+  const std::string p = "transformer.blocks.0.";
+  b.add(p + "norm_attn_norm.norm_1", "LayerNorm", {{"shape", {64}}});
+  b.linear(p + "norm_attn_norm.attn.Wqkv", 64, 192);
+  lin(b, p + "norm_attn_norm.attn.out_proj");
+  b.add(p + "norm_attn_norm.norm_2", "LayerNorm", {{"shape", {64}}});
+  lin(b, p + "ffn.router.layer");
+  b.add(p + "ffn.experts", "DbrxExperts");
+  auto r = resolve_checked(b.build(), "moe");
+  CHECK(awqmap::test::groups_under(r, p) == Groups{"norm_attn_norm.norm_1 -> norm_attn_norm.attn.Wqkv"});
+}
+
+TEST_CASE("A.X-K2 keeps the peer's gated input norm group") {
+  ModelBuilder b("AXK2ForCausalLM");
+  b.list("model.layers");
+  const std::string p = "model.layers.0.";
+  norm(b, p + "input_layernorm.norm");
+  lin(b, p + "input_layernorm.mlp.fc1");
+  lin(b, p + "input_layernorm.mlp.fc2");
+  for (const char* n : {"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"})
+    lin(b, p + "self_attn." + n);
+  norm(b, p + "self_attn.q_a_layernorm");
+  norm(b, p + "self_attn.kv_a_layernorm");
+  for (const char* n : {"wq_b", "wk", "weights_proj"}) lin(b, p + "self_attn.indexer." + n);
+  gated_mlp(b, p + "mlp.");
+  norm(b, p + "post_attention_layernorm");
+  Selection s;
+  auto r = awqmap::test::resolve_exact(b.build(), &s);
+  CHECK(s.plugin == "moe");
+  CHECK(s.origin == awqmap::Origin::peer);
+  CHECK(awqmap::test::groups_under(r, p) ==
+        sorted({"input_layernorm.norm -> input_layernorm.mlp.fc1 self_attn.indexer.weights_proj self_attn.indexer.wk "
+                "self_attn.kv_a_proj_with_mqa self_attn.q_a_proj",
+                mla_kva, dense_up_down}));
+}
