@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/checkpoint.hpp"
+#include "checkpoint_writer.hpp"
 #include "group_check.hpp"
 #include "model_builder.hpp"
 
@@ -643,4 +645,79 @@ TEST_CASE("A.X-K2 keeps the peer's gated input norm group") {
         sorted({"input_layernorm.norm -> input_layernorm.mlp.fc1 self_attn.indexer.weights_proj self_attn.indexer.wk "
                 "self_attn.kv_a_proj_with_mqa self_attn.q_a_proj",
                 mla_kva, dense_up_down}));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Checkpoint directories.
+
+namespace {
+
+nlohmann::json tensor(const std::string& name, std::vector<int> shape) {
+  return {{"name", name}, {"shape", shape}, {"dtype", "BF16"}};
+}
+
+awqmap::ModelView checkpoint(const awqmap::test::TempDir& dir, const std::string& arch, nlohmann::json config,
+                             const nlohmann::json& tensors) {
+  config["architectures"] = {arch};
+  awqmap::test::write_checkpoint(dir.path, config, tensors);
+  return awqmap::load_checkpoint(dir.path.string(), {std::nullopt, &awqmap::test::shipped_registry()});
+}
+
+void attention_tensors(nlohmann::json& t, const std::string& p) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"})
+    t.push_back(tensor(p + "self_attn." + n + ".weight", {64, 64}));
+  t.push_back(tensor(p + "input_layernorm.weight", {64}));
+  t.push_back(tensor(p + "post_attention_layernorm.weight", {64}));
+}
+
+}  // namespace
+
+TEST_CASE("A Mixtral checkpoint in the block_sparse_moe layout resolves to the module names") {
+  nlohmann::json t = nlohmann::json::array();
+  t.push_back(tensor("model.embed_tokens.weight", {100, 64}));
+  const std::string p = "model.layers.0.";
+  attention_tensors(t, p);
+  t.push_back(tensor(p + "block_sparse_moe.gate.weight", {2, 64}));
+  for (int e = 0; e < 2; ++e) {
+    const std::string x = p + "block_sparse_moe.experts." + std::to_string(e) + ".";
+    t.push_back(tensor(x + "w1.weight", {32, 64}));
+    t.push_back(tensor(x + "w3.weight", {32, 64}));
+    t.push_back(tensor(x + "w2.weight", {64, 32}));
+  }
+  awqmap::test::TempDir dir;
+  auto m = checkpoint(dir, "MixtralForCausalLM", {{"num_hidden_layers", 1}}, t);
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, p) == with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post}));
+}
+
+TEST_CASE("A DeepSeek-V3 checkpoint with fused experts is split into per-expert modules") {
+  nlohmann::json t = nlohmann::json::array();
+  t.push_back(tensor("model.embed_tokens.weight", {100, 64}));
+  for (int i = 0; i < 2; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    for (const char* n : {"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"})
+      t.push_back(tensor(p + "self_attn." + n + ".weight", {64, 64}));
+    t.push_back(tensor(p + "self_attn.q_a_layernorm.weight", {64}));
+    t.push_back(tensor(p + "self_attn.kv_a_layernorm.weight", {64}));
+    t.push_back(tensor(p + "input_layernorm.weight", {64}));
+    t.push_back(tensor(p + "post_attention_layernorm.weight", {64}));
+    if (i == 0) {
+      for (const char* n : {"gate_proj", "up_proj"}) t.push_back(tensor(p + "mlp." + n + ".weight", {128, 64}));
+      t.push_back(tensor(p + "mlp.down_proj.weight", {64, 128}));
+    } else {
+      t.push_back(tensor(p + "mlp.gate.weight", {2, 64}));
+      t.push_back(tensor(p + "mlp.experts.gate_up_proj", {2, 64, 64}));
+      t.push_back(tensor(p + "mlp.experts.down_proj", {2, 64, 32}));
+      for (const char* n : {"gate_proj", "up_proj"})
+        t.push_back(tensor(p + "mlp.shared_experts." + n + ".weight", {32, 64}));
+      t.push_back(tensor(p + "mlp.shared_experts.down_proj.weight", {64, 32}));
+    }
+  }
+  awqmap::test::TempDir dir;
+  auto m = checkpoint(dir, "DeepseekV3ForCausalLM", {{"num_hidden_layers", 2}, {"first_k_dense_replace", 1}}, t);
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
 }

@@ -465,6 +465,28 @@ const Family lfm2_moe = {
     {{R"(re:.*feed_forward\.(w3|experts\.\d+\.up_proj)$)", {R"(re:.*feed_forward\.(w2|experts\.\d+\.down_proj)$)"}}},
     Split::num_dense_layers};
 
+// Mixtral-layout checkpoints (Mixtral, Phi-3.5-MoE, MiniMax-M2) keep the block as
+// `block_sparse_moe` with experts w1 (gate), w3 (up), w2 (down); transformers loads them as
+// `mlp` with the router named `router_name` and calibration splits experts into gate/up/down_proj.
+void rename_mixtral_layout(awqmap::Registrar& r, const std::string& architecture, const std::string& router_name) {
+  r.rename_checkpoint_keys(architecture, R"((.*)\.block_sparse_moe\.experts\.(\d+)\.w1\.)",
+                           R"(\1.mlp.experts.\2.gate_proj.)");
+  r.rename_checkpoint_keys(architecture, R"((.*)\.block_sparse_moe\.experts\.(\d+)\.w3\.)",
+                           R"(\1.mlp.experts.\2.up_proj.)");
+  r.rename_checkpoint_keys(architecture, R"((.*)\.block_sparse_moe\.experts\.(\d+)\.w2\.)",
+                           R"(\1.mlp.experts.\2.down_proj.)");
+  r.rename_checkpoint_keys(architecture, R"((.*)\.block_sparse_moe\.gate\.)", R"(\1.mlp.)" + router_name + ".");
+  r.rename_checkpoint_keys(architecture, R"((.*)\.block_sparse_moe\.)", R"(\1.mlp.)");
+}
+
+// Checkpoints saved in transformers' fused layout: per layer `<prefix>.gate_up_proj`
+// [experts, 2 x intermediate, hidden] (gate rows first) and `<prefix>.down_proj`, which
+// calibration splits into one gate/up/down module per expert.
+void split_fused(awqmap::Registrar& r, const std::string& architecture, const std::string& prefix = "mlp.experts") {
+  r.split_fused_experts(architecture, {prefix + ".gate_up_proj", prefix, {"gate_proj", "up_proj"}});
+  r.split_fused_experts(architecture, {prefix + ".down_proj", prefix, {"down_proj"}});
+}
+
 awqmap::DynamicBuilder builder(const Family& f) {
   return [&f](const ModelView& model) { return build_family(model, f); };
 }
@@ -481,6 +503,9 @@ void register_moe(awqmap::Registrar& r) {
   r.add_static("MiniMaxM2ForCausalLM", sparse_mlp_gate_mappings, model_file("minimax_m2"));
   r.add_static("OlmoeForCausalLM", sparse_mlp_gate_mappings, model_file("olmoe"));
   r.add_static("PhimoeForCausalLM", phimoe_mappings, model_file("phimoe"));
+  rename_mixtral_layout(r, "MixtralForCausalLM", "gate");
+  rename_mixtral_layout(r, "MiniMaxM2ForCausalLM", "gate");
+  rename_mixtral_layout(r, "PhimoeForCausalLM", "router");
   r.add_static("GRINMoEForCausalLM", grinmoe_mappings,
                {Origin::analysis, "GPTQModel definitions/grinmoe.py (remote code), router added"});
   r.add_static("GraniteMoeForCausalLM", granitemoe_mappings, model_file("granitemoe"));
@@ -518,6 +543,16 @@ void register_moe(awqmap::Registrar& r) {
   r.add_dynamic("LLaDA2MoeModelLM", "moe_bailing", builder(bailing),
                 {Origin::analysis, "GPTQModel definitions/llada2.py (remote code), router added"});
   r.add_dynamic("Lfm2MoeForCausalLM", "moe_lfm2", builder(lfm2_moe), model_file("lfm2_moe"));
+
+  for (const char* arch :
+       {"MixtralForCausalLM",      "MiniMaxM2ForCausalLM",    "OlmoeForCausalLM",      "PhimoeForCausalLM",
+        "HunYuanMoEV1ForCausalLM", "LongcatFlashForCausalLM", "DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM",
+        "DeepseekV32ForCausalLM",  "Glm4MoeLiteForCausalLM",  "GlmMoeDsaForCausalLM",  "HYV4ForCausalLM",
+        "Glm4MoeForCausalLM",      "Dots1ForCausalLM",        "HYV3ForCausalLM",       "MiMoV2FlashForCausalLM",
+        "LagunaForCausalLM",       "Ernie4_5_MoeForCausalLM", "Qwen2MoeForCausalLM",   "Qwen3MoeForCausalLM",
+        "AfmoeForCausalLM",        "Cohere2MoeForCausalLM"})
+    split_fused(r, arch);
+  split_fused(r, "Lfm2MoeForCausalLM", "feed_forward.experts");
 }
 
 }  // namespace
