@@ -253,8 +253,10 @@ std::optional<LayerSplit> split_layers(const ModelView& model, Split rule, std::
       std::int64_t step = config_integer(model, "decoder_sparse_step").value_or(1);
       if (step < 1) bad_config(model, "decoder_sparse_step must be at least 1");
       auto only = integer_list(model, "mlp_only_layers").value_or(std::vector<std::int64_t>{});
+      // Sorted for a logarithmic lookup: both lists may be as long as max_layers.
+      std::sort(only.begin(), only.end());
       for (std::int64_t i = 0; i < n; ++i)
-        sparse.push_back(std::find(only.begin(), only.end(), i) == only.end() && *experts > 0 && (i + 1) % step == 0);
+        sparse.push_back(!std::binary_search(only.begin(), only.end(), i) && *experts > 0 && (i + 1) % step == 0);
       break;
     }
     case Split::llama4: {
@@ -274,7 +276,8 @@ std::optional<LayerSplit> split_layers(const ModelView& model, Split rule, std::
         moe.emplace();
         for (std::int64_t i = *step - 1; i < n; i += *step) moe->push_back(i);
       }
-      for (std::int64_t i = 0; i < n; ++i) sparse.push_back(std::find(moe->begin(), moe->end(), i) != moe->end());
+      std::sort(moe->begin(), moe->end());
+      for (std::int64_t i = 0; i < n; ++i) sparse.push_back(std::binary_search(moe->begin(), moe->end(), i));
       break;
     }
   }
