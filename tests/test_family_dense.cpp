@@ -35,9 +35,9 @@ ModelView layered(const std::string& architecture, int layers, const std::vector
   return b.build();
 }
 
-const std::vector<std::string> llama_parts = {
-    "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",        "mlp.gate_proj",
-    "mlp.up_proj",      "mlp.down_proj",    "N:input_layernorm", "N:post_attention_layernorm"};
+const std::vector<std::string> llama_parts = {"self_attn.q_proj", "self_attn.k_proj",  "self_attn.v_proj",
+                                              "self_attn.o_proj", "mlp.gate_proj",     "mlp.up_proj",
+                                              "mlp.down_proj",    "N:input_layernorm", "N:post_attention_layernorm"};
 
 const Groups llama_groups = {
     "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -96,9 +96,8 @@ TEST_CASE("Real dense trees resolve to the groups their modeling code gives one 
 TEST_CASE("Llama-named peers get the default groups from the dense plugin") {
   for (const char* arch :
        {"AquilaForCausalLM", "DeciLMForCausalLM", "DreamModel", "Ernie4_5ForCausalLM", "HunYuanDenseV1ForCausalLM",
-        "InstellaForCausalLM", "InternLMForCausalLM", "LongLlamaForCausalLM", "MiMoForCausalLM",
-        "MiniCPMForCausalLM", "MobileLLMForCausalLM", "SmolLM3ForCausalLM", "StableLMEpochForCausalLM",
-        "XverseForCausalLM"}) {
+        "InstellaForCausalLM", "InternLMForCausalLM", "LongLlamaForCausalLM", "MiMoForCausalLM", "MiniCPMForCausalLM",
+        "MobileLLMForCausalLM", "SmolLM3ForCausalLM", "StableLMEpochForCausalLM", "XverseForCausalLM"}) {
     INFO(arch);
     CHECK(layer_groups(layered(arch, 2, llama_parts), "model.layers.1.") == llama_groups);
   }
@@ -119,10 +118,10 @@ TEST_CASE("StableLM pairs input_layernorm with the MLP only when the residual is
   const std::vector<std::string> parallel = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                                              "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
                                              "mlp.down_proj",    "N:input_layernorm"};
-  CHECK(layer_groups(layered("StableLmForCausalLM", 2, parallel, {{"use_parallel_residual", true}}),
-                     "model.layers.0.") ==
-        Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
-               "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
+  CHECK(
+      layer_groups(layered("StableLmForCausalLM", 2, parallel, {{"use_parallel_residual", true}}), "model.layers.0.") ==
+      Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+             "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
   CHECK(layer_groups(layered("StableLmForCausalLM", 2, llama_parts, {{"use_parallel_residual", false}}),
                      "model.layers.0.") == llama_groups);
 }
@@ -132,7 +131,8 @@ TEST_CASE("OLMo-2 pairs no post-norm: only v to o and up to down") {
                    {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                     "N:self_attn.q_norm", "N:self_attn.k_norm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
                     "N:post_attention_layernorm", "N:post_feedforward_layernorm"});
-  CHECK(layer_groups(m, "model.layers.1.") == Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
+  CHECK(layer_groups(m, "model.layers.1.") ==
+        Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }
 
 TEST_CASE("Apertus pairs its own norm names and no up to down across xIELU") {
@@ -166,39 +166,52 @@ TEST_CASE("Remote-code peers resolve with their own module names") {
     Groups expected;
   };
   const Row rows[] = {
-      {"YiForCausalLM", "model.layers", {"N:ln1", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-        "self_attn.o_proj", "N:ln2", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"},
+      {"YiForCausalLM",
+       "model.layers",
+       {"N:ln1", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "N:ln2",
+        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"},
        {"ln1 -> self_attn.k_proj self_attn.q_proj self_attn.v_proj", "ln2 -> mlp.gate_proj mlp.up_proj",
         "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"}},
-      {"ExaoneForCausalLM", "transformer.h", {"N:ln_1", "attn.attention.q_proj", "attn.attention.k_proj",
-        "attn.attention.v_proj", "attn.attention.out_proj", "N:ln_2", "mlp.c_fc_0", "mlp.c_fc_1", "mlp.c_proj"},
+      {"ExaoneForCausalLM",
+       "transformer.h",
+       {"N:ln_1", "attn.attention.q_proj", "attn.attention.k_proj", "attn.attention.v_proj", "attn.attention.out_proj",
+        "N:ln_2", "mlp.c_fc_0", "mlp.c_fc_1", "mlp.c_proj"},
        {"attn.attention.v_proj -> attn.attention.out_proj",
         "ln_1 -> attn.attention.k_proj attn.attention.q_proj attn.attention.v_proj", "ln_2 -> mlp.c_fc_0 mlp.c_fc_1",
         "mlp.c_fc_1 -> mlp.c_proj"}},
-      {"BaichuanForCausalLM", "model.layers", {"self_attn.W_pack", "self_attn.o_proj", "mlp.gate_proj",
-        "mlp.down_proj", "mlp.up_proj", "N:input_layernorm", "N:post_attention_layernorm"},
+      {"BaichuanForCausalLM",
+       "model.layers",
+       {"self_attn.W_pack", "self_attn.o_proj", "mlp.gate_proj", "mlp.down_proj", "mlp.up_proj", "N:input_layernorm",
+        "N:post_attention_layernorm"},
        {"input_layernorm -> self_attn.W_pack", "mlp.up_proj -> mlp.down_proj",
         "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", "self_attn.W_pack -> self_attn.o_proj"}},
-      {"InternLM2ForCausalLM", "model.layers", {"attention.wqkv", "attention.wo", "feed_forward.w1",
-        "feed_forward.w3", "feed_forward.w2", "N:attention_norm", "N:ffn_norm"},
+      {"InternLM2ForCausalLM",
+       "model.layers",
+       {"attention.wqkv", "attention.wo", "feed_forward.w1", "feed_forward.w3", "feed_forward.w2", "N:attention_norm",
+        "N:ffn_norm"},
        {"attention_norm -> attention.wqkv", "feed_forward.w3 -> feed_forward.w2",
         "ffn_norm -> feed_forward.w1 feed_forward.w3"}},
-      {"ChatGLMModel", "transformer.encoder.layers", {"N:input_layernorm", "self_attention.query_key_value",
-        "self_attention.dense", "N:post_attention_layernorm", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h"},
+      {"ChatGLMModel",
+       "transformer.encoder.layers",
+       {"N:input_layernorm", "self_attention.query_key_value", "self_attention.dense", "N:post_attention_layernorm",
+        "mlp.dense_h_to_4h", "mlp.dense_4h_to_h"},
        {"input_layernorm -> self_attention.query_key_value", "mlp.dense_h_to_4h -> mlp.dense_4h_to_h",
         "post_attention_layernorm -> mlp.dense_h_to_4h"}},
-      {"QWenLMHeadModel", "transformer.h", {"N:ln_1", "attn.c_attn", "attn.c_proj", "N:ln_2", "mlp.w1", "mlp.w2",
-        "mlp.c_proj"},
+      {"QWenLMHeadModel",
+       "transformer.h",
+       {"N:ln_1", "attn.c_attn", "attn.c_proj", "N:ln_2", "mlp.w1", "mlp.w2", "mlp.c_proj"},
        {"attn.c_attn -> attn.c_proj", "ln_1 -> attn.c_attn", "ln_2 -> mlp.w1 mlp.w2", "mlp.w1 -> mlp.c_proj"}},
-      {"TeleChat2ForCausalLM", "transformer.h", {"N:input_layernorm", "self_attention.query",
-        "self_attention.key_value", "self_attention.dense", "N:post_attention_layernorm", "mlp.gate_proj",
-        "mlp.up_proj", "mlp.down_proj"},
+      {"TeleChat2ForCausalLM",
+       "transformer.h",
+       {"N:input_layernorm", "self_attention.query", "self_attention.key_value", "self_attention.dense",
+        "N:post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"},
        {"input_layernorm -> self_attention.key_value self_attention.query", "mlp.up_proj -> mlp.down_proj",
         "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"}},
-      {"MiniCPM3ForCausalLM", "model.layers", {"self_attn.q_a_proj", "N:self_attn.q_a_layernorm",
-        "self_attn.q_b_proj", "self_attn.kv_a_proj_with_mqa", "N:self_attn.kv_a_layernorm", "self_attn.kv_b_proj",
-        "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "N:input_layernorm",
-        "N:post_attention_layernorm"},
+      {"MiniCPM3ForCausalLM",
+       "model.layers",
+       {"self_attn.q_a_proj", "N:self_attn.q_a_layernorm", "self_attn.q_b_proj", "self_attn.kv_a_proj_with_mqa",
+        "N:self_attn.kv_a_layernorm", "self_attn.kv_b_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj",
+        "mlp.down_proj", "N:input_layernorm", "N:post_attention_layernorm"},
        {"input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj", "mlp.up_proj -> mlp.down_proj",
         "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", "self_attn.kv_a_layernorm -> self_attn.kv_b_proj",
         "self_attn.q_a_layernorm -> self_attn.q_b_proj"}},
@@ -211,12 +224,12 @@ TEST_CASE("Remote-code peers resolve with their own module names") {
 }
 
 TEST_CASE("Solar Open puts the router and the shared experts in the post-attention group") {
-  auto m = layered("SolarOpenForCausalLM", 2,
-                   {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "M:mlp.gate",
-                    "mlp.experts.0.gate_proj", "mlp.experts.0.up_proj", "mlp.experts.0.down_proj",
-                    "mlp.experts.1.gate_proj", "mlp.experts.1.up_proj", "mlp.experts.1.down_proj",
-                    "mlp.shared_experts.gate_proj", "mlp.shared_experts.up_proj", "mlp.shared_experts.down_proj",
-                    "N:input_layernorm", "N:post_attention_layernorm"});
+  auto m = layered(
+      "SolarOpenForCausalLM", 2,
+      {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "M:mlp.gate",
+       "mlp.experts.0.gate_proj", "mlp.experts.0.up_proj", "mlp.experts.0.down_proj", "mlp.experts.1.gate_proj",
+       "mlp.experts.1.up_proj", "mlp.experts.1.down_proj", "mlp.shared_experts.gate_proj", "mlp.shared_experts.up_proj",
+       "mlp.shared_experts.down_proj", "N:input_layernorm", "N:post_attention_layernorm"});
   CHECK(layer_groups(m, "model.layers.1.") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
@@ -227,10 +240,18 @@ TEST_CASE("Solar Open puts the router and the shared experts in the post-attenti
 }
 
 TEST_CASE("Klear and Solar Open 2 leave the uncertain post-attention group out") {
-  const std::vector<std::string> moe = {"self_attn.q_proj",       "self_attn.k_proj",         "self_attn.v_proj",
-                                        "self_attn.o_proj",       "M:mlp.gate",               "mlp.experts.0.gate_proj",
-                                        "mlp.experts.0.up_proj",  "mlp.experts.0.down_proj",  "mlp.shared_expert.gate_proj",
-                                        "mlp.shared_expert.up_proj", "mlp.shared_expert.down_proj", "N:input_layernorm",
+  const std::vector<std::string> moe = {"self_attn.q_proj",
+                                        "self_attn.k_proj",
+                                        "self_attn.v_proj",
+                                        "self_attn.o_proj",
+                                        "M:mlp.gate",
+                                        "mlp.experts.0.gate_proj",
+                                        "mlp.experts.0.up_proj",
+                                        "mlp.experts.0.down_proj",
+                                        "mlp.shared_expert.gate_proj",
+                                        "mlp.shared_expert.up_proj",
+                                        "mlp.shared_expert.down_proj",
+                                        "N:input_layernorm",
                                         "N:post_attention_layernorm"};
   CHECK(layer_groups(layered("KlearForCausalLM", 2, moe), "model.layers.0.") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",

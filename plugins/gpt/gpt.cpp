@@ -82,8 +82,8 @@ const MappingList pangu_mappings = {
 // CTRL: pre-norm layers with Wq/Wk/Wv/dense; the FFN is Linear -> ReLU -> Linear, and ReLU
 // commutes with positive per-channel scales, so ffn.0 -> ffn.2 is exact.
 const MappingList ctrl_mappings = {
-    {"re:.*layernorm1$", {"re:.*multi_head_attention.Wq$", "re:.*multi_head_attention.Wk$",
-                          "re:.*multi_head_attention.Wv$"}},
+    {"re:.*layernorm1$",
+     {"re:.*multi_head_attention.Wq$", "re:.*multi_head_attention.Wk$", "re:.*multi_head_attention.Wv$"}},
     {"re:.*multi_head_attention.Wv$", {"re:.*multi_head_attention.dense$"}},
     {"re:.*layernorm2$", {"re:.*ffn.0$"}},
     {"re:.*ffn.0$", {"re:.*ffn.2$"}},
@@ -153,8 +153,8 @@ bool has_module_ending(const ModelView& model, std::string_view suffix) {
 // grouped, so never query_key_value -> dense; dense_h_to_4h -> dense_4h_to_h would cross GELU.
 BuildResult build_falcon(const ModelView& model) {
   if (has_module_ending(model, ".ln_attn") || has_module_ending(model, ".ln_mlp"))
-    return BuildResult::use({{"re:.*ln_attn$", {"re:.*self_attention.query_key_value$"}},
-                             {"re:.*ln_mlp$", {"re:.*mlp.dense_h_to_4h$"}}});
+    return BuildResult::use(
+        {{"re:.*ln_attn$", {"re:.*self_attention.query_key_value$"}}, {"re:.*ln_mlp$", {"re:.*mlp.dense_h_to_4h$"}}});
   if (has_module_ending(model, ".post_attention_layernorm"))
     return BuildResult::use({{"re:.*input_layernorm$", {"re:.*self_attention.query_key_value$"}},
                              {"re:.*post_attention_layernorm$", {"re:.*mlp.dense_h_to_4h$"}}});
