@@ -54,11 +54,12 @@ inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
   if (!out) std::abort();
 }
 
-/// The plugins built next to the core, loaded once.
+/// The plugins built next to the core (or, for a copied build, AWQMAP_FUZZ_PLUGIN_DIR), loaded once.
 inline const Registry& shipped_registry() {
   static Registry registry;
   static bool loaded = [] {
-    PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
+    const char* moved = std::getenv("AWQMAP_FUZZ_PLUGIN_DIR");
+    PluginLoader(registry).load_directory(moved && *moved ? moved : AWQMAP_PLUGIN_BUILD_DIR);
     return true;
   }();
   (void)loaded;
