@@ -1,0 +1,614 @@
+// Vision-language and audio-language models (plugin multimodal): one layer's groups per
+// architecture, spelled out from the transformers modeling code (or the remote code's names),
+// and a check that no tower, projector or resampler module is smoothed. Where a layer's v_proj
+// is narrower than o_proj's input (grouped-query attention), the v_proj -> o_proj group is
+// skipped by resolution, so the expected lists leave it out.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "group_check.hpp"
+#include "model_builder.hpp"
+
+using awqmap::Selection;
+using awqmap::test::ModelBuilder;
+using Groups = std::vector<std::string>;
+
+namespace {
+
+Groups sorted(Groups g) {
+  std::sort(g.begin(), g.end());
+  return g;
+}
+
+Groups plus(Groups g, const Groups& more) {
+  g.insert(g.end(), more.begin(), more.end());
+  return sorted(std::move(g));
+}
+
+// `n` copies of `group`, one per expert.
+Groups times(int n, const std::string& group) {
+  return Groups(static_cast<std::size_t>(n), group);
+}
+
+awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin = "multimodal") {
+  Selection s;
+  auto r = awqmap::test::resolve_exact(m, &s);
+  CHECK(s.plugin == plugin);
+  CHECK(s.origin != awqmap::Origin::upstream);
+  CHECK_FALSE(r.resolved.empty());
+  return r;
+}
+
+// Every group's smooth module lies under `root`: nothing of a tower is smoothed.
+void check_all_under(const awqmap::Resolution& r, const std::string& root) {
+  for (const auto& g : r.resolved) {
+    INFO(g.smooth_name);
+    CHECK(g.smooth_name.rfind(root, 0) == 0);
+  }
+}
+
+// The groups of a Llama-style decoder layer.
+const Groups llama_gqa = {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                          "mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"};
+const Groups llama = plus(llama_gqa, {"self_attn.v_proj -> self_attn.o_proj"});
+
+void norm(ModelBuilder& b, const std::string& name) {
+  b.add(name, "RMSNorm", {{"shape", {64}}});
+}
+void lin(ModelBuilder& b, const std::string& name, int in = 64, int out = 64) {
+  b.linear(name, in, out);
+}
+void gated_mlp(ModelBuilder& b, const std::string& p) {
+  for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + n);
+}
+
+// A Llama decoder layer under `p` (ending in a dot).
+void llama_layer(ModelBuilder& b, const std::string& p) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+  gated_mlp(b, p + "mlp.");
+  norm(b, p + "input_layernorm");
+  norm(b, p + "post_attention_layernorm");
+}
+
+void llama_stack(ModelBuilder& b, const std::string& root, int layers = 2) {
+  b.list(root + "layers");
+  for (int i = 0; i < layers; ++i) llama_layer(b, root + "layers." + std::to_string(i) + ".");
+}
+
+// A CLIP/SigLIP/Whisper-style tower: q/k/v_proj without input_layernorm.
+void clip_tower(ModelBuilder& b, const std::string& root) {
+  for (int i = 0; i < 2; ++i) {
+    std::string p = root + "encoder.layers." + std::to_string(i) + ".";
+    norm(b, p + "layer_norm1");
+    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) lin(b, p + "self_attn." + n);
+    norm(b, p + "layer_norm2");
+    lin(b, p + "mlp.fc1");
+    lin(b, p + "mlp.fc2");
+  }
+}
+
+// A Pixtral/AIMv2/Qwen2.5-VL-style tower: a gated MLP (gate/up/down) without post_attention_layernorm.
+void gated_tower(ModelBuilder& b, const std::string& root) {
+  for (int i = 0; i < 2; ++i) {
+    std::string p = root + "layers." + std::to_string(i) + ".";
+    norm(b, p + "attention_norm");
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "attention." + n);
+    norm(b, p + "ffn_norm");
+    gated_mlp(b, p + "feed_forward.");
+  }
+}
+
+// A dense or MoE MLP under `p` ("...mlp."): a router, two routed experts, optional shared experts.
+void moe_mlp(ModelBuilder& b, const std::string& p, bool shared) {
+  b.add(p + "gate", "TopkRouter", {{"shape", {2, 64}}});
+  b.list(p + "experts");
+  for (int e = 0; e < 2; ++e) gated_mlp(b, p + "experts." + std::to_string(e) + ".");
+  if (shared) gated_mlp(b, p + "shared_experts.");
+}
+
+void attention_and_norms(ModelBuilder& b, const std::string& p) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+  norm(b, p + "input_layernorm");
+  norm(b, p + "post_attention_layernorm");
+}
+
+// A decoder whose first layer is dense and whose other layers are MoE.
+void dense_then_moe(ModelBuilder& b, const std::string& root, bool shared) {
+  b.list(root + "layers");
+  for (int i = 0; i < 3; ++i) {
+    std::string p = root + "layers." + std::to_string(i) + ".";
+    attention_and_norms(b, p);
+    if (i == 0)
+      gated_mlp(b, p + "mlp.");
+    else
+      moe_mlp(b, p + "mlp.", shared);
+  }
+}
+
+const Groups moe_layer_shared =
+    plus(times(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+         {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+          "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+          "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+          "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+          "self_attn.v_proj -> self_attn.o_proj"});
+
+struct RealTree {
+  const char* architecture;
+  const char* root;   // every smooth module lies under it
+  const char* layer;  // the layer whose groups are checked
+  Groups groups;
+};
+
+}  // namespace
+
+TEST_CASE("Llama-style language models beside towers resolve scoped on their real trees") {
+  const RealTree cases[] = {
+      {"LlavaOnevisionForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama},
+      {"VipLlavaForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"Qwen2AudioForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"DeepseekVLForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"DeepseekVLHybridForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama},
+      {"JanusForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"InternVLForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"QianfanOCRForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"Cosmos3OmniForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"Qwen3VLForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama},
+      {"LightOnOcrForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      {"GlmAsrForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama_gqa},
+      {"VoxtralForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama_gqa},
+      // The delay conditioning multiplies the post-attention norm's output channel-wise.
+      {"VoxtralRealtimeForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      // The audio projector's own encoder layers (input_layernorm, q/k/v, fc1/fc2) stay out.
+      {"FunAsrNanoForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      {"Qwen2VLForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.", llama_gqa},
+      // The perceiver resampler reuses every decoder name; the decoder is `text_model`.
+      {"Idefics2ForConditionalGeneration", "model.text_model.layers.", "model.text_model.layers.3.", llama_gqa},
+      // The thinker's decoder only: not the talker, audio or vision towers.
+      {"Qwen2_5OmniForConditionalGeneration", "thinker.model.layers.", "thinker.model.layers.27.", llama_gqa},
+  };
+  for (const auto& c : cases) {
+    INFO(c.architecture);
+    auto model = awqmap::test::real_tree(c.architecture);
+    auto r = resolve_checked(model);
+    check_all_under(r, c.root);
+    CHECK(awqmap::test::groups_under(r, c.layer) == c.groups);
+  }
+}
+
+TEST_CASE("Qwen3-Omni-MoE thinker balances the router with the experts on its real tree") {
+  auto model = awqmap::test::real_tree("Qwen3OmniMoeThinkerForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+             {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+              "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate"}));
+}
+
+TEST_CASE("ERNIE 4.5-VL MoE balances both routers and the shared experts and keeps its dense layer apart") {
+  auto model = awqmap::test::real_tree("Ernie4_5_VLMoeForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") == llama_gqa);
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        plus(plus(times(8, "mlp.text_moe.experts.*.up_proj -> mlp.text_moe.experts.*.down_proj"),
+                  times(8, "mlp.vision_moe.experts.*.up_proj -> mlp.vision_moe.experts.*.down_proj")),
+             {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+              "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+              "post_attention_layernorm -> mlp.shared_experts.gate_proj mlp.shared_experts.up_proj "
+              "mlp.text_moe.experts.*.gate_proj mlp.text_moe.experts.*.up_proj mlp.text_moe.gate "
+              "mlp.vision_moe.experts.*.gate_proj mlp.vision_moe.experts.*.up_proj mlp.vision_moe.gate"}));
+}
+
+TEST_CASE("MiniMax-M3 sparse VL balances the router and the fused shared experts on its real tree") {
+  auto model = awqmap::test::real_tree("MiniMaxM3SparseForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+             {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+              "mlp.shared_experts.gate_up_proj -> mlp.shared_experts.down_proj",
+              "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+              "mlp.shared_experts.gate_up_proj"}));
+}
+
+TEST_CASE("MiniMax-M3-VL balances the sparse-attention indexer with q/k/v") {
+  ModelBuilder b("MiniMaxM3VLForConditionalGeneration");
+  clip_tower(b, "model.vision_tower.");
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    attention_and_norms(b, p);
+    if (i == 1)
+      for (const char* n : {"q_proj", "k_proj"}) lin(b, p + "self_attn.indexer." + n);
+    moe_mlp(b, p + "mlp.", false);
+    lin(b, p + "mlp.shared_experts.gate_up_proj", 64, 128);
+    lin(b, p + "mlp.shared_experts.down_proj");
+  }
+  auto model = b.build();
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  auto g = awqmap::test::groups_under(r, "model.language_model.layers.1.");
+  CHECK(std::count(g.begin(), g.end(),
+                   "input_layernorm -> self_attn.indexer.k_proj self_attn.indexer.q_proj self_attn.k_proj "
+                   "self_attn.q_proj self_attn.v_proj") == 1);
+  CHECK(std::count(g.begin(), g.end(), "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj") == 0);
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.")[0] ==
+        "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj");
+}
+
+TEST_CASE("GLM-4.1V smooths its fused gate_up_proj and leaves the GLM post-norms and the vision MLP out") {
+  auto model = awqmap::test::real_tree("Glm4vForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "mlp.gate_up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_up_proj"});
+}
+
+TEST_CASE("GLM-OCR uses the GLM-4.1V groups") {
+  ModelBuilder b("GlmOcrForConditionalGeneration");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.visual.blocks." + std::to_string(i) + ".";
+    norm(b, p + "norm1");
+    lin(b, p + "attn.qkv", 64, 192);
+    lin(b, p + "attn.proj");
+    norm(b, p + "norm2");
+    gated_mlp(b, p + "mlp.");
+  }
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    attention_and_norms(b, p);
+    lin(b, p + "mlp.gate_up_proj", 64, 128);
+    lin(b, p + "mlp.down_proj");
+    norm(b, p + "post_self_attn_layernorm");
+    norm(b, p + "post_mlp_layernorm");
+  }
+  auto model = b.build();
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "mlp.gate_up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_up_proj",
+               "self_attn.v_proj -> self_attn.o_proj"});
+}
+
+TEST_CASE("EXAONE 4.5 keeps only the linear-to-linear groups of its post-norm decoder") {
+  auto model = awqmap::test::real_tree("Exaone4_5_ForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
+}
+
+TEST_CASE("Muse Glimmer balances the attention output gate with q/k/v and smooths the MLP with its pre-norm") {
+  auto model = awqmap::test::real_tree("MuseGlimmerForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  // GQA: v_proj (256 out) cannot balance o_proj (4096 in).
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        Groups{"input_layernorm -> self_attn.gate_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj"});
+}
+
+TEST_CASE("Encoder-decoder and post-norm text models keep only their exact groups") {
+  {
+    // BART (post-norm, GELU MLP): value -> output projection in self- and cross-attention.
+    auto model = awqmap::test::real_tree("Florence2ForConditionalGeneration");
+    auto r = resolve_checked(model);
+    check_all_under(r, "model.language_model.");
+    CHECK(awqmap::test::groups_under(r, "model.language_model.encoder.layers.0.") ==
+          Groups{"self_attn.v_proj -> self_attn.out_proj"});
+    CHECK(awqmap::test::groups_under(r, "model.language_model.decoder.layers.0.") ==
+          Groups{"encoder_attn.v_proj -> encoder_attn.out_proj", "self_attn.v_proj -> self_attn.out_proj"});
+  }
+  {
+    // BERT-style post-norm decoder: value -> attention output dense only.
+    auto model = awqmap::test::real_tree("BlipForConditionalGeneration");
+    auto r = resolve_checked(model);
+    check_all_under(r, "text_decoder.");
+    CHECK(awqmap::test::groups_under(r, "text_decoder.bert.encoder.layer.0.") ==
+          Groups{"attention.self.value -> attention.output.dense",
+                 "crossattention.self.value -> crossattention.output.dense"});
+  }
+  {
+    // T5 blocks: each sub-layer's norm feeds its attention or the ReLU MLP's wi; cross-attention
+    // k/v read the encoder output, so the cross norm balances the query alone.
+    auto model = awqmap::test::real_tree("UdopForConditionalGeneration");
+    auto r = resolve_checked(model);
+    // groups_under folds the sub-layer indices too (layer.0 attention, layer.1 cross-attention
+    // or MLP, layer.2 MLP).
+    CHECK(awqmap::test::groups_under(r, "encoder.block.0.") ==
+          sorted({"layer.*.SelfAttention.v -> layer.*.SelfAttention.o",
+                  "layer.*.layer_norm -> layer.*.SelfAttention.k layer.*.SelfAttention.q layer.*.SelfAttention.v",
+                  "layer.*.layer_norm -> layer.*.DenseReluDense.wi"}));
+    CHECK(
+        awqmap::test::groups_under(r, "decoder.block.0.") ==
+        sorted({"layer.*.SelfAttention.v -> layer.*.SelfAttention.o",
+                "layer.*.layer_norm -> layer.*.SelfAttention.k layer.*.SelfAttention.q layer.*.SelfAttention.v",
+                "layer.*.EncDecAttention.v -> layer.*.EncDecAttention.o",
+                "layer.*.layer_norm -> layer.*.EncDecAttention.q", "layer.*.layer_norm -> layer.*.DenseReluDense.wi"}));
+  }
+  {
+    // Kosmos-2.5: pre-norm, no inner attention norm; the MLP has a sub-norm.
+    auto model = awqmap::test::real_tree("Kosmos2_5ForConditionalGeneration");
+    auto r = resolve_checked(model);
+    check_all_under(r, "text_model.model.layers.");
+    CHECK(awqmap::test::groups_under(r, "text_model.model.layers.0.") ==
+          Groups{"final_layer_norm -> ffn.fc1", "self_attn.v_proj -> self_attn.out_proj",
+                 "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
+  }
+}
+
+TEST_CASE("InstructBLIP-Video smooths its OPT decoder by the config's norm placement") {
+  auto tree = awqmap::test::real_tree("InstructBlipVideoForConditionalGeneration");
+  Selection s;
+  auto r = awqmap::test::resolve_exact(tree, &s);
+  CHECK(s.plugin == "multimodal");
+  CHECK(s.builder == "opt_language_model");
+  check_all_under(r, "language_model.model.decoder.layers.");
+  CHECK(awqmap::test::groups_under(r, "language_model.model.decoder.layers.0.") ==
+        Groups{"final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
+               "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
+
+  // OPT-350m normalises after the residual add: its norms smooth nothing.
+  ModelBuilder b("InstructBlipVideoForConditionalGeneration");
+  b.config({{"text_config", {{"do_layer_norm_before", false}}}});
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "language_model.model.decoder.layers." + std::to_string(i) + ".";
+    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) lin(b, p + "self_attn." + n);
+    norm(b, p + "self_attn_layer_norm");
+    lin(b, p + "fc1", 64, 256);
+    lin(b, p + "fc2", 256, 64);
+    norm(b, p + "final_layer_norm");
+  }
+  auto model = b.build();
+  auto post = awqmap::test::resolve_exact(model);
+  CHECK(awqmap::test::groups_under(post, "language_model.model.decoder.layers.1.") ==
+        Groups{"self_attn.v_proj -> self_attn.out_proj"});
+}
+
+TEST_CASE("Llama-style language models of remote-code and tree-less VLMs are scoped away from their towers") {
+  struct Case {
+    const char* architecture;
+    const char* root;
+    bool clip;  // a CLIP/SigLIP tower, else a gated one
+  };
+  const Case cases[] = {
+      {"LlavaForConditionalGeneration", "model.language_model.", true},
+      {"LlavaNextForConditionalGeneration", "model.language_model.", true},
+      {"InternVLChatModel", "language_model.model.", true},
+      {"InternS1ForConditionalGeneration", "model.language_model.", true},
+      {"Ovis2ForConditionalGeneration", "model.language_model.", false},
+      {"MageVLForConditionalGeneration", "model.language_model.", true},
+      {"MiniCPMV", "llm.model.", true},
+      {"MiniCPMO", "llm.model.", true},
+      {"Ovis", "llm.model.", true},
+  };
+  for (const auto& c : cases) {
+    INFO(c.architecture);
+    ModelBuilder b(c.architecture);
+    if (c.clip)
+      clip_tower(b, "vision_tower.");
+    else
+      gated_tower(b, "vision_tower.transformer.");
+    llama_stack(b, c.root);
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, std::string(c.root) + "layers.");
+    CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.1.") == llama);
+  }
+}
+
+TEST_CASE("Qwen2-VL Qwen3-VL and FastVLM keep the default list because their towers use other names") {
+  for (const char* arch :
+       {"Qwen2VLForConditionalGeneration", "Qwen3VLForConditionalGeneration", "LlavaQwen2ForCausalLM"}) {
+    INFO(arch);
+    ModelBuilder b(arch);
+    for (int i = 0; i < 2; ++i) {
+      std::string p = "model.visual.blocks." + std::to_string(i) + ".";
+      lin(b, p + "attn.qkv", 64, 192);
+      lin(b, p + "attn.proj");
+      lin(b, p + "mlp.fc1");
+      lin(b, p + "mlp.fc2");
+    }
+    llama_stack(b, "model.language_model.");
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, "model.language_model.layers.");
+    CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") == llama);
+  }
+}
+
+TEST_CASE("MoE language models inside VLMs balance the router and keep dense layers apart") {
+  struct Case {
+    const char* architecture;
+    const char* root;
+  };
+  const Case cases[] = {
+      {"Glm4vMoeForConditionalGeneration", "model.language_model."},
+      {"DeepseekOcr2ForConditionalGeneration", "model.language_model."},
+      {"Qwen3OmniMoeForConditionalGeneration", "thinker.model."},
+      {"Qwen3OmniMoeThinkerForConditionalGeneration", "model."},
+      {"Ovis2_5", "llm.model."},
+  };
+  for (const auto& c : cases) {
+    INFO(c.architecture);
+    ModelBuilder b(c.architecture);
+    clip_tower(b, "vision_tower.");
+    dense_then_moe(b, c.root, true);
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, std::string(c.root) + "layers.");
+    CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.0.") == llama);
+    CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.2.") == moe_layer_shared);
+  }
+}
+
+TEST_CASE("Kimi K2.5 and DeepSeek-VL2 smooth latent attention and balance the router") {
+  struct Case {
+    const char* architecture;
+    const char* root;
+  };
+  const Case cases[] = {
+      {"Kimi_K25ForConditionalGeneration", "language_model.model."},
+      {"DeepseekVLV2ForCausalLM", "language.model."},
+  };
+  for (const auto& c : cases) {
+    INFO(c.architecture);
+    ModelBuilder b(c.architecture);
+    clip_tower(b, "vision_tower.");
+    std::string root = c.root;
+    b.list(root + "layers");
+    for (int i = 0; i < 3; ++i) {
+      std::string p = root + "layers." + std::to_string(i) + ".";
+      lin(b, p + "self_attn.q_a_proj", 64, 32);
+      norm(b, p + "self_attn.q_a_layernorm");
+      lin(b, p + "self_attn.q_b_proj", 32, 64);
+      lin(b, p + "self_attn.kv_a_proj_with_mqa", 64, 40);
+      norm(b, p + "self_attn.kv_a_layernorm");
+      lin(b, p + "self_attn.kv_b_proj", 32, 64);
+      lin(b, p + "self_attn.o_proj");
+      norm(b, p + "input_layernorm");
+      norm(b, p + "post_attention_layernorm");
+      if (i == 0)
+        gated_mlp(b, p + "mlp.");
+      else
+        moe_mlp(b, p + "mlp.", true);
+    }
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, root + "layers.");
+    const Groups attention = {"input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj",
+                              "self_attn.kv_a_layernorm -> self_attn.kv_b_proj",
+                              "self_attn.q_a_layernorm -> self_attn.q_b_proj"};
+    CHECK(awqmap::test::groups_under(r, root + "layers.0.") ==
+          plus(attention, {"mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"}));
+    CHECK(awqmap::test::groups_under(r, root + "layers.1.") ==
+          plus(plus(attention, times(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj")),
+               {"mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj"}));
+  }
+}
+
+TEST_CASE("Mllama smooths the cross-attention layer's input norm into its query alone") {
+  const Groups self_layer = llama;
+  const Groups cross_layer = {"input_layernorm -> cross_attn.q_proj", "mlp.up_proj -> mlp.down_proj",
+                              "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"};
+  for (const char* root : {"model.", "model.language_model."}) {
+    std::string arch = std::string(root) == "model." ? "MllamaForCausalLM" : "MllamaForConditionalGeneration";
+    INFO(arch);
+    ModelBuilder b(arch);
+    if (arch == "MllamaForConditionalGeneration")
+      for (int i = 0; i < 2; ++i) {
+        // Vision layers reuse the decoder's norm names with an fc1/fc2 MLP.
+        std::string p = "model.vision_model.transformer.layers." + std::to_string(i) + ".";
+        for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+        lin(b, p + "mlp.fc1");
+        lin(b, p + "mlp.fc2");
+        norm(b, p + "input_layernorm");
+        norm(b, p + "post_attention_layernorm");
+      }
+    std::string r0 = root;
+    b.list(r0 + "layers");
+    llama_layer(b, r0 + "layers.0.");
+    std::string p = r0 + "layers.1.";
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "cross_attn." + n);
+    norm(b, p + "cross_attn.q_norm");
+    norm(b, p + "cross_attn.k_norm");
+    norm(b, p + "input_layernorm");
+    gated_mlp(b, p + "mlp.");
+    norm(b, p + "post_attention_layernorm");
+    llama_layer(b, r0 + "layers.2.");
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, r0 + "layers.");
+    CHECK(awqmap::test::groups_under(r, r0 + "layers.0.") == self_layer);
+    CHECK(awqmap::test::groups_under(r, r0 + "layers.1.") == cross_layer);
+    CHECK(awqmap::test::groups_under(r, r0 + "layers.2.") == self_layer);
+  }
+}
+
+TEST_CASE("Cohere Compass smooths the input norm into attention and MLP together") {
+  for (const char* arch : {"CohereCompassForConditionalGeneration"}) {
+    INFO(arch);
+    ModelBuilder b(arch);
+    clip_tower(b, "model.vision_tower.");
+    b.list("model.language_model.layers");
+    for (int i = 0; i < 2; ++i) {
+      std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+      gated_mlp(b, p + "mlp.");
+      norm(b, p + "input_layernorm");
+    }
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, "model.language_model.layers.");
+    CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+          Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                 "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
+  }
+}
+
+TEST_CASE("LFM2-VL closes one operator_norm group per conv or attention layer") {
+  ModelBuilder b("Lfm2VlForConditionalGeneration");
+  clip_tower(b, "model.vision_tower.");
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    if (i == 0) {
+      lin(b, p + "conv.in_proj", 64, 192);
+      lin(b, p + "conv.out_proj");
+    } else {
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) lin(b, p + "self_attn." + n);
+    }
+    for (const char* n : {"w1", "w3", "w2"}) lin(b, p + "feed_forward." + n);
+    norm(b, p + "operator_norm");
+    norm(b, p + "ffn_norm");
+  }
+  auto model = b.build();
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  const Groups ffn = {"feed_forward.w3 -> feed_forward.w2", "ffn_norm -> feed_forward.w1 feed_forward.w3"};
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        plus(ffn, {"operator_norm -> conv.in_proj"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        plus(ffn, {"operator_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                   "self_attn.v_proj -> self_attn.out_proj"}));
+}
+
+TEST_CASE("Phi-4-multimodal balances the LoRA A matrices with the base projections and smooths no fused projection") {
+  ModelBuilder b("Phi4MMForCausalLM");
+  b.list("model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    for (const char* proj : {"self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj"}) {
+      std::string q = p + proj + ".";
+      lin(b, q + "base_layer");
+      for (const char* adapter : {"speech", "vision"}) {
+        lin(b, q + "lora_A." + adapter, 64, 8);
+        lin(b, q + "lora_B." + adapter, 8, 64);
+      }
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  auto model = b.build();
+  auto r = resolve_checked(model);
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        Groups{"input_layernorm -> self_attn.qkv_proj.base_layer self_attn.qkv_proj.lora_A.speech "
+               "self_attn.qkv_proj.lora_A.vision",
+               "post_attention_layernorm -> mlp.gate_up_proj.base_layer mlp.gate_up_proj.lora_A.speech "
+               "mlp.gate_up_proj.lora_A.vision"});
+}
