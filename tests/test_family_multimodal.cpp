@@ -612,3 +612,35 @@ TEST_CASE("Phi-4-multimodal balances the LoRA A matrices with the base projectio
                "post_attention_layernorm -> mlp.gate_up_proj.base_layer mlp.gate_up_proj.lora_A.speech "
                "mlp.gate_up_proj.lora_A.vision"});
 }
+
+TEST_CASE("MiniCPM-V 4.6 gets the Qwen3.5 hybrid groups scoped to its language model") {
+  auto model = awqmap::test::real_tree("MiniCPMV4_6ForConditionalGeneration");
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.plugin == "multimodal");
+  CHECK(s.builder == "minicpmv4_6_hybrid_attention");
+  check_all_under(r, "model.language_model.layers.");
+  const Groups mlp = {"mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"};
+  // text_config.layer_types: three linear-attention layers, then a full-attention one.
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        plus(mlp, {"input_layernorm -> linear_attn.in_proj_a linear_attn.in_proj_b linear_attn.in_proj_qkv "
+                   "linear_attn.in_proj_z"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.3.") ==
+        plus(mlp, {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"}));
+
+  // Without layer types the builder declines, with the reason, rather than guess.
+  ModelBuilder b("MiniCPMV4_6ForConditionalGeneration");
+  llama_stack(b, "model.language_model.");
+  auto plain = b.build();
+  Selection declined;
+  awqmap::test::resolve_exact(plain, &declined);
+  CHECK(declined.builder.empty());
+  CHECK(declined.declined.size() == 1);
+}
+
+TEST_CASE("PI0 smooths its PaliGemma language model only and no v_proj against o_proj") {
+  auto model = awqmap::test::real_tree("PI0ForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.vlm.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.vlm.language_model.layers.17.") == llama_gqa);
+}

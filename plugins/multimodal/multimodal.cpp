@@ -178,6 +178,18 @@ const MappingList muse_glimmer = {
     {lm + "mlp.up_proj$", {lm + "mlp.down_proj$"}},
 };
 
+// PI0: a PaliGemma language model and a Gemma action expert attend jointly (the expert's queries
+// read the language model's keys and values), so no v_proj -> o_proj is exact; each tower's norms
+// feed only that tower's projections. The expert's norms may be timestep-adaptive (pi0.5), so
+// only the language model is smoothed.
+const std::string pi0_layer = "re:.*vlm\\.language_model\\.layers\\.\\d+\\.";
+const MappingList pi0 = {
+    {pi0_layer + "input_layernorm$",
+     {pi0_layer + "self_attn\\.q_proj$", pi0_layer + "self_attn\\.k_proj$", pi0_layer + "self_attn\\.v_proj$"}},
+    {pi0_layer + "post_attention_layernorm$", {pi0_layer + "mlp\\.gate_proj$", pi0_layer + "mlp\\.up_proj$"}},
+    {pi0_layer + "mlp\\.up_proj$", {pi0_layer + "mlp\\.down_proj$"}},
+};
+
 // Florence-2: a BART encoder-decoder, post-norm (every norm also feeds the residual) with
 // fc1 -> GELU -> fc2: only value -> output projection is exact, in self- and cross-attention.
 const MappingList florence2 = {
@@ -230,6 +242,29 @@ BuildResult build_opt_language_model(const ModelView& model) {
   if (pre && !pre->is_boolean()) return BuildResult::decline("config do_layer_norm_before is not a boolean");
   // OPTConfig's default is true.
   return BuildResult::use(!pre || pre->get<bool>() ? opt_pre_norm : opt_post_norm);
+}
+
+// MiniCPM-V 4.6: a Qwen3.5 hybrid language model (linear- and full-attention layers, from
+// text_config.layer_types) beside a SigLIP tower that shares its attention names: the exact
+// Qwen3.5 builder's mappings, scoped to the language model.
+BuildResult build_minicpmv4_6(const ModelView& model) {
+  static const awqmap::toolkit::HybridAttentionOptions exact{{}, true};
+  BuildResult built = awqmap::toolkit::build_hybrid_attention_mappings(model, exact);
+  if (!built.mappings) return built;
+  const std::string any = "re:.*";
+  auto scope = [&](std::string& pattern) {
+    if (pattern.compare(0, any.size(), any) != 0) return false;
+    pattern.insert(any.size(), "language_model.*");
+    return true;
+  };
+  for (auto& m : *built.mappings) {
+    bool ok = scope(m.smooth_layer);
+    for (auto& b : m.balance_layers) ok = scope(b) && ok;
+    if (!ok)
+      return BuildResult::decline("the hybrid attention builder gave a pattern not starting with re:.* (" +
+                                  m.smooth_layer + "), which cannot be scoped to the language model");
+  }
+  return built;
 }
 
 struct Table {
@@ -313,6 +348,7 @@ const Table tables[] = {
      "transformers models/exaone4_5/modeling_exaone4_5.py"},
     {"MuseGlimmerForConditionalGeneration", &muse_glimmer, Origin::analysis,
      "transformers models/muse_glimmer/modular_muse_glimmer.py"},
+    {"PI0ForConditionalGeneration", &pi0, Origin::analysis, "transformers models/pi0/modeling_pi0.py"},
     {"Florence2ForConditionalGeneration", &florence2, Origin::analysis,
      "transformers models/florence2/modeling_florence2.py"},
     {"BlipForConditionalGeneration", &blip, Origin::analysis, "transformers models/blip/modeling_blip_text.py"},
@@ -323,6 +359,8 @@ const Table tables[] = {
 
 void register_multimodal(awqmap::Registrar& r) {
   for (const auto& t : tables) r.add_static(t.architecture, *t.mappings, {t.origin, t.source});
+  r.add_dynamic("MiniCPMV4_6ForConditionalGeneration", "minicpmv4_6_hybrid_attention", build_minicpmv4_6,
+                {Origin::analysis, "transformers models/minicpmv4_6/modeling_minicpmv4_6.py"});
   r.add_dynamic("InstructBlipVideoForConditionalGeneration", "opt_language_model", build_opt_language_model,
                 {Origin::analysis, "transformers models/opt/modeling_opt.py"});
 }
