@@ -618,7 +618,7 @@ TEST_CASE("MiniCPM-V 4.6 gets the Qwen3.5 hybrid groups scoped to its language m
   Selection s;
   auto r = awqmap::test::resolve_exact(model, &s);
   CHECK(s.plugin == "multimodal");
-  CHECK(s.builder == "minicpmv4_6_hybrid_attention");
+  CHECK(s.builder == "hybrid_language_model");
   check_all_under(r, "model.language_model.layers.");
   const Groups mlp = {"mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"};
   // text_config.layer_types: three linear-attention layers, then a full-attention one.
@@ -643,4 +643,36 @@ TEST_CASE("PI0 smooths its PaliGemma language model only and no v_proj against o
   auto r = resolve_checked(model);
   check_all_under(r, "model.vlm.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.vlm.language_model.layers.17.") == llama_gqa);
+}
+
+TEST_CASE("Intern-S2-Preview gets the hybrid groups with the router and the shared expert") {
+  ModelBuilder b("InternS2PreviewForConditionalGeneration");
+  b.config({{"text_config", {{"num_hidden_layers", 2}, {"layer_types", {"linear_attention", "full_attention"}}}}});
+  clip_tower(b, "model.vision_tower.");
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    if (i == 0)
+      for (const char* n : {"in_proj_qkvz", "in_proj_ba", "out_proj"}) lin(b, p + "linear_attn." + n);
+    else
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+    moe_mlp(b, p + "mlp.", false);
+    gated_mlp(b, p + "mlp.shared_expert.");
+    lin(b, p + "mlp.shared_expert_gate", 64, 1);
+  }
+  auto model = b.build();
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.builder == "hybrid_language_model");
+  check_all_under(r, "model.language_model.layers.");
+  const Groups mlp = plus(times(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+                          {"mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj",
+                           "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                           "mlp.shared_expert.gate_proj mlp.shared_expert.up_proj mlp.shared_expert_gate"});
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        plus(mlp, {"input_layernorm -> linear_attn.in_proj_ba linear_attn.in_proj_qkvz"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        plus(mlp, {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"}));
 }

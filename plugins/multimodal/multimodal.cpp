@@ -244,10 +244,13 @@ BuildResult build_opt_language_model(const ModelView& model) {
   return BuildResult::use(!pre || pre->get<bool>() ? opt_pre_norm : opt_post_norm);
 }
 
-// MiniCPM-V 4.6: a Qwen3.5 hybrid language model (linear- and full-attention layers, from
-// text_config.layer_types) beside a SigLIP tower that shares its attention names: the exact
-// Qwen3.5 builder's mappings, scoped to the language model.
-BuildResult build_minicpmv4_6(const ModelView& model) {
+// MiniCPM-V 4.6 and Intern-S2-Preview: a Qwen3.5 hybrid language model (linear- and
+// full-attention layers, from text_config.layer_types; dense, or MoE with a shared expert)
+// beside a vision tower that shares its attention names. The Qwen3.5 builder gives the
+// attention groups, scoped here to the language model; the post-attention group is this
+// plugin's one alternation of every MLP consumer, which needs no MoE detection (a missed one
+// would drop the router) and lets dense and MoE layers close their own groups.
+BuildResult build_hybrid_language_model(const ModelView& model) {
   static const awqmap::toolkit::HybridAttentionOptions exact{{}, true};
   BuildResult built = awqmap::toolkit::build_hybrid_attention_mappings(model, exact);
   if (!built.mappings) return built;
@@ -257,14 +260,26 @@ BuildResult build_minicpmv4_6(const ModelView& model) {
     pattern.insert(any.size(), "language_model.*");
     return true;
   };
+  const std::string post = "post_attention_layernorm$";
+  MappingList out;
+  bool mlp_added = false;
   for (auto& m : *built.mappings) {
+    bool is_post = m.smooth_layer.size() >= post.size() &&
+                   m.smooth_layer.compare(m.smooth_layer.size() - post.size(), post.size(), post) == 0;
+    if (is_post) {
+      if (!mlp_added) out.push_back({lm + post, {lm + moe_consumers}});
+      mlp_added = true;
+      continue;
+    }
     bool ok = scope(m.smooth_layer);
     for (auto& b : m.balance_layers) ok = scope(b) && ok;
     if (!ok)
       return BuildResult::decline("the hybrid attention builder gave a pattern not starting with re:.* (" +
                                   m.smooth_layer + "), which cannot be scoped to the language model");
+    out.push_back(std::move(m));
   }
-  return built;
+  if (!mlp_added) return BuildResult::decline("the hybrid attention builder gave no post_attention_layernorm mapping");
+  return BuildResult::use(std::move(out));
 }
 
 struct Table {
@@ -359,8 +374,10 @@ const Table tables[] = {
 
 void register_multimodal(awqmap::Registrar& r) {
   for (const auto& t : tables) r.add_static(t.architecture, *t.mappings, {t.origin, t.source});
-  r.add_dynamic("MiniCPMV4_6ForConditionalGeneration", "minicpmv4_6_hybrid_attention", build_minicpmv4_6,
+  r.add_dynamic("MiniCPMV4_6ForConditionalGeneration", "hybrid_language_model", build_hybrid_language_model,
                 {Origin::analysis, "transformers models/minicpmv4_6/modeling_minicpmv4_6.py"});
+  r.add_dynamic("InternS2PreviewForConditionalGeneration", "hybrid_language_model", build_hybrid_language_model,
+                {Origin::analysis, "GPTQModel definitions/intern_s2_preview.py"});
   r.add_dynamic("InstructBlipVideoForConditionalGeneration", "opt_language_model", build_opt_language_model,
                 {Origin::analysis, "transformers models/opt/modeling_opt.py"});
 }
