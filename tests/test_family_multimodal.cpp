@@ -676,3 +676,14 @@ TEST_CASE("Intern-S2-Preview gets the hybrid groups with the router and the shar
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
         plus(mlp, {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"}));
 }
+
+TEST_CASE("GLM-5 Next smooths only the MLP norm into every MLP consumer on its real tree") {
+  auto model = awqmap::test::real_tree("Glm5NextForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        Groups{"post_attention_layernorm -> mlp.gate_proj mlp.up_proj"});
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.3.") ==
+        Groups{"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+               "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj"});
+}

@@ -119,6 +119,15 @@ const MappingList minimax_m3_vl = {
     {lm + "(gate_up_proj|up_proj)$", {lm + "down_proj$"}},
 };
 
+// GLM-5 Next: hyper-connections mix the residual streams around each sub-block, but the
+// post-attention norm's output feeds the MLP alone (dense, or router + experts + shared experts).
+// The SwiGLU inputs are clamped (swiglu_limit), so up_proj -> down_proj is not exact, and the
+// linear-attention and sparse latent-attention mixers, whose consumers of the input norm are
+// many, are left out.
+const MappingList glm5_next = {
+    {lm + "post_attention_layernorm$", {lm + moe_consumers}},
+};
+
 // Llama 3.2 Vision. Cross-attention layers have an input_layernorm too, but their k/v read the
 // vision states: there it feeds cross_attn.q_proj alone. One alternation lets each kind of layer
 // close its own group. v_proj -> o_proj only for self-attention, as the peer.
@@ -351,6 +360,8 @@ const Table tables[] = {
     {"MiniMaxM3SparseForConditionalGeneration", &minimax_m3_vl, Origin::analysis,
      "transformers models/minimax_m3_vl/modeling_minimax_m3_vl.py"},
     // Other decoders.
+    {"Glm5NextForConditionalGeneration", &glm5_next, Origin::analysis,
+     "transformers models/glm5_next/modular_glm5_next.py"},
     {"Glm4vForConditionalGeneration", &glm4v, Origin::peer, "GPTQModel definitions/glm4v.py"},
     {"GlmOcrForConditionalGeneration", &glm4v, Origin::peer, "GPTQModel definitions/glm_ocr.py"},
     {"MllamaForCausalLM", &mllama_text, Origin::analysis, "transformers models/mllama/modeling_mllama.py"},
