@@ -111,12 +111,12 @@ const MappingList ernie4_5_vl_moe = {
 };
 
 // MiniMax-M3-VL: sparse-attention layers add an indexer whose q/k read the input norm too; the
-// shared experts are a fused gate_up_proj. The peer leaves the router out.
+// shared experts are a fused gate_up_proj. The peer leaves the router out. Every MLP uses the
+// clamped SwiGLU-OAI, (clamp(up) + 1) * glu, so no up -> down group is exact.
 const MappingList minimax_m3_vl = {
     {lm + "input_layernorm$", {lm + "self_attn\\.(q_proj|k_proj|v_proj|indexer\\.q_proj|indexer\\.k_proj)$"}},
     {lm + "self_attn\\.v_proj$", {lm + "self_attn\\.o_proj$"}},
     {lm + "post_attention_layernorm$", {lm + moe_consumers}},
-    {lm + "(gate_up_proj|up_proj)$", {lm + "down_proj$"}},
 };
 
 // GLM-5 Next: hyper-connections mix the residual streams around each sub-block, but the
