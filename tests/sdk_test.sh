@@ -16,17 +16,17 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 # 1. An out-of-tree plugin, built with find_package(awqmap) and awqmap_add_plugin.
 cmake -S "$src/examples/plugin" -B "$work/plugin" -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_flags[@]}" >/dev/null
 cmake --build "$work/plugin" >/dev/null
-[ -f "$work/plugin/awqmap-mixtral.so" ] || fail "awqmap_add_plugin did not produce awqmap-mixtral.so"
+[ -f "$work/plugin/awqmap-my_moe.so" ] || fail "awqmap_add_plugin did not produce awqmap-my_moe.so"
 
 # 2. The prefix is relocatable: move it, then use it from the new place only.
 mv "$work/prefix" "$work/moved"
 cli="$work/moved/bin/awqmap"
 
-AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" resolve "$src/examples/plugin/mixtral-tiny.model.json" --format json > "$work/mixtral.json"
-python3 - "$work/mixtral.json" <<'PY'
+AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" resolve "$src/examples/plugin/my-moe-tiny.model.json" --format json > "$work/my_moe.json"
+python3 - "$work/my_moe.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["selection"] == {"kind": "static", "plugin": "mixtral"}, r["selection"]
+assert r["selection"] == {"kind": "static", "plugin": "my_moe"}, r["selection"]
 smooth = [g["smooth_name"] for g in r["resolved"] if g["mapping"] == 2]
 assert smooth == ["model.layers.0.post_attention_layernorm", "model.layers.1.post_attention_layernorm"], smooth
 g = [g for g in r["resolved"] if g["mapping"] == 2][0]
@@ -36,7 +36,7 @@ assert g["balance_names"] == ["model.layers.0.block_sparse_moe.gate",
 assert g["parent_name"] == "model.layers.0.block_sparse_moe", g
 assert len([g for g in r["resolved"] if g["mapping"] == 3]) == 4
 PY
-AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" plugins | grep -q "^mixtral 1.0.0" || fail "the installed CLI does not list the mixtral plugin"
+AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" plugins | grep -q "^my_moe 1.0.0" || fail "the installed CLI does not list the my_moe plugin"
 
 # The installed CLI finds its shipped plugins and its bundled example with no flags.
 out=$(env -u AWQMAP_PLUGIN_PATH "$cli" resolve 2>/dev/null)

@@ -123,3 +123,57 @@ TEST_CASE("output that cannot be written is exit code 6 and never a silent succe
   CHECK(help.out.find("5  internal failure") != std::string::npos);
   CHECK(help.out.find("6  the output could not be written") != std::string::npos);
 }
+
+TEST_CASE("a misspelt command or option gets a suggestion") {
+  CliResult c = run_cli("resolv");
+  CHECK(c.exit_code == 2);
+  CHECK(c.err.find("did you mean 'resolve'?") != std::string::npos);
+  CliResult o = run_cli("resolve --frmat json");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("did you mean '--format'?") != std::string::npos);
+  CHECK(run_cli("zzzzzzzz").err.find("did you mean") == std::string::npos);
+}
+
+TEST_CASE("a dash reads the model or the mappings from standard input and quiet drops the info lines") {
+  const std::string model = quote((corpus_dir() / "LlamaForCausalLM.tiny.model.json").string());
+  CliResult from_file = run_cli("resolve " + model + " --format json");
+  CliResult from_stdin = run_cli("resolve - --format json < " + model);
+  REQUIRE(from_stdin.exit_code == 0);
+  auto a = nlohmann::json::parse(from_file.out), b = nlohmann::json::parse(from_stdin.out);
+  CHECK(a["resolved"] == b["resolved"]);
+  CHECK(a["skipped"] == b["skipped"]);
+  // The resolved JSON's mappings list goes back in as it is, through standard input too.
+  TempDir tmp;
+  auto resolved = tmp.write("resolved.json", from_file.out);
+  CliResult user = run_cli("resolve " + model + " --format json --mappings - < " + quote(resolved.string()));
+  REQUIRE(user.exit_code == 0);
+  CHECK(nlohmann::json::parse(user.out)["resolved"] == a["resolved"]);
+  CHECK(run_cli("resolve - --mappings - < " + model).exit_code == 2);
+  // An unknown architecture says so at info level; --quiet keeps warnings and drops info lines.
+  auto unknown = read_json(corpus_dir() / "LlamaForCausalLM.tiny.model.json");
+  unknown["architecture"] = "QuietForCausalLM";
+  auto path = quote(tmp.write("quiet.json", unknown.dump()).string());
+  CHECK(run_cli("resolve " + path).err.find("awqmap: info:") != std::string::npos);
+  CliResult quiet = run_cli("resolve " + path + " --quiet");
+  CHECK(quiet.err.find("awqmap: info:") == std::string::npos);
+  CHECK(quiet.err.find("awqmap: warning:") != std::string::npos);
+}
+
+TEST_CASE("mappings with repair lists the scoped mappings that resolve with repair would use") {
+  const std::string model = quote((corpus_dir() / "DeepseekV3ForCausalLM.tiny.model.json").string());
+  auto expected = read_json(corpus_dir() / "DeepseekV3ForCausalLM.tiny.expected.json");
+  REQUIRE(expected.contains("error"));
+  CliResult m = run_cli("mappings " + model + " --upstream --repair --format json");
+  REQUIRE(m.exit_code == 0);
+  auto j = nlohmann::json::parse(m.out);
+  CHECK(j["format"] == "awqmap.mappings/v1");
+  CHECK(j["selection"]["mode"] == "upstream");
+  CliResult r = run_cli("resolve " + model + " --upstream --repair --format json");
+  REQUIRE(r.exit_code == 0);
+  auto rj = nlohmann::json::parse(r.out);
+  REQUIRE(j["mappings"].size() == rj["mappings"].size());
+  for (std::size_t i = 0; i < j["mappings"].size(); ++i) {
+    CHECK(j["mappings"][i]["smooth_layer"] == rj["mappings"][i]["smooth_layer"]);
+    CHECK(j["mappings"][i].value("repaired_from", -1) == rj["mappings"][i].value("repaired_from", -1));
+  }
+}

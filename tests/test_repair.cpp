@@ -192,9 +192,31 @@ TEST_CASE("models that resolve cleanly give identical results with repair") {
   }
 }
 
-TEST_CASE("DeepSeek-V3 at real size is repaired into a dense mapping for layers 0-2 and a MoE one for 3-60") {
+TEST_CASE("DeepSeek-V3 at real size resolves exactly in the default mode, router and shared experts included") {
   ModelView model = deepseek(61, 3, 2);
   Selection s = shipped().select(model);
+  Resolution r = resolve(model, s.mappings);
+  std::size_t moe = 0, dense = 0;
+  for (const auto& g : r.resolved) {
+    if (g.smooth_name.find("post_attention_layernorm") == std::string_view::npos) continue;
+    std::vector<std::string> names(g.balance_names.begin(), g.balance_names.end());
+    bool router = std::find(names.begin(), names.end(), std::string(layer_of(g.smooth_name)) + ".mlp.gate") != names.end();
+    bool shared = std::any_of(names.begin(), names.end(),
+                              [](const std::string& n) { return n.find("shared_experts.gate_proj") != std::string::npos; });
+    if (router) {
+      ++moe;
+      CHECK(shared);
+    } else {
+      ++dense;
+    }
+  }
+  CHECK(dense == 3);
+  CHECK(moe == 58);
+}
+
+TEST_CASE("DeepSeek-V3 at real size is repaired into a dense mapping for layers 0-2 and a MoE one for 3-60") {
+  ModelView model = deepseek(61, 3, 2);
+  Selection s = shipped().select(model, SelectionMode::upstream);  // upstream's list collapses
   CHECK_THROWS_AS(resolve(model, s.mappings), ResolutionError);
   RepairedResolution r = resolve_with_repair(model, s.mappings);
   REQUIRE(r.repairs.size() == 1);
@@ -226,7 +248,7 @@ TEST_CASE("DeepSeek-V3 at real size is repaired into a dense mapping for layers 
 TEST_CASE("a vision tower whose v_proj has no o_proj beside it is left out, with the reason") {
   ModelView model =
       load_model_description((test::corpus_dir() / "Gemma3ForConditionalGeneration.tiny.model.json").string());
-  Selection s = shipped().select(model);
+  Selection s = shipped().select(model, SelectionMode::upstream);
   RepairedResolution r = resolve_with_repair(model, s.mappings);
   REQUIRE(r.repairs.size() == 1);
   REQUIRE_FALSE(r.repairs[0].left_out.empty());

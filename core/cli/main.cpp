@@ -1,6 +1,7 @@
 // awqmap command line: argument parsing and output only; every decision lives in the core.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <new>
@@ -15,7 +16,9 @@
 #include <vector>
 
 #include "awqmap/awqmap.hpp"
+#include "awqmap/limits.hpp"
 #include "awqmap/loader.hpp"
+#include "awqmap/model_description.hpp"
 #include "awqmap/recipe.hpp"
 #include "awqmap/registry.hpp"
 #include "output.hpp"
@@ -80,6 +83,7 @@ Options:
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
                         (colon-separated, empty entries skipped); then the shipped plugins
   --no-default-plugins  do not load the shipped plugins directory
+  -q, --quiet           no info lines on stderr (warnings and errors stay)
   --allow-override      when two plugins register the same architecture with the same kind (or
                         both set the default mappings), keep the one loaded first instead of failing
   -h, --help            this text
@@ -115,7 +119,46 @@ struct Args {
   bool coverage = false;
   std::optional<std::string> scheme;
   bool upstream = false;
+  bool quiet = false;
 };
+
+const std::vector<std::string> kCommands = {"resolve", "mappings", "recipe", "plugins", "architectures"};
+const std::vector<std::string> kOptions = {
+    "--mappings", "--targets", "--ignore",   "--format",          "--scheme",         "--architecture",
+    "--plugin-dir", "--no-default-plugins", "--repair", "--upstream", "--coverage", "--allow-override",
+    "--quiet",    "--help",    "--version"};
+
+// Levenshtein distance, for "did you mean" (the words are short).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_d = 3;  // suggest only close misspellings
+  for (const auto& k : known)
+    if (std::size_t d = edit_distance(word, k); d < best_d) best_d = d, best = k;
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+// Info lines go to stderr unless --quiet; warnings and errors always do.
+bool g_quiet = false;
+std::ostream& info() {
+  static std::ostream null_stream(nullptr);
+  if (g_quiet) return null_stream;
+  return std::cerr << "awqmap: info: ";
+}
 
 Args parse(int argc, char** argv) {
   Args a;
@@ -175,8 +218,10 @@ Args parse(int argc, char** argv) {
       a.coverage = true;
     } else if (flag == "--allow-override" && !has_inline) {
       a.allow_override = true;
+    } else if ((flag == "--quiet" || flag == "-q") && !has_inline) {
+      a.quiet = true;
     } else if (s.size() > 1 && s[0] == '-') {
-      throw UsageError("unknown option '" + s + "'");
+      throw UsageError("unknown option '" + s + "'" + did_you_mean(flag, kOptions));
     } else if (a.command.empty()) {
       a.command = s;
     } else if (!a.model) {
@@ -188,19 +233,42 @@ Args parse(int argc, char** argv) {
   if (a.command == "help") return a;
   if (a.command != "resolve" && a.command != "mappings" && a.command != "plugins" && a.command != "architectures" &&
       a.command != "recipe")
-    throw UsageError(a.command.empty() ? "no command given" : "unknown command '" + a.command + "'");
+    throw UsageError(a.command.empty() ? "no command given"
+                                       : "unknown command '" + a.command + "'" + did_you_mean(a.command, kCommands));
   if ((a.command == "plugins" || a.command == "architectures") && a.model)
     throw UsageError(a.command + " takes no MODEL");
   if ((a.command == "plugins" || a.command == "architectures") && a.architecture)
     throw UsageError("--architecture belongs to 'resolve' and 'mappings'");
   if (a.scheme && a.command != "recipe") throw UsageError("--scheme belongs to 'recipe'");
   if (a.command == "recipe" && a.coverage) throw UsageError("--coverage belongs to 'resolve'");
-  if (a.command != "resolve" && a.command != "recipe" &&
+  if (a.command != "resolve" && a.command != "recipe" && a.command != "mappings" &&
       (a.mappings_file || !a.targets.empty() || !a.ignore.empty() || a.repair || a.coverage))
     throw UsageError("--mappings, --targets, --ignore, --repair and --coverage belong to 'resolve'");
+  if (a.command == "mappings" && (a.mappings_file || a.coverage))
+    throw UsageError("--mappings and --coverage belong to 'resolve'");
+  if (a.model && *a.model == "-" && a.mappings_file && *a.mappings_file == "-")
+    throw UsageError("MODEL and --mappings cannot both read standard input ('-')");
+  if (a.model && *a.model == "-" && a.architecture)
+    throw UsageError("--architecture cannot override a description read from standard input; set its "
+                     "\"architecture\" field instead");
   if (a.upstream && a.command != "resolve" && a.command != "mappings" && a.command != "recipe")
     throw UsageError("--upstream belongs to 'resolve', 'mappings' and 'recipe'");
   return a;
+}
+
+// Standard input ("-" as MODEL or --mappings), read whole but never more than `limit` bytes.
+std::string read_stdin(std::uint64_t limit, const char* what) {
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    if (text.size() + n > limit)
+      throw InputError("<standard input>: " + std::string(what) + " is larger than " + std::to_string(limit) +
+                       " bytes (docs/limits.md)");
+    text.append(buf, n);
+  }
+  if (std::ferror(stdin)) throw InputError("<standard input>: reading " + std::string(what) + " failed");
+  return text;
 }
 
 std::string default_model() {
@@ -222,18 +290,23 @@ void load_plugins(Registry& registry, const Args& a) {
 }
 
 ModelView load(const Registry& registry, const Args& a, CheckpointSummary& summary) {
+  if (a.model && *a.model == "-") {
+    return parse_model_description(read_stdin(InputLimits{}.max_description_bytes, "the model description"),
+                                   "<standard input>");
+  }
   return load_model(a.model ? *a.model : default_model(), CheckpointOptions{a.architecture, &registry}, &summary);
 }
 
 // What the checkpoint reader left out, so that nothing is lost silently.
 void report_checkpoint(const CheckpointSummary& s) {
   if (s.shards == 0) return;
-  std::cerr << "awqmap: info: checkpoint: " << s.shards << " shard(s), " << s.tensors << " tensors";
-  if (s.renamed) std::cerr << ", " << s.renamed << " renamed";
-  if (s.fused_split) std::cerr << ", " << s.fused_split << " fused expert tensors split";
-  std::cerr << "\n";
+  std::ostream& out = info();
+  out << "checkpoint: " << s.shards << " shard(s), " << s.tensors << " tensors";
+  if (s.renamed) out << ", " << s.renamed << " renamed";
+  if (s.fused_split) out << ", " << s.fused_split << " fused expert tensors split";
+  out << "\n";
   for (const auto& d : s.dropped)
-    std::cerr << "awqmap: info: dropped " << d.count << " tensors: " << cli::printable(d.reason) << "\n";
+    info() << "dropped " << d.count << " tensors: " << cli::printable(d.reason) << "\n";
 }
 
 // An architecture no plugin knows, resolved with the default list in exact mode: its groups are
@@ -248,13 +321,20 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
   if (a.mappings_file) {
     Selection s;
     s.kind = SelectionKind::user;
-    s.mappings = load_mappings_file(*a.mappings_file);
+    if (*a.mappings_file == "-") {
+      const std::string text = read_stdin(InputLimits{}.max_json_file_bytes, "the --mappings list");
+      nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_discarded()) throw InputError("<standard input>: the --mappings list is not valid JSON");
+      s.mappings = mappings_from_json(j.is_object() && j.contains("mappings") ? j["mappings"] : j, "<standard input>");
+    } else {
+      s.mappings = load_mappings_file(*a.mappings_file);
+    }
     return s;
   }
   Selection s = registry.select(model, mode_of(a));
-  for (const auto& d : s.declined) std::cerr << "awqmap: info: " << cli::printable(d) << "\n";
+  for (const auto& d : s.declined) info() << cli::printable(d) << "\n";
   if (s.kind == SelectionKind::default_list)
-    std::cerr << "awqmap: info: architecture " << cli::printable(model.architecture())
+    info() << "architecture " << cli::printable(model.architecture())
               << " has no registered mappings; using the default mappings\n";
   return s;
 }
@@ -291,13 +371,14 @@ int run_resolve(const Args& a) {
       r = &kept->repaired->resolution;
       extras.repair = kept->repaired.get();
       for (const auto& rep : kept->repaired->repairs) {
-        std::cerr << "awqmap: info: repaired mapping " << rep.mapping << " (" << to_string(rep.error) << "): ";
+        std::ostream& out = info();
+        out << "repaired mapping " << rep.mapping << " (" << to_string(rep.error) << "): ";
         if (rep.replaced_by.empty())
-          std::cerr << "left out";
+          out << "left out";
         else
-          std::cerr << rep.replaced_by.size() << (rep.replaced_by.size() == 1 ? " scoped mapping" : " scoped mappings");
-        if (rep.left_out_layers) std::cerr << ", " << rep.left_out_layers << " layer(s) left out";
-        std::cerr << "\n";
+          out << rep.replaced_by.size() << (rep.replaced_by.size() == 1 ? " scoped mapping" : " scoped mappings");
+        if (rep.left_out_layers) out << ", " << rep.left_out_layers << " layer(s) left out";
+        out << "\n";
       }
     } else {
       kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
@@ -385,26 +466,52 @@ int run_mappings(const Args& a) {
   ModelView model = load(registry, a, summary);
   report_checkpoint(summary);
   Selection s = registry.select(model, mode_of(a));
+  // --repair shows the list that `resolve --repair` would use (it resolves to find out).
+  std::optional<RepairedResolution> repaired;
+  if (a.repair) {
+    ResolveOptions options;
+    if (!a.targets.empty()) options.targets = a.targets;
+    if (!a.ignore.empty()) options.ignore = a.ignore;
+    try {
+      repaired = resolve_with_repair(model, s.mappings, options);
+    } catch (const ResolutionError& e) {
+      std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << cli::printable(e.what()) << "\n";
+      std::cerr << "awqmap: explanation: " << cli::printable(explain(model, s.mappings, e, options), true) << "\n";
+      return kResolution;
+    }
+  }
+  const MappingList& list = repaired ? repaired->mappings : s.mappings;
   if (a.format == "json") {
     nlohmann::json j;
+    j["format"] = "awqmap.mappings/v1";
     j["architecture"] = model.architecture();
-    j["selection"] = {{"kind", std::string(to_string(s.kind))}};
+    j["selection"] = {{"kind", std::string(to_string(s.kind))},
+                      {"origin", std::string(to_string(s.origin))},
+                      {"mode", std::string(to_string(mode_of(a)))}};
     if (!s.builder.empty()) j["selection"]["builder"] = s.builder;
     if (!s.plugin.empty()) j["selection"]["plugin"] = s.plugin;
-    j["declined"] = s.declined;
-    j["mappings"] = mappings_to_json(s.mappings);
+    if (!s.source.empty()) j["selection"]["source"] = s.source;
+    nlohmann::json declined = nlohmann::json::array();
+    for (const auto& d : s.declined_builders)
+      declined.push_back({{"builder", d.builder}, {"plugin", d.plugin}, {"reason", d.reason}});
+    j["declined"] = declined;
+    j["mappings"] = mappings_to_json(list);
+    if (repaired)
+      for (std::size_t i = 0; i < list.size(); ++i)
+        if (repaired->repaired_from[i]) j["mappings"][i]["repaired_from"] = *repaired->repaired_from[i];
     std::cout << j.dump(1) << "\n";
     return kOk;
   }
   std::cout << cli::printable(model.architecture()) << ": " << cli::printable(cli::selection_text(s)) << "\n";
   for (const auto& d : s.declined) std::cout << "  " << cli::printable(d) << "\n";
-  for (std::size_t i = 0; i < s.mappings.size(); ++i) {
-    const Mapping& m = s.mappings[i];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Mapping& m = list[i];
     std::cout << "[" << i << "] " << cli::printable(m.smooth_layer) << " -> [";
     for (std::size_t b = 0; b < m.balance_layers.size(); ++b)
       std::cout << (b ? ", " : "") << cli::printable(m.balance_layers[b]);
     std::cout << "]";
     if (m.activation_hook_target) std::cout << " hook " << cli::printable(*m.activation_hook_target);
+    if (repaired && repaired->repaired_from[i]) std::cout << "  (repairs mapping " << *repaired->repaired_from[i] << ")";
     std::cout << "\n";
   }
   return kOk;
@@ -528,6 +635,7 @@ int main(int argc, char** argv) {
   Args args;
   try {
     args = parse(argc, argv);
+    g_quiet = args.quiet;
   } catch (const UsageError& e) {
     std::cerr << "awqmap: " << cli::printable(e.what()) << "\nRun 'awqmap --help' for usage.\n";
     return kUsage;

@@ -214,9 +214,10 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
         out.mappings = std::move(*r.mappings);
         return out;
       }
+      const std::string reason = r.declined_because.empty() ? "no reason given" : r.declined_because;
       out.declined.push_back("dynamic builder '" + d.builder_name + "' (plugin " + d.plugin->name +
-                             ") declined: " +
-                             (r.declined_because.empty() ? "no reason given" : r.declined_because));
+                             ") declined: " + reason);
+      out.declined_builders.push_back({d.builder_name, d.plugin->name, reason});
     }
     if (auto it = s.statics.find(Key{arch, tier}); it != s.statics.end()) {
       out.kind = SelectionKind::static_list;

@@ -31,6 +31,11 @@ struct Selection {
   MappingList mappings;
   /// Why dynamic builders declined before this selection was made, one line each.
   std::vector<std::string> declined;
+  /// The same, as data.
+  struct Declined {
+    std::string builder, plugin, reason;
+  };
+  std::vector<Declined> declined_builders;
 };
 
 }  // namespace awqmap
