@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/error.hpp"
 #include "group_check.hpp"
 #include "model_builder.hpp"
 
@@ -685,4 +686,24 @@ TEST_CASE("GLM-5 Next smooths only the MLP norm into every MLP consumer on its r
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.3.") ==
         Groups{"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
                "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj"});
+}
+
+TEST_CASE("upstream's vision-language registrations are scoped to the language model in exact mode") {
+  // Qwen2.5-Omni thinker: the audio tower's q/k/v have no input_layernorm and the vision
+  // blocks' gated MLP no post_attention_layernorm, so upstream's default list fails on it.
+  auto omni = awqmap::test::real_tree("Qwen2_5OmniThinkerForConditionalGeneration");
+  CHECK_THROWS_AS(awqmap::resolve(omni, *awqmap::test::shipped_registry().default_mappings()), awqmap::ResolutionError);
+  auto r = resolve_checked(omni);
+  check_all_under(r, "model.layers.");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted(llama_gqa));
+  // Gemma 3 with its SigLIP tower: upstream's gemma3 list, scoped.
+  auto gemma3 = awqmap::load_model_description(
+      (awqmap::test::corpus_dir() / "Gemma3ForConditionalGeneration.tiny.model.json").string());
+  auto g = resolve_checked(gemma3);
+  check_all_under(g, "model.language_model.layers.");
+  Groups want = {"mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj"};
+  auto got = awqmap::test::groups_under(g, "model.language_model.layers.0.");
+  // v -> o joins when the widths allow it (it is skipped as incompatible under GQA otherwise).
+  got.erase(std::remove(got.begin(), got.end(), "self_attn.v_proj -> self_attn.o_proj"), got.end());
+  CHECK(got == want);
 }

@@ -154,6 +154,14 @@ const MappingList cohere_parallel = {
     {lm + "up_proj$", {lm + "down_proj$"}},
 };
 
+// Gemma 3's decoder under a SigLIP tower (whose v_proj has out_proj, not o_proj, beside it):
+// llm-compressor's gemma3 list (no input-norm group: q/k norms sit between), scoped.
+const MappingList gemma3_language_model = {
+    {lm + "v_proj$", {lm + "o_proj$"}},
+    {lm + "pre_feedforward_layernorm$", {lm + "gate_proj$", lm + "up_proj$"}},
+    {lm + "up_proj$", {lm + "down_proj$"}},
+};
+
 // LFM2-VL: conv and attention layers share `operator_norm`; one alternation closes either.
 const MappingList lfm2_vl = {
     {lm + "operator_norm$", {lm + "(conv.in_proj|self_attn.q_proj|self_attn.k_proj|self_attn.v_proj)$"}},
@@ -381,6 +389,20 @@ const Table tables[] = {
     {"Kosmos2_5ForConditionalGeneration", &kosmos2_5, Origin::analysis,
      "transformers models/kosmos2_5/modeling_kosmos2_5.py"},
     {"UdopForConditionalGeneration", &udop, Origin::analysis, "transformers models/udop/modeling_udop.py"},
+    // llm-compressor registers these with unscoped lists whose patterns also match the vision
+    // or audio tower (q/k/v without input_layernorm, gated vision MLPs), so real models fail;
+    // the same groups, scoped to the language model, resolve.
+    {"Qwen2_5_VLForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/qwen2_5_vl/modeling_qwen2_5_vl.py"},
+    {"Mistral3ForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/mistral3/modeling_mistral3.py"},
+    {"Qwen2_5OmniThinkerForConditionalGeneration", &thinker_llama, Origin::analysis,
+     "transformers models/qwen2_5_omni/modeling_qwen2_5_omni.py"},
+    {"Qwen2_5OmniModel", &thinker_llama, Origin::analysis, "transformers models/qwen2_5_omni/modeling_qwen2_5_omni.py"},
+    {"Cohere2VisionForConditionalGeneration", &cohere_parallel, Origin::analysis,
+     "transformers models/cohere2_vision/modeling_cohere2_vision.py"},
+    {"Gemma3ForConditionalGeneration", &gemma3_language_model, Origin::analysis,
+     "transformers models/gemma3/modeling_gemma3.py"},
 };
 
 void register_multimodal(awqmap::Registrar& r) {
