@@ -36,7 +36,9 @@ assert g["balance_names"] == ["model.layers.0.block_sparse_moe.gate",
 assert g["parent_name"] == "model.layers.0.block_sparse_moe", g
 assert len([g for g in r["resolved"] if g["mapping"] == 3]) == 4
 PY
-AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" plugins | grep -q "^my_moe 1.0.0" || fail "the installed CLI does not list the my_moe plugin"
+# (into a file: `grep -q` in a pipe closes it early, and awqmap rightly fails on a closed output)
+AWQMAP_PLUGIN_PATH="$work/plugin" "$cli" plugins > "$work/plugins.txt"
+grep -q "^my_moe 1.0.0" "$work/plugins.txt" || fail "the installed CLI does not list the my_moe plugin"
 
 # The installed CLI finds its shipped plugins and its bundled example with no flags.
 out=$(env -u AWQMAP_PLUGIN_PATH "$cli" resolve 2>/dev/null)
