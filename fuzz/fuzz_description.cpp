@@ -1,4 +1,4 @@
-// The model description reader (awqmap.model/v1, SPEC §7.1), then selection and resolution of
+// The model description reader (awqmap.model/v1, docs/format.md), then selection and resolution of
 // whatever it accepts.
 #include "fuzz_support.hpp"
 

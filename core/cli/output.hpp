@@ -1,5 +1,5 @@
 #pragma once
-// Output formats of the CLI: awqmap.resolved/v1 JSON (SPEC §7.2) and the table for people.
+// Output formats of the CLI: awqmap.resolved/v1 JSON (docs/format.md) and the table for people.
 #include <cstdio>
 #include <string>
 #include <string_view>

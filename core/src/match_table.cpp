@@ -10,7 +10,7 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : 
     names_[i] = model[static_cast<ModuleIndex>(i)].name;
     plain_[i] = Target::is_plain_name(names_[i]);
   }
-  // `ignore` only decides what is quantized; grouping still sees every module (SPEC §6).
+  // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
   std::vector<char> ignored(n, 0);
   for (const auto& text : options.ignore) {
     Target t = Target::compile(text, "the ignore list");

@@ -1,7 +1,7 @@
 #pragma once
 // Internal: which modules each target string matches on one model, and which modules the
 // quantization targets/ignore lists select — computed once, shared by resolution, repair and
-// coverage. `ignore` never hides a module from matching (SPEC §6).
+// coverage. `ignore` never hides a module from matching (docs/semantics.md §6).
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,7 +18,7 @@ class MatchTable {
 
   /// Per module: matches `text`. `origin` names the pattern's source in errors.
   const std::vector<char>& hits(const std::string& text, const std::string& origin);
-  /// Linear or Embedding, matching `targets` and not `ignore` (SPEC §6).
+  /// Linear or Embedding, matching `targets` and not `ignore` (docs/semantics.md §6).
   bool targeted(ModuleIndex i) const { return targeted_[i] != 0; }
 
  private:

@@ -13,7 +13,7 @@ namespace {
   throw InputError(model.origin() + ": config " + what);
 }
 
-// Where a field was read from, for messages: SPEC §4.1 step 1 prefers text_config.
+// Where a field was read from, for messages: docs/semantics.md §4.1 step 1 prefers text_config.
 std::string field_path(const ModelView& model, std::string_view key) {
   const auto& cfg = model.config();
   if (cfg.is_object()) {

@@ -1,4 +1,4 @@
-// The default mappings and every static architecture table (SPEC §3), as llm-compressor keeps
+// The default mappings and every static architecture table (docs/semantics.md §3), as llm-compressor keeps
 // them. Each list that differs from the default says why.
 #include <awqmap/plugin.hpp>
 

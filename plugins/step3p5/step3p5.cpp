@@ -1,5 +1,5 @@
 // Step3p5 mixes dense MLP layers (`mlp`) and MoE layers (`moe` + `share_expert`); each kind
-// needs its own post-attention mapping scoped to its layer indices (SPEC §4.2).
+// needs its own post-attention mapping scoped to its layer indices (docs/semantics.md §4.2).
 #include <awqmap/plugin.hpp>
 #include <awqmap/toolkit.hpp>
 

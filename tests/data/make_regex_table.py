@@ -11,7 +11,7 @@ import re
 import sys
 import warnings
 
-# Every pattern of SPEC §3 and §4 (without the "re:" prefix).
+# Every pattern of docs/semantics.md §3 and §4 (without the "re:" prefix).
 SPEC_PATTERNS = [
     r".*input_layernorm$", r".*q_proj$", r".*k_proj$", r".*v_proj$", r".*o_proj$",
     r".*post_attention_layernorm$", r".*gate_proj$", r".*up_proj$", r".*down_proj$",

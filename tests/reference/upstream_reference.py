@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A transcription of upstream's resolution (compressed-tensors' match_modules_set and
-llm-compressor's _set_resolved_mappings, SPEC §5-6) in plain Python over awqmap.model/v1
+llm-compressor's _set_resolved_mappings, docs/semantics.md §5-6) in plain Python over awqmap.model/v1
 descriptions, used as a differential reference for the C++ implementation on random models
 and mappings.
 

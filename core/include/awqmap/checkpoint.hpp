@@ -1,5 +1,5 @@
 #pragma once
-// Hugging Face checkpoint directories as models (SPEC §8): config.json plus model.safetensors,
+// Hugging Face checkpoint directories as models (docs/semantics.md §8): config.json plus model.safetensors,
 // or model.safetensors.index.json and the shards it names. Only each shard's 8-byte header
 // length and JSON header are read, never tensor data. Files are opened by the rules of
 // docs/limits.md: regular files only, inside the checkpoint directory (or the Hugging Face
@@ -40,7 +40,7 @@ struct CheckpointSummary {
   std::size_t fused_split = 0;  ///< fused expert tensors split into per-expert modules
 };
 
-/// Module tree rules (SPEC §8): tensor `a.b.c.<param>` belongs to module `a.b.c`; a module
+/// Module tree rules (docs/semantics.md §8): tensor `a.b.c.<param>` belongs to module `a.b.c`; a module
 /// with a 2-D `weight` is Linear (out = shape[0], in = shape[1]) unless its last name
 /// component contains `embed` or is `wte`/`wpe` (an Embedding); a module whose children are all decimal
 /// integers is a ModuleList; any other module is a `Module`. Order: depth-first; among

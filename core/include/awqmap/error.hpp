@@ -20,7 +20,7 @@ class InputError : public Error {
   using Error::Error;
 };
 
-/// The four ways upstream's resolution fails (SPEC §5.2, §6).
+/// The four ways upstream's resolution fails (docs/semantics.md §5.2, §6).
 enum class ResolutionErrorKind {
   multiple_smooth_layers,
   incomplete_set,

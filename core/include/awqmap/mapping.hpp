@@ -1,5 +1,5 @@
 #pragma once
-// AWQ mappings (SPEC §1): a smooth layer, the balance layers that read its output, and an
+// AWQ mappings (docs/semantics.md §1): a smooth layer, the balance layers that read its output, and an
 // optional activation hook path relative to the resolved parent.
 #include <optional>
 #include <string>

@@ -32,7 +32,7 @@ struct Module {
 };
 
 /// `config.text_config.<key>` when text_config exists and that value is not null, else
-/// `config.<key>`; nullptr when neither exists (SPEC §4.1 step 1).
+/// `config.<key>`; nullptr when neither exists (docs/semantics.md §4.1 step 1).
 const nlohmann::json* config_field(const nlohmann::json& config, std::string_view key);
 
 /// What a loader hands to ModelView: the records, and whatever owns the bytes they view.
@@ -49,7 +49,7 @@ struct ModelParts {
 
 class ModelView {
  public:
-  /// Validates the parts (SPEC §7.1): unique names, each parent present earlier, Linear records
+  /// Validates the parts (docs/format.md): unique names, each parent present earlier, Linear records
   /// with features. Throws InputError naming `parts.origin` and the module at fault.
   explicit ModelView(ModelParts parts);
 
@@ -60,7 +60,7 @@ class ModelView {
   bool has_torch_class_names() const { return parts_.torch_class_names; }
 
   /// `config.text_config.<key>` when text_config exists and that value is not null, else
-  /// `config.<key>`; nullptr when neither exists (SPEC §4.1 step 1).
+  /// `config.<key>`; nullptr when neither exists (docs/semantics.md §4.1 step 1).
   const nlohmann::json* config_field(std::string_view key) const;
 
   const std::vector<Module>& modules() const { return parts_.modules; }

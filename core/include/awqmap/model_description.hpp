@@ -1,5 +1,5 @@
 #pragma once
-// Reader for `awqmap.model/v1` model descriptions (SPEC §7.1): the hot input path.
+// Reader for `awqmap.model/v1` model descriptions (docs/format.md): the hot input path.
 #include <optional>
 #include <string>
 #include <string_view>

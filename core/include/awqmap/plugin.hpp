@@ -45,7 +45,7 @@ struct BuildResult {
 using DynamicBuilder = std::function<BuildResult(const ModelView&)>;
 
 /// Fused per-layer expert tensors that calibration splits into one module per expert
-/// (SPEC §8). `fused` is the tensor name suffix (e.g. "mlp.experts.gate_up_proj"); each expert
+/// (docs/semantics.md §8). `fused` is the tensor name suffix (e.g. "mlp.experts.gate_up_proj"); each expert
 /// e of the leading dimension becomes `<prefix>.<e>.<parts[k]>`, the second dimension being
 /// split into `parts.size()` equal slices in order.
 struct FusedExpertSplit {
@@ -57,12 +57,12 @@ struct FusedExpertSplit {
 class Registrar {
  public:
   virtual ~Registrar() = default;
-  /// Static mappings for an architecture (SPEC §2 step 3).
+  /// Static mappings for an architecture (docs/semantics.md §2 step 3).
   virtual void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) = 0;
-  /// A dynamic builder for an architecture (SPEC §2 step 2); `builder_name` is reported.
+  /// A dynamic builder for an architecture (docs/semantics.md §2 step 2); `builder_name` is reported.
   virtual void add_dynamic(const std::string& architecture, const std::string& builder_name,
                            DynamicBuilder builder, Provenance provenance) = 0;
-  /// The default mappings (SPEC §2 step 4). Exactly one loaded plugin may set them.
+  /// The default mappings (docs/semantics.md §2 step 4). Exactly one loaded plugin may set them.
   virtual void set_default(MappingList mappings, Provenance provenance) = 0;
 
   /// The same, for mappings of the plugin's own analysis (Origin::analysis, no source).

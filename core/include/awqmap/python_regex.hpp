@@ -1,6 +1,6 @@
 #pragma once
 // Translation of Python `re` patterns (str patterns, Python 3.11 syntax) into Boost.Regex perl
-// syntax with the same meaning (SPEC §5.1). Python's syntax rules are enforced: a pattern that
+// syntax with the same meaning (docs/semantics.md §5.1). Python's syntax rules are enforced: a pattern that
 // Python rejects is rejected here with Python's reason.
 #include <cstddef>
 #include <stdexcept>

@@ -1,7 +1,7 @@
 #pragma once
 // What plugins registered — static lists, dynamic builders, checkpoint adaptations, the
 // default list — each entry owned by the plugin that registered it, and the selection of
-// SPEC §2. Safe to select from many threads once loading is done.
+// docs/semantics.md §2. Safe to select from many threads once loading is done.
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -62,7 +62,7 @@ class Registry {
   void register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
                        bool allow_override = false);
 
-  /// SPEC §2 without user mappings: dynamic, then static, then default. In exact mode the
+  /// docs/semantics.md §2 without user mappings: dynamic, then static, then default. In exact mode the
   /// architecture's peer/analysis registrations are tried before its upstream ones; in upstream
   /// mode only upstream registrations count. Throws InputError when nothing applies (no plugin
   /// set the default list).

@@ -1,5 +1,5 @@
 #pragma once
-// Upstream's grouping and resolution (SPEC §5.2, §5.3, §6): a pure function of the model, the
+// Upstream's grouping and resolution (docs/semantics.md §5.2, §5.3, §6): a pure function of the model, the
 // mappings and the quantization targets/ignore lists.
 #include <cstddef>
 #include <optional>
@@ -45,7 +45,7 @@ struct Resolution {
 /// kept) or InputError (an invalid pattern, naming the mapping).
 Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options = {});
 
-/// SPEC §5.3: lowest common ancestor of dotted names; the result is a prefix of one of them.
+/// docs/semantics.md §5.3: lowest common ancestor of dotted names; the result is a prefix of one of them.
 std::string_view lowest_common_ancestor(std::string_view a, std::string_view b);
 std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names);
 

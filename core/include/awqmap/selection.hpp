@@ -1,5 +1,5 @@
 #pragma once
-// Which mappings a model gets, and where they came from (SPEC §2).
+// Which mappings a model gets, and where they came from (docs/semantics.md §2).
 #include <string>
 #include <string_view>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// One target string compiled once (SPEC §1, §5.1): `re:<Python regex>` is matched with
+// One target string compiled once (docs/semantics.md §1, §5.1): `re:<Python regex>` is matched with
 // Python's re.match semantics; anything else is an exact module name or a class name.
 #include <memory>
 #include <string>
@@ -19,7 +19,7 @@ class Target {
   const std::string& text() const;
   bool is_regex() const;
 
-  /// SPEC §5.1 against a module (name, class and base names).
+  /// docs/semantics.md §5.1 against a module (name, class and base names).
   bool matches(const Module& module) const { return matches(module, is_plain_name(module.name)); }
   /// The name part only: re.match for `re:` targets, equality otherwise.
   bool matches_name(std::string_view name) const { return matches_name(name, is_plain_name(name)); }

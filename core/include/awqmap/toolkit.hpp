@@ -1,7 +1,7 @@
 #pragma once
 // What dynamic builders share, so that a plugin holds only its architecture's knowledge:
 // layer types, index lists, projection and MoE detection, index alternations, and the hybrid
-// attention builder of Qwen3-Next and Qwen3.5 (SPEC §4.1).
+// attention builder of Qwen3-Next and Qwen3.5 (docs/semantics.md §4.1).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -19,7 +19,7 @@ namespace awqmap::toolkit {
 /// config cannot make awqmap allocate without bound (docs/limits.md).
 inline constexpr std::int64_t max_layers = 100000;
 
-/// `config.text_config.<key>` when present and not null, else `config.<key>` (SPEC §4.1 step 1).
+/// `config.text_config.<key>` when present and not null, else `config.<key>` (docs/semantics.md §4.1 step 1).
 inline const nlohmann::json* config_field(const ModelView& model, std::string_view key) {
   return model.config_field(key);
 }
@@ -46,11 +46,11 @@ std::vector<std::size_t> layer_indices(const std::vector<std::string>& types, st
 /// "3|7": indices joined by `|`, for patterns like `re:.*layers\.(3|7)\.input_layernorm$`.
 std::string index_alternation(const std::vector<std::size_t>& indices);
 
-/// SPEC §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
+/// docs/semantics.md §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
 /// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order.
 std::vector<std::string> linear_attention_projections(const ModelView& model);
 
-/// SPEC §4.1 step 5 (upstream's is_moe_model), in two parts.
+/// docs/semantics.md §4.1 step 5 (upstream's is_moe_model), in two parts.
 /// Modules: some module's own class name contains `MoE` or `Expert` (case-sensitive). On
 /// checkpoint-derived trees, which carry no class names, a module named `experts` (a name
 /// component) counts instead: that is where every MoE checkpoint keeps its experts.
@@ -76,7 +76,7 @@ struct HybridAttentionOptions {
   bool include_router = false;
 };
 
-/// The Qwen3-Next / Qwen3.5 builder (SPEC §4.1): declines, with the reason, when the model is
+/// The Qwen3-Next / Qwen3.5 builder (docs/semantics.md §4.1): declines, with the reason, when the model is
 /// not hybrid.
 BuildResult build_hybrid_attention_mappings(const ModelView& model, const HybridAttentionOptions& options);
 

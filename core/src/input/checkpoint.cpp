@@ -1,4 +1,4 @@
-// Loading a model from a checkpoint directory (SPEC §8), and the dispatch between checkpoint
+// Loading a model from a checkpoint directory (docs/semantics.md §8), and the dispatch between checkpoint
 // directories and description files.
 #include "awqmap/checkpoint.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// A checkpoint key rename (SPEC §8): a Python regex matched with re.match semantics and a
+// A checkpoint key rename (docs/semantics.md §8): a Python regex matched with re.match semantics and a
 // replacement template with Python's re.sub rules, both parsed once when the plugin registers
 // them. The matched prefix of a name is replaced; the rest is kept.
 #include <optional>

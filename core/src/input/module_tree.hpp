@@ -1,5 +1,5 @@
 #pragma once
-// The module tree of a checkpoint (SPEC §8): modules are created from tensor names with their
+// The module tree of a checkpoint (docs/semantics.md §8): modules are created from tensor names with their
 // ancestors, then laid out depth-first with siblings by rank and numeric-aware name.
 #include <cstdint>
 #include <string>

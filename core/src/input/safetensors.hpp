@@ -1,5 +1,5 @@
 #pragma once
-// Safetensors shard headers and the sharded-checkpoint index (SPEC §8): only each shard's
+// Safetensors shard headers and the sharded-checkpoint index (docs/semantics.md §8): only each shard's
 // 8-byte length and JSON header are read, every entry is checked against the file's size.
 #include <cstdint>
 #include <deque>
