@@ -177,3 +177,16 @@ TEST_CASE("mappings with repair lists the scoped mappings that resolve with repa
     CHECK(j["mappings"][i].value("repaired_from", -1) == rj["mappings"][i].value("repaired_from", -1));
   }
 }
+
+TEST_CASE("limit lowers or raises an input bound by name, and names it when it is hit") {
+  const std::string model = quote((corpus_dir() / "LlamaForCausalLM.tiny.model.json").string());
+  CliResult low = run_cli("resolve " + model + " --limit max_description_bytes=100");
+  CHECK(low.exit_code == 3);
+  CHECK(low.err.find("max_description_bytes") != std::string::npos);
+  CHECK(low.err.find("--limit max_description_bytes=N") != std::string::npos);
+  CHECK(run_cli("resolve " + model + " --limit max_description_bytes=100000000").exit_code == 0);
+  CliResult typo = run_cli("resolve " + model + " --limit max_modles=5");
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("did you mean 'max_modules'?") != std::string::npos);
+  CHECK(run_cli("resolve " + model + " --limit max_modules=lots").exit_code == 2);
+}

@@ -83,6 +83,9 @@ Options:
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
                         (colon-separated, empty entries skipped); then the shipped plugins
   --no-default-plugins  do not load the shipped plugins directory
+  --limit NAME=COUNT    raise (or lower) a bound on what input files may make awqmap read or
+                        build, e.g. --limit max_modules=20000000 (repeatable; names and defaults
+                        in docs/limits.md)
   -q, --quiet           no info lines on stderr (warnings and errors stay)
   --allow-override      when two plugins register the same architecture with the same kind (or
                         both set the default mappings), keep the one loaded first instead of failing
@@ -120,13 +123,14 @@ struct Args {
   std::optional<std::string> scheme;
   bool upstream = false;
   bool quiet = false;
+  InputLimits limits;
 };
 
 const std::vector<std::string> kCommands = {"resolve", "mappings", "recipe", "plugins", "architectures"};
 const std::vector<std::string> kOptions = {
     "--mappings", "--targets", "--ignore",   "--format",          "--scheme",         "--architecture",
     "--plugin-dir", "--no-default-plugins", "--repair", "--upstream", "--coverage", "--allow-override",
-    "--quiet",    "--help",    "--version"};
+    "--quiet",    "--help",    "--version", "--limit"};
 
 // Levenshtein distance, for "did you mean" (the words are short).
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -150,6 +154,35 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   for (const auto& k : known)
     if (std::size_t d = edit_distance(word, k); d < best_d) best_d = d, best = k;
   return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+// --limit NAME=VALUE: the InputLimits fields by their names in docs/limits.md.
+void set_limit(InputLimits& l, const std::string& spec) {
+  auto eq = spec.find('=');
+  const std::string name = spec.substr(0, eq);
+  const std::string value = eq == std::string::npos ? "" : spec.substr(eq + 1);
+  std::uint64_t v = 0;
+  bool digits = !value.empty() && value.size() <= 19 &&
+                std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) throw UsageError("--limit needs NAME=COUNT with a decimal count, not '" + spec + "'");
+  v = std::stoull(value);
+  auto narrow = [&](std::uint32_t& field) {
+    if (v > UINT32_MAX) throw UsageError("--limit " + name + " is at most " + std::to_string(UINT32_MAX));
+    field = static_cast<std::uint32_t>(v);
+  };
+  if (name == "max_description_bytes") l.max_description_bytes = v;
+  else if (name == "max_json_file_bytes") l.max_json_file_bytes = v;
+  else if (name == "max_safetensors_header_bytes") l.max_safetensors_header_bytes = v;
+  else if (name == "max_name_depth") narrow(l.max_name_depth);
+  else if (name == "max_name_bytes") narrow(l.max_name_bytes);
+  else if (name == "max_modules") l.max_modules = v;
+  else if (name == "max_total_name_bytes") l.max_total_name_bytes = v;
+  else if (name == "max_fused_experts") l.max_fused_experts = v;
+  else
+    throw UsageError("--limit: no limit named '" + name + "' (see docs/limits.md)" +
+                     did_you_mean(name, {"max_description_bytes", "max_json_file_bytes", "max_safetensors_header_bytes",
+                                         "max_name_depth", "max_name_bytes", "max_modules", "max_total_name_bytes",
+                                         "max_fused_experts"}));
 }
 
 // Info lines go to stderr unless --quiet; warnings and errors always do.
@@ -218,6 +251,8 @@ Args parse(int argc, char** argv) {
       a.coverage = true;
     } else if (flag == "--allow-override" && !has_inline) {
       a.allow_override = true;
+    } else if (flag == "--limit") {
+      set_limit(a.limits, take(flag));
     } else if ((flag == "--quiet" || flag == "-q") && !has_inline) {
       a.quiet = true;
     } else if (s.size() > 1 && s[0] == '-') {
@@ -291,10 +326,11 @@ void load_plugins(Registry& registry, const Args& a) {
 
 ModelView load(const Registry& registry, const Args& a, CheckpointSummary& summary) {
   if (a.model && *a.model == "-") {
-    return parse_model_description(read_stdin(InputLimits{}.max_description_bytes, "the model description"),
+    return parse_model_description(read_stdin(a.limits.max_description_bytes, "the model description"),
                                    "<standard input>");
   }
-  return load_model(a.model ? *a.model : default_model(), CheckpointOptions{a.architecture, &registry}, &summary);
+  return load_model(a.model ? *a.model : default_model(), CheckpointOptions{a.architecture, &registry, a.limits},
+                    &summary);
 }
 
 // What the checkpoint reader left out, so that nothing is lost silently.
@@ -322,7 +358,7 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
     Selection s;
     s.kind = SelectionKind::user;
     if (*a.mappings_file == "-") {
-      const std::string text = read_stdin(InputLimits{}.max_json_file_bytes, "the --mappings list");
+      const std::string text = read_stdin(a.limits.max_json_file_bytes, "the --mappings list");
       nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
       if (j.is_discarded()) throw InputError("<standard input>: the --mappings list is not valid JSON");
       s.mappings = mappings_from_json(j.is_object() && j.contains("mappings") ? j["mappings"] : j, "<standard input>");

@@ -102,7 +102,7 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       if (experts > limits.max_fused_experts)
         fail(file, "fused expert tensor '" + printable(name) + "' has " + std::to_string(experts) +
                        " experts, over the limit InputLimits::max_fused_experts (" +
-                       std::to_string(limits.max_fused_experts) + "); raise the limit if the checkpoint is genuine");
+                       std::to_string(limits.max_fused_experts) + "); if the checkpoint is genuine, raise it (awqmap --limit max_fused_experts=N)");
       tree.reserve_or_fail(experts * (f.parts.size() + 1), file, "fused expert tensor '" + printable(name) + "'");
       const std::string base(name.substr(0, name.size() - f.fused.size()));
       for (std::uint64_t e = 0; e < experts; ++e)

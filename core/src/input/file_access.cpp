@@ -88,7 +88,7 @@ void RegularFile::read_at(std::uint64_t offset, char* out, std::size_t n) const 
 simdjson::padded_string RegularFile::read_all(LimitRef limit) const {
   if (size_ > limit.value)
     fail(display_, "the file is " + std::to_string(size_) + " bytes, over the limit InputLimits::" + limit.name + " (" +
-                       std::to_string(limit.value) + " bytes); raise the limit if the file is genuine");
+                       std::to_string(limit.value) + " bytes); if the file is genuine, raise it (awqmap --limit " + limit.name + "=N)");
   simdjson::padded_string text(static_cast<std::size_t>(size_));
   read_at(0, text.data(), static_cast<std::size_t>(size_));
   return text;

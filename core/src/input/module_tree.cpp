@@ -12,7 +12,7 @@ namespace {
 [[noreturn]] void over_limit(const std::string& file, const std::string& what, const char* limit,
                              std::uint64_t value) {
   throw InputError(printable(file) + ": " + what + ", over the limit InputLimits::" + limit + " (" +
-                   std::to_string(value) + "); raise the limit if the checkpoint is genuine");
+                   std::to_string(value) + "); if the checkpoint is genuine, raise it (awqmap --limit " + limit + "=N)");
 }
 
 // Numeric-aware order of sibling names: digit runs compare as numbers.
