@@ -63,4 +63,7 @@ inline Resolution resolve_exact(const ModelView& model, Selection* selection = n
   return r;
 }
 
+/// A temporary model would be gone before the resolution that views its names: refused.
+Resolution resolve_exact(ModelView&&, Selection* = nullptr) = delete;
+
 }  // namespace awqmap::test

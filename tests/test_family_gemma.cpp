@@ -18,6 +18,7 @@ using Groups = std::vector<std::string>;
 
 namespace {
 
+awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string&) = delete;  // names would dangle
 awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin) {
   Selection s;
   auto r = awqmap::test::resolve_exact(m, &s);

@@ -16,6 +16,7 @@ using Groups = std::vector<std::string>;
 
 namespace {
 
+Resolution resolve_hybrid(ModelView&&) = delete;  // names would dangle
 Resolution resolve_hybrid(const ModelView& model) {
   Selection s;
   Resolution r = test::resolve_exact(model, &s);

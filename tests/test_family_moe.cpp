@@ -32,6 +32,7 @@ Groups with_experts(int n, const std::string& group, Groups rest) {
 }
 
 // Selection and resolution in exact mode; the whole model must resolve with groups.
+awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string&) = delete;  // names would dangle
 awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin) {
   Selection s;
   auto r = awqmap::test::resolve_exact(m, &s);
@@ -237,7 +238,8 @@ TEST_CASE("All-sparse real trees add the router to the post-attention group") {
                       {"PhimoeForCausalLM", "mlp.router", false}};
   for (const auto& row : rows) {
     INFO(row.arch);
-    auto r = resolve_checked(awqmap::test::real_tree(row.arch), "moe");
+    const auto r_model = awqmap::test::real_tree(row.arch);  // outlives r, whose names view it
+    auto r = resolve_checked(r_model, "moe");
     Groups rest = {llama_qkv, "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj " +
                                   std::string(row.router)};
     if (row.v_to_o) rest.push_back(llama_vo);
@@ -248,7 +250,8 @@ TEST_CASE("All-sparse real trees add the router to the post-attention group") {
 TEST_CASE("Granite MoE real trees balance block_sparse_moe.router with the experts") {
   for (const char* arch : {"GraniteMoeForCausalLM", "GraniteMoeSharedForCausalLM", "GraniteMoeSWAForCausalLM"}) {
     INFO(arch);
-    auto r = resolve_checked(awqmap::test::real_tree(arch), "moe");
+    const auto r_model = awqmap::test::real_tree(arch);  // outlives r, whose names view it
+    auto r = resolve_checked(r_model, "moe");
     CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
           with_experts(8, "block_sparse_moe.experts.*.up_proj -> block_sparse_moe.experts.*.down_proj",
                        {llama_qkv, llama_vo,
@@ -258,7 +261,8 @@ TEST_CASE("Granite MoE real trees balance block_sparse_moe.router with the exper
 }
 
 TEST_CASE("LongCat-Flash real tree leaves out the norm its identity experts pass to the residual") {
-  auto r = resolve_checked(awqmap::test::real_tree("LongcatFlashForCausalLM"), "moe");
+  const auto r_model = awqmap::test::real_tree("LongcatFlashForCausalLM");  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   // Sub-block indices fold to `*` like expert indices: each line appears once per sub-block.
   CHECK(
       awqmap::test::groups_under(r, "model.layers.0.") ==
@@ -286,7 +290,8 @@ TEST_CASE("LongCat-Flash real tree leaves out the norm its identity experts pass
 }
 
 TEST_CASE("Aria text real tree keeps only the groups its grouped-GEMM experts allow") {
-  auto r = resolve_checked(awqmap::test::real_tree("AriaTextForCausalLM"), "moe");
+  const auto r_model = awqmap::test::real_tree("AriaTextForCausalLM");  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, llama_vo, shared_up_down}));
 }
 
@@ -355,7 +360,8 @@ TEST_CASE("Qwen2-MoE balances the shared expert and its gate and skips mlp_only_
     norm(b, p + "input_layernorm");
     norm(b, p + "post_attention_layernorm");
   }
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, "model.layers.1.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
   CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
         with_experts(2, expert_up_down,
@@ -408,7 +414,8 @@ TEST_CASE("Llama 4 text with interleave_moe_layer_step 2 has dense feed_forward 
     norm(b, p + "input_layernorm");
     norm(b, p + "post_attention_layernorm");
   }
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
         sorted({llama_qkv, llama_vo, "post_attention_layernorm -> feed_forward.gate_proj feed_forward.up_proj",
                 "feed_forward.up_proj -> feed_forward.down_proj"}));
@@ -441,7 +448,8 @@ TEST_CASE("DeepSeek-V2-Lite without q-LoRA smooths q_proj from the input norm") 
     norm(b, p + "input_layernorm");
     norm(b, p + "post_attention_layernorm");
   }
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   const std::string input = "input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_proj";
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({input, mla_kva, dense_post, dense_up_down}));
   CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
@@ -516,7 +524,8 @@ TEST_CASE("Ling 2 and LLaDA 2 MoE smooth the fused query_key_value and add the r
       norm(b, p + "input_layernorm");
       norm(b, p + "post_attention_layernorm");
     }
-    auto r = resolve_checked(b.build(), "moe");
+    const auto r_model = b.build();  // outlives r, whose names view it
+    auto r = resolve_checked(r_model, "moe");
     const std::string qkv = "input_layernorm -> attention.query_key_value";
     CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({qkv, dense_post, dense_up_down}));
     CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
@@ -542,7 +551,8 @@ TEST_CASE("LFM2-MoE smooths conv and attention inputs and splits at num_dense_la
   experts(b, "model.layers.1.feed_forward.experts");
   norm(b, "model.layers.1.operator_norm");
   norm(b, "model.layers.1.ffn_norm");
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
         sorted({"operator_norm -> conv.in_proj", "ffn_norm -> feed_forward.w1 feed_forward.w3",
                 "feed_forward.w3 -> feed_forward.w2"}));
@@ -566,7 +576,8 @@ TEST_CASE("Hunyuan A13B balances the router mlp.gate.wg and the shared MLP") {
   gated_mlp(b, p + "mlp.shared_mlp.");
   norm(b, p + "input_layernorm");
   norm(b, p + "post_attention_layernorm");
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
         with_experts(2, expert_up_down,
                      {llama_qkv, llama_vo,
@@ -584,7 +595,8 @@ TEST_CASE("gpt-oss adds its router and has no up to down group across the clampe
   experts(b, p + "mlp.experts");
   norm(b, p + "input_layernorm");
   norm(b, p + "post_attention_layernorm");
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
         sorted({llama_qkv, llama_vo,
                 "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.router"}));
@@ -601,7 +613,8 @@ TEST_CASE("GRIN-MoE balances block_sparse_moe.gate with the w1 and w3 experts") 
     for (const char* n : {"w1", "w2", "w3"}) lin(b, p + "block_sparse_moe.experts." + std::to_string(e) + "." + n);
   norm(b, p + "input_layernorm");
   norm(b, p + "post_attention_layernorm");
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
         with_experts(2, "block_sparse_moe.experts.*.w3 -> block_sparse_moe.experts.*.w2",
                      {llama_qkv, llama_vo,
@@ -619,7 +632,8 @@ TEST_CASE("DBRX smooths only norm_1 into Wqkv") {
   b.add(p + "norm_attn_norm.norm_2", "LayerNorm", {{"shape", {64}}});
   lin(b, p + "ffn.router.layer");
   b.add(p + "ffn.experts", "DbrxExperts");
-  auto r = resolve_checked(b.build(), "moe");
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) == Groups{"norm_attn_norm.norm_1 -> norm_attn_norm.attn.Wqkv"});
 }
 
@@ -638,7 +652,8 @@ TEST_CASE("A.X-K2 keeps the peer's gated input norm group") {
   gated_mlp(b, p + "mlp.");
   norm(b, p + "post_attention_layernorm");
   Selection s;
-  auto r = awqmap::test::resolve_exact(b.build(), &s);
+  const auto r_model = b.build();  // outlives r, whose names view it
+  auto r = awqmap::test::resolve_exact(r_model, &s);
   CHECK(s.plugin == "moe");
   CHECK(s.origin == awqmap::Origin::peer);
   CHECK(awqmap::test::groups_under(r, p) ==

@@ -34,6 +34,7 @@ Groups times(int n, const std::string& group) {
   return Groups(static_cast<std::size_t>(n), group);
 }
 
+awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string& = "") = delete;  // names would dangle
 awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin = "multimodal") {
   Selection s;
   auto r = awqmap::test::resolve_exact(m, &s);
