@@ -224,6 +224,7 @@ TEST_CASE("a plugin directory loads its .so files and skips the rest") {
   fs::copy_file(defaults_plugin(), dir.path / "awqmap-defaults.so");
   dir.write("README.txt", "not a plugin");
   dir.write("awqmap-defaults.so.bak", "not a plugin either");
+  dir.write("libsomething.so", "a library that shares the directory, not a plugin");
   Registry registry;
   PluginLoader loader(registry);
   loader.load_directory(dir.path);
@@ -282,4 +283,19 @@ TEST_CASE("in-process registrations are validated like plugins") {
   CHECK_FALSE(registry.has_default());
   CHECK_THROWS_WITH(registry.select(test::ModelBuilder("X").build()),
                     Catch::Contains("no mappings for architecture 'X'"));
+}
+
+TEST_CASE("the same plugin found twice on the search path is loaded once, with a note") {
+  test::TempDir a, b;
+  fs::copy_file(defaults_plugin(), a.path / "awqmap-defaults.so");
+  fs::copy_file(defaults_plugin(), b.path / "awqmap-defaults.so");
+  Registry registry;
+  PluginLoader loader(registry);
+  loader.load_directory(a.path);
+  loader.load_directory(b.path);
+  REQUIRE(registry.plugins().size() == 1);
+  CHECK(registry.plugins()[0]->file.find(a.path.string()) == 0);
+  REQUIRE(registry.skipped_duplicates().size() == 1);
+  CHECK(registry.skipped_duplicates()[0].find("same name and version") != std::string::npos);
+  CHECK(registry.select(test::ModelBuilder("LlamaForCausalLM").build()).plugin == "defaults");
 }

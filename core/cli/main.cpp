@@ -81,7 +81,9 @@ Options:
   --architecture NAME   use NAME instead of the model's own architecture (config.json
                         architectures[0], or the description's "architecture")
   --plugin-dir DIR      load plugins from DIR first (repeatable); then AWQMAP_PLUGIN_PATH
-                        (colon-separated, empty entries skipped); then the shipped plugins
+                        (colon-separated, empty entries skipped); then the shipped plugins.
+                        Plugin files are named awqmap-NAME.so; other files are skipped, and a
+                        plugin found again with the same name and version is loaded once
   --no-default-plugins  do not load the shipped plugins directory
   --limit NAME=COUNT    raise (or lower) a bound on what input files may make awqmap read or
                         build, e.g. --limit max_modules=20000000 (repeatable; names and defaults
@@ -322,6 +324,7 @@ std::string default_model() {
 void load_plugins(Registry& registry, const Args& a) {
   PluginLoader loader(registry, LoaderOptions{a.allow_override});
   loader.load_search_path(a.plugin_dirs, a.default_plugins);
+  for (const auto& d : registry.skipped_duplicates()) info() << cli::printable(d) << "\n";
 }
 
 ModelView load(const Registry& registry, const Args& a, CheckpointSummary& summary) {

@@ -137,7 +137,11 @@ void PluginLoader::load_directory(const fs::path& dir) {
   if (ec) throw InputError(dir.string() + ": cannot read the plugin directory (" + ec.message() + ")");
   for (; it != end; it.increment(ec)) {
     if (ec) throw InputError(dir.string() + ": cannot read the plugin directory (" + ec.message() + ")");
-    if (it->path().extension() == ".so") files.push_back(it->path());
+    // Plugins are named awqmap-<name>.so (what awqmap_add_plugin makes); other libraries that
+    // share the directory (libawqmap.so itself in <prefix>/lib) are not plugins.
+    const std::string name = it->path().filename().string();
+    if (name.size() > 10 && name.compare(0, 7, "awqmap-") == 0 && name.compare(name.size() - 3, 3, ".so") == 0)
+      files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files) load_file(f);

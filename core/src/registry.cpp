@@ -151,8 +151,16 @@ void Registry::register_plugin(PluginRecord plugin, const std::function<void(Reg
 
   std::unique_lock lock(mutex_);
   State& s = *state_;
-  for (const auto& p : s.plugins)
+  for (const auto& p : s.plugins) {
     if (p->file == record->file) throw InputError(describe(*record) + " is already loaded");
+    // The same plugin found twice on the search path (installed and in a build folder, say):
+    // the first one loaded stays, the copy is skipped.
+    if (p->name == record->name && p->version == record->version) {
+      skipped_duplicates_.push_back(describe(*record) + " is the same plugin as " + describe(*p) +
+                                    " (same name and version); loaded once, from the first");
+      return;
+    }
+  }
   // Conflicts are checked before anything is committed.
   auto conflict = [&](const PluginRecord& earlier, const std::string& what) {
     throw InputError(describe(*record) + " registers " + what + ", which " + describe(earlier) +
@@ -273,6 +281,11 @@ std::optional<MappingList> Registry::default_mappings() const {
   std::shared_lock lock(mutex_);
   if (!state_->default_list) return std::nullopt;
   return state_->default_list->mappings;
+}
+
+std::vector<std::string> Registry::skipped_duplicates() const {
+  std::shared_lock lock(mutex_);
+  return skipped_duplicates_;
 }
 
 bool Registry::has_default() const {

@@ -78,11 +78,15 @@ class Registry {
   /// Sorted by name; within a name in the order exact selection tries them.
   std::vector<ArchitectureEntry> architectures() const;
   bool has_default() const;
+  /// Plugins skipped because a plugin of the same name and version was already registered
+  /// (found twice on the search path), one line each.
+  std::vector<std::string> skipped_duplicates() const;
 
   struct State;
 
  private:
   std::unique_ptr<State> state_;
+  std::vector<std::string> skipped_duplicates_;
   mutable std::shared_mutex mutex_;
 };
 
