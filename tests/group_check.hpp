@@ -20,6 +20,13 @@ inline ModelView real_tree(const std::string& architecture) {
   return load_model_description((corpus_dir() / (architecture + ".real-tree.model.json")).string());
 }
 
+/// The module tree that `awqmap.describe` wrote for `architecture` built by transformers 5.17 from
+/// its config class's defaults, shrunk to at most 4 layers and 8 experts (tests/described/, from
+/// tools/numeric_check.py describe): for architectures the corpus has no real tree of.
+inline ModelView described_tree(const std::string& architecture) {
+  return load_model_description((described_dir() / (architecture + ".model.json")).string());
+}
+
 /// `name` with every purely numeric dotted component replaced by `*` (`experts.3.w1` -> `experts.*.w1`).
 inline std::string fold_indices(std::string_view name) {
   std::string out;

@@ -44,6 +44,11 @@ inline std::filesystem::path corpus_dir() {
   return AWQMAP_CORPUS_DIR;
 }
 
+/// Module trees written by `awqmap.describe` of real transformers models (tests/described).
+inline std::filesystem::path described_dir() {
+  return AWQMAP_DESCRIBED_DIR;
+}
+
 /// Case names (NAME in NAME.model.json) of the shared corpus, sorted.
 inline std::vector<std::string> corpus_cases() {
   std::vector<std::string> out;
