@@ -58,8 +58,9 @@ def _subconfigs(config):
             yield from _subconfigs(value)
 
 
-def shrink(config, small_sizes):
-    """Shrinks in place: layers, experts and (with small_sizes) widths. Returns what changed."""
+def shrink(config, small_sizes, shrink_layers=True):
+    """Shrinks in place: experts, (with shrink_layers) layers and (with small_sizes) widths.
+    Returns what changed."""
     changed = {}
     for c in _subconfigs(config):
         fields = vars(c)
@@ -69,13 +70,25 @@ def shrink(config, small_sizes):
                 changed[f"{type(c).__name__}.{key}"] = [fields.get(key), value]
                 setattr(c, key, value)
 
-        for key in LAYER_FIELDS:
-            if isinstance(fields.get(key), int) and fields[key] > LIMITS["layers"]:
-                put(key, LIMITS["layers"])
+        before = next((fields[k] for k in LAYER_FIELDS if isinstance(fields.get(k), int)), None)
+        if shrink_layers:
+            for key in LAYER_FIELDS:
+                if isinstance(fields.get(key), int) and fields[key] > LIMITS["layers"]:
+                    put(key, LIMITS["layers"])
         layers = next((fields[k] for k in LAYER_FIELDS if isinstance(fields.get(k), int)), None)
-        for key, value in list(fields.items()):
-            if layers and key.endswith("layer_types") and isinstance(value, list) and len(value) > layers:
-                put(key, value[:layers])
+        if layers and before and layers < before:
+            # Per-layer lists and tables (layer_types, attention_layers, *_per_layer, per_layer_config
+            # keyed by layer index) follow the layer count.
+            for key, value in list(fields.items()):
+                if key.startswith("_"):
+                    continue
+                if isinstance(value, list) and (len(value) == before or key.endswith("layer_types")) \
+                        and len(value) > layers:
+                    put(key, value[:layers])
+                elif isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
+                    kept = {k: v for k, v in value.items() if int(k) < layers}
+                    if len(kept) != len(value):
+                        put(key, kept)
         for key in EXPERT_FIELDS:
             if isinstance(fields.get(key), int) and fields[key] > LIMITS["experts"]:
                 put(key, LIMITS["experts"])
@@ -98,6 +111,28 @@ def shrink(config, small_sizes):
             kv = fields.get("num_key_value_heads")
             if isinstance(heads, int) and isinstance(kv, int) and heads % kv:
                 put("num_key_value_heads", 1)
+            # Rotary widths follow the head width: MLA's head_dim is its rope part; GPT-J style
+            # rotary_dim and multimodal RoPE sections must fit in the head.
+            if isinstance(fields.get("qk_rope_head_dim"), int) and isinstance(fields.get("head_dim"), int):
+                put("head_dim", fields["qk_rope_head_dim"])
+            hidden, heads = fields.get("hidden_size") or fields.get("n_embd"), fields.get("num_attention_heads") \
+                or fields.get("n_head")
+            if isinstance(hidden, int) and isinstance(heads, int) and heads and isinstance(fields.get("rotary_dim"), int) \
+                    and fields["rotary_dim"] > hidden // heads:
+                put("rotary_dim", hidden // heads)
+            head_dim = fields.get("head_dim") if isinstance(fields.get("head_dim"), int) else (
+                hidden // heads if isinstance(hidden, int) and isinstance(heads, int) and heads else None)
+            for key in ("rope_parameters", "rope_scaling"):
+                rope = fields.get(key)
+                if head_dim and isinstance(rope, dict) and isinstance(rope.get("mrope_section"), list):
+                    sec = rope["mrope_section"]
+                    factor = rope.get("partial_rotary_factor") or fields.get("partial_rotary_factor") or 1.0
+                    half = max(len(sec), int(head_dim * factor) // 2)
+                    total = sum(sec)
+                    if total != half and total > 0:
+                        new = [max(1, x * half // total) for x in sec]
+                        new[0] += half - sum(new)
+                        put(key, dict(rope, mrope_section=new))
             vocab = fields.get("vocab_size")
             if isinstance(vocab, int):
                 for key, value in list(fields.items()):
@@ -138,7 +173,7 @@ def build_transformers(name, spec):
         config = cls.config_class.from_dict(spec["config"])
     else:
         config = cls.config_class()
-        spec["changed"] = shrink(config, spec["small_sizes"])
+        spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
     _set_eager(config)
     torch.manual_seed(spec["seed"])
     old = torch.get_default_dtype()
@@ -149,6 +184,8 @@ def build_transformers(name, spec):
         torch.set_default_dtype(old)
     model = model.to(torch.float64).eval()
     randomize(model, spec["seed"])
+    if hasattr(model, "set_default_language") and getattr(config, "languages", None):
+        model.set_default_language(config.languages[0])  # X-MOD routes through one language adapter
     return model, config
 
 
@@ -174,11 +211,15 @@ def inputs_for(model, config, seq_len, seed):
         for key, value in vars(c).items():
             if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int):
                 special.add(value)
-    ids = torch.randint(0, vocab, (1, seq_len), generator=g)
+    rows = int(getattr(text, "num_codebooks", 1) or 1)  # Musicgen: one row per codebook
+    ids = torch.randint(0, vocab, (rows, seq_len), generator=g)
     safe = next(i for i in range(vocab) if i not in special)
     for s in special:
         ids[ids == s] = safe
-    return {"input_ids": ids, "use_cache": False}
+    inputs = {"input_ids": ids, "use_cache": False}
+    if getattr(config, "is_encoder_decoder", False):
+        inputs["decoder_input_ids"] = ids
+    return inputs
 
 
 def all_transformers_classes():
@@ -193,18 +234,42 @@ def all_transformers_classes():
 
 # ------------------------------------------------------------------------------------- one class
 
+def _forward(model, config, seed):
+    import torch
+    with torch.no_grad():
+        inputs = inputs_for(model, config, 4, seed)
+        model(**inputs) if isinstance(inputs, dict) else model(inputs)
+
+
 def one_describe(name, out, toy, seed, small_sizes):
     from awqmap.torch_tools import describe
-    spec = {"class": name, "seed": seed, "small_sizes": small_sizes, "toy": toy}
     build = build_toy if toy else build_transformers
-    try:
-        model, config = build(name, spec)
-    except Exception:
-        if toy or not small_sizes:
-            raise
-        # Some configs break under the small widths (head or rank relations): layers/experts only.
-        spec = {"class": name, "seed": seed, "small_sizes": False, "toy": toy}
-        model, config = build(name, spec)
+    # Some configs break under small widths (head, rank or rotary relations) or fewer layers
+    # (per-layer tables the shrink does not know): each attempt must build and run one forward
+    # pass, else the next, less shrunk, is tried.
+    attempts = [(small_sizes, True)] if toy else \
+        [(small_sizes, True), (False, True), (small_sizes, False)] if small_sizes else [(False, True)]
+    failures, model, config = [], None, None
+    for small, layers in attempts:
+        spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy}
+        try:
+            model, config = build(name, spec)
+            _forward(model, config, seed)
+            break
+        except Exception as e:  # noqa: BLE001 - recorded, the next attempt follows
+            failures.append(f"small_sizes={small} shrink_layers={layers}: {type(e).__name__}: {str(e)[:300]}")
+            model = None
+    if model is None:
+        # No forward pass runs (it needs images, say): describe what builds, so that resolution is
+        # still checked; verify then reports the forward's failure.
+        spec = {"class": name, "seed": seed, "small_sizes": attempts[0][0], "shrink_layers": True, "toy": toy,
+                "forward_failed": failures}
+        try:
+            model, config = build(name, spec)
+        except Exception as e:
+            raise RuntimeError(" | ".join(failures)) from e
+    elif failures:
+        spec["earlier_attempts"] = failures
     desc = describe(model, config=config, architecture=name)
     spec["config"] = config.to_dict() if config is not None else None
     with open(os.path.join(out, f"{name}.model.json"), "w", encoding="utf-8") as f:
