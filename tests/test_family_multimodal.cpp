@@ -708,3 +708,278 @@ TEST_CASE("upstream's vision-language registrations are scoped to the language m
   got.erase(std::remove(got.begin(), got.end(), "self_attn.v_proj -> self_attn.o_proj"), got.end());
   CHECK(got == want);
 }
+
+namespace {
+
+struct DescribedTree {
+  const char* architecture;
+  const char* root;   // every smooth module lies under it
+  const char* layer;  // the layer whose groups are checked
+  Groups groups;
+};
+
+}  // namespace
+
+TEST_CASE("vision and video-language models resolve scoped to their language model on their described trees") {
+  const Groups gqa_attention = {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"};
+  const DescribedTree cases[] = {
+      {"LlavaNextVideoForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      {"VideoLlavaForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      // Qwen2 decoder beside a tower whose encoder layers reuse q/k/v_proj.
+      {"VideoLlama3ForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      // ERNIE 4.5 decoder.
+      {"PaddleOCRVLForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       llama_gqa},
+      // Llama decoders named `text_model`.
+      {"Idefics3ForConditionalGeneration", "model.text_model.layers.", "model.text_model.layers.0.", llama_gqa},
+      {"SmolVLMForConditionalGeneration", "model.text_model.layers.", "model.text_model.layers.0.", llama_gqa},
+      // Cohere 2 parallel block: one norm feeds attention and the MLP.
+      {"AyaVisionForConditionalGeneration",
+       "model.language_model.layers.",
+       "model.language_model.layers.0.",
+       {"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+        "mlp.up_proj -> mlp.down_proj"}},
+      // fc1 -> ReLU-squared -> fc2: the norm feeds fc1, nothing is smoothed into fc2.
+      {"Cosmos3EdgeForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       plus(gqa_attention, {"post_attention_layernorm -> mlp.fc1"})},
+      // Grouped-GEMM routed experts: no post-attention group, the shared experts' up -> down stays.
+      {"AriaForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       plus(gqa_attention, {"mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj"})},
+      // Persimmon: per-head interleaved query_key_value, ReLU-squared MLP.
+      {"FuyuForCausalLM",
+       "model.language_model.layers.",
+       "model.language_model.layers.0.",
+       {"input_layernorm -> self_attn.query_key_value", "post_attention_layernorm -> mlp.dense_h_to_4h"}},
+      // Phi-3 layers; qkv_proj -> o_proj is skipped under grouped-query attention.
+      {"Phi4MultimodalForCausalLM",
+       "model.layers.",
+       "model.layers.0.",
+       {"input_layernorm -> self_attn.qkv_proj", "mlp.gate_up_proj -> mlp.down_proj",
+        "post_attention_layernorm -> mlp.gate_up_proj"}},
+      // GLM-4.6V with GLM-4.1V's dense language model (fused gate_up_proj, up rows last).
+      {"Glm46VForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       plus(gqa_attention, {"mlp.gate_up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_up_proj"})},
+      {"Qwen3VLMoeForConditionalGeneration", "model.language_model.layers.", "model.language_model.layers.0.",
+       plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+            plus(gqa_attention,
+                 {"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate"}))},
+      // Clamped SwiGLU-OAI experts: no up -> down; the fused shared experts read the norm too.
+      {"MiniMaxM3VLForCausalLM", "model.layers.", "model.layers.0.",
+       plus(gqa_attention, {"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                            "mlp.shared_experts.gate_up_proj"})},
+  };
+  for (const auto& c : cases) {
+    INFO(c.architecture);
+    auto model = awqmap::test::described_tree(c.architecture);
+    auto r = resolve_checked(model);
+    check_all_under(r, c.root);
+    CHECK(awqmap::test::groups_under(r, c.layer) == sorted(c.groups));
+  }
+}
+
+TEST_CASE("IDEFICS smooths its gated cross-attention layers with the query alone on its described tree") {
+  auto model = awqmap::test::described_tree("IdeficsForVisionText2Text");
+  auto r = resolve_checked(model);
+  for (const auto& g : r.resolved) {
+    INFO(g.smooth_name);
+    CHECK((g.smooth_name.rfind("model.layers.", 0) == 0 ||
+           g.smooth_name.rfind("model.gated_cross_attn_layers.", 0) == 0));
+  }
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == llama);
+  CHECK(awqmap::test::groups_under(r, "model.gated_cross_attn_layers.0.") ==
+        Groups{"input_layernorm -> cross_attn.q_proj", "mlp.up_proj -> mlp.down_proj",
+               "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"});
+}
+
+TEST_CASE("Step 3.7 balances the attention gate and every MLP consumer on its described tree") {
+  auto model = awqmap::test::described_tree("Step3p7ForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  const std::string attention =
+      "input_layernorm -> self_attn.g_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj";
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        sorted({attention, "mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.3.") ==
+        plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+             {attention, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+              "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+              "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj"}));
+}
+
+namespace {
+
+// A Step 3.7 language model: layer 0 dense, layers 1 and 2 MoE with shared experts.
+ModelBuilder step3p7(const nlohmann::json& text_config) {
+  ModelBuilder b("Step3p7ForConditionalGeneration");
+  b.config({{"text_config", text_config}});
+  clip_tower(b, "model.vision_model.");
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 3; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    attention_and_norms(b, p);
+    lin(b, p + "self_attn.g_proj", 64, 4);
+    if (i == 0)
+      gated_mlp(b, p + "mlp.");
+    else
+      moe_mlp(b, p + "mlp.", true);
+  }
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("Step 3.7 leaves out up -> down where the config clamps the SwiGLU") {
+  auto model =
+      step3p7(
+          {{"num_hidden_layers", 3}, {"swiglu_limits", {nullptr, 0, 7}}, {"swiglu_limits_shared", {16, nullptr, 0.0}}})
+          .build();
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.builder == "step3p7_language_model");
+  const std::string attention =
+      "input_layernorm -> self_attn.g_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj";
+  const std::string moe_norm =
+      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj";
+  // Layer 0's dense MLP is clamped by swiglu_limits_shared.
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        sorted({attention, "post_attention_layernorm -> mlp.gate_proj mlp.up_proj",
+                "self_attn.v_proj -> self_attn.o_proj"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        plus(times(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+             {attention, moe_norm, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+              "self_attn.v_proj -> self_attn.o_proj"}));
+  // Layer 2's routed experts are clamped, its shared expert is not.
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.2.") ==
+        sorted({attention, moe_norm, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                "self_attn.v_proj -> self_attn.o_proj"}));
+}
+
+TEST_CASE("Step 3.7 declines a malformed clamp list") {
+  for (const auto& limits : {nlohmann::json("7"), nlohmann::json({7}), nlohmann::json({"7", 0, 0})}) {
+    INFO(limits.dump());
+    auto model = step3p7({{"num_hidden_layers", 3}, {"swiglu_limits", limits}}).build();
+    Selection s = awqmap::test::shipped_registry().select(model, awqmap::SelectionMode::exact);
+    CHECK(s.builder != "step3p7_language_model");
+    CHECK(std::any_of(s.declined_builders.begin(), s.declined_builders.end(), [](const auto& d) {
+      return d.builder == "step3p7_language_model" && d.reason.find("swiglu_limits") != std::string::npos;
+    }));
+  }
+}
+
+TEST_CASE("Inkling balances r_proj with q/k/v and leaves the sparse post-attention norm out on its described tree") {
+  auto model = awqmap::test::described_tree("InklingForConditionalGeneration");
+  auto r = resolve_checked(model);
+  check_all_under(r, "model.language_model.layers.");
+  // v_proj -> o_proj is skipped: grouped-query attention.
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        plus(plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+                  times(2, "mlp.shared_experts.*.up_proj -> mlp.shared_experts.*.down_proj")),
+             {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.r_proj self_attn.v_proj"}));
+}
+
+TEST_CASE("Inkling smooths the post-attention norm of its dense layers only") {
+  ModelBuilder b("InklingForConditionalGeneration");
+  b.config({{"text_config", {{"num_hidden_layers", 2}, {"mlp_layer_types", {"dense", "sparse"}}}}});
+  b.list("model.language_model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.language_model.layers." + std::to_string(i) + ".";
+    attention_and_norms(b, p);
+    lin(b, p + "self_attn.r_proj", 64, 16);
+    if (i == 0) {
+      gated_mlp(b, p + "mlp.");
+    } else {
+      b.add(p + "mlp.gate", "InklingTopkRouter", {{"shape", {4, 64}}});
+      for (int e = 0; e < 2; ++e) gated_mlp(b, p + "mlp.experts." + std::to_string(e) + ".");
+    }
+  }
+  auto model = b.build();
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.builder == "inkling_language_model");
+  const std::string attention =
+      "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.r_proj self_attn.v_proj";
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
+        sorted({attention, "mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj",
+                "self_attn.v_proj -> self_attn.o_proj"}));
+  CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
+        plus(times(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
+             {attention, "self_attn.v_proj -> self_attn.o_proj"}));
+}
+
+TEST_CASE("tree-less Llama-style VLMs are scoped to their language model on modeling-code trees") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"PerceptionLMForConditionalGeneration", "model.language_model."},
+      {"Granite4VisionForConditionalGeneration", "model.language_model."},
+      {"Emu3ForConditionalGeneration", "model.text_model."},
+  };
+  for (const auto& [arch, root] : cases) {
+    INFO(arch);
+    ModelBuilder b(arch);
+    clip_tower(b, "model.vision_tower.");
+    gated_tower(b, "model.vqmodel.");
+    llama_stack(b, root);
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, std::string(root) + "layers.");
+    CHECK(awqmap::test::groups_under(r, std::string(root) + "layers.1.") == llama);
+  }
+}
+
+TEST_CASE("Chameleon smooths its norms only when they precede the sub-blocks") {
+  for (bool swin : {false, true}) {
+    INFO(swin);
+    ModelBuilder b("ChameleonForConditionalGeneration");
+    b.config({{"swin_norm", swin}});
+    llama_stack(b, "model.");
+    gated_tower(b, "model.vqmodel.");
+    auto model = b.build();
+    Selection s;
+    auto r = awqmap::test::resolve_exact(model, &s);
+    CHECK(s.builder == "chameleon_norm_placement");
+    check_all_under(r, "model.layers.");
+    CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+          (swin ? Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"} : llama));
+  }
+}
+
+TEST_CASE("InstructBLIP-Video with a Vicuna language model gets the Llama groups") {
+  ModelBuilder b("InstructBlipVideoForConditionalGeneration");
+  b.config({{"model_type", "instructblipvideo"}, {"text_config", {{"model_type", "llama"}}}});
+  clip_tower(b, "vision_model.");
+  llama_stack(b, "language_model.model.");
+  auto model = b.build();
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.builder == "opt_language_model");
+  check_all_under(r, "language_model.model.layers.");
+  CHECK(awqmap::test::groups_under(r, "language_model.model.layers.1.") == llama);
+
+  ModelBuilder other("InstructBlipVideoForConditionalGeneration");
+  other.config({{"text_config", {{"model_type", "t5"}}}});
+  llama_stack(other, "language_model.model.");
+  auto unmapped = other.build();
+  Selection declined = awqmap::test::shipped_registry().select(unmapped, awqmap::SelectionMode::exact);
+  CHECK(declined.builder != "opt_language_model");
+}
+
+TEST_CASE("UDOP balances both halves of a gated-activation MLP input with its norm") {
+  ModelBuilder b("UdopForConditionalGeneration");
+  b.list("encoder.block");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "encoder.block." + std::to_string(i) + ".layer.";
+    for (const char* n : {"q", "k", "v", "o"}) lin(b, p + "0.SelfAttention." + n);
+    norm(b, p + "0.layer_norm");
+    for (const char* n : {"wi_0", "wi_1", "wo"}) lin(b, p + "1.DenseReluDense." + n);
+    norm(b, p + "1.layer_norm");
+  }
+  auto model = b.build();
+  auto r = resolve_checked(model);
+  CHECK(awqmap::test::groups_under(r, "encoder.block.1.") ==
+        sorted({"layer.*.SelfAttention.v -> layer.*.SelfAttention.o",
+                "layer.*.layer_norm -> layer.*.SelfAttention.k layer.*.SelfAttention.q layer.*.SelfAttention.v",
+                "layer.*.layer_norm -> layer.*.DenseReluDense.wi_0 layer.*.DenseReluDense.wi_1"}));
+}

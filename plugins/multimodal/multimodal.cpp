@@ -8,7 +8,13 @@
 // experts and the shared experts, so it is a balance layer of that group. The balance targets of
 // that group are one alternation, so that a layer closes its group whatever it holds (dense MLP,
 // routed experts, shared experts): models that mix dense and MoE layers do not collapse.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <awqmap/plugin.hpp>
 #include <awqmap/toolkit.hpp>
@@ -231,11 +237,12 @@ const MappingList kosmos2_5 = {
 };
 
 // UDOP: T5 blocks (pre-norm). Each sub-layer's layer_norm feeds self-attention q/k/v, or the
-// cross-attention query alone (its k/v read the encoder output), or the ReLU MLP's `wi`;
-// wi -> ReLU -> wo is not exact.
+// cross-attention query alone (its k/v read the encoder output), or the ReLU MLP's `wi` (both
+// `wi_0` and `wi_1` of a gated-activation MLP); wi -> ReLU -> wo is not exact.
 const MappingList udop = {
     {"re:.*block\\.\\d+\\.layer\\.\\d+\\.layer_norm$",
-     {"re:.*block\\.\\d+\\.layer\\.\\d+\\.(SelfAttention\\.(q|k|v)|EncDecAttention\\.q|DenseReluDense\\.wi)$"}},
+     {"re:.*block\\.\\d+\\.layer\\.\\d+\\.(SelfAttention\\.(q|k|v)|EncDecAttention\\.q|DenseReluDense\\.(wi|wi_0|wi_1))"
+      "$"}},
     {"re:.*(SelfAttention|EncDecAttention)\\.v$", {"re:.*(SelfAttention|EncDecAttention)\\.o$"}},
 };
 
@@ -255,6 +262,14 @@ const MappingList opt_post_norm = {
 };
 
 BuildResult build_opt_language_model(const ModelView& model) {
+  // The Vicuna checkpoints carry a Llama language model (text_config.model_type "llama"); without
+  // a text model type of its own the config falls back to the top-level one, and the default
+  // text model is OPT.
+  const nlohmann::json* type = awqmap::toolkit::config_field(model, "model_type");
+  if (type && type->is_string() && *type == "llama") return BuildResult::use(lm_llama);
+  if (type && !(type->is_string() && (*type == "opt" || *type == "instructblipvideo")))
+    return BuildResult::decline("text_config.model_type " + type->dump() +
+                                " is neither opt nor llama, the language models mapped here");
   const nlohmann::json* pre = awqmap::toolkit::config_field(model, "do_layer_norm_before");
   if (pre && !pre->is_boolean()) return BuildResult::decline("config do_layer_norm_before is not a boolean");
   // OPTConfig's default is true.
@@ -297,6 +312,176 @@ BuildResult build_hybrid_language_model(const ModelView& model) {
   }
   if (!mlp_added) return BuildResult::decline("the hybrid attention builder gave no post_attention_layernorm mapping");
   return BuildResult::use(std::move(out));
+}
+
+// Cosmos3 Edge: a Llama decoder whose MLP is fc1 -> ReLU-squared -> fc2; an activation lies
+// between them, so only the post-attention norm -> fc1 is exact on that side.
+const MappingList cosmos3_edge = {
+    {lm + "input_layernorm$", {lm + "self_attn.q_proj$", lm + "self_attn.k_proj$", lm + "self_attn.v_proj$"}},
+    {lm + "self_attn.v_proj$", {lm + "self_attn.o_proj$"}},
+    {lm + "post_attention_layernorm$", {lm + "mlp.fc1$"}},
+};
+
+// Aria: routed experts are grouped GEMMs (`experts.fc1`, no Linear) that read the post-attention
+// norm beside the router and the shared experts, so that group is left out; the shared
+// experts' gated up -> down stays.
+const MappingList aria = {
+    {lm + "input_layernorm$", {lm + "self_attn.q_proj$", lm + "self_attn.k_proj$", lm + "self_attn.v_proj$"}},
+    {lm + "self_attn.v_proj$", {lm + "self_attn.o_proj$"}},
+    {lm + "shared_experts.up_proj$", {lm + "shared_experts.down_proj$"}},
+};
+
+// Fuyu's Persimmon decoder: the fused query_key_value is interleaved per head (v rows are not
+// last), so no qkv -> dense; dense_h_to_4h -> ReLU-squared -> dense_4h_to_h is not exact.
+const MappingList fuyu = {
+    {lm + "input_layernorm$", {lm + "self_attn.query_key_value$"}},
+    {lm + "post_attention_layernorm$", {lm + "mlp.dense_h_to_4h$"}},
+};
+
+// Phi-4-multimodal (transformers' own class): Phi-3 layers at `model.layers` (q, k, v fused with
+// v last; gate, up fused with up last) beside audio and vision towers under
+// `model.embed_tokens_extend` that reuse o_proj, gate_up_proj and down_proj: anchored.
+const std::string phi4_layer = "re:model\\.layers\\.\\d+\\.";
+const MappingList phi4_multimodal = {
+    {phi4_layer + "input_layernorm$", {phi4_layer + "self_attn\\.qkv_proj$"}},
+    {phi4_layer + "self_attn\\.qkv_proj$", {phi4_layer + "self_attn\\.o_proj$"}},
+    {phi4_layer + "post_attention_layernorm$", {phi4_layer + "mlp\\.gate_up_proj$"}},
+    {phi4_layer + "mlp\\.gate_up_proj$", {phi4_layer + "mlp\\.down_proj$"}},
+};
+
+// IDEFICS (1): Llama layers plus gated cross-attention layers whose input_layernorm feeds only
+// cross_attn.q_proj (k/v read the image states); one alternation lets either kind close its
+// group. The cross-attention's v -> o is left out: its values come from images, which text
+// calibration does not feed. Anchored: the CLIP tower and the perceiver reuse q/k/v_proj.
+const std::string idefics_layer = "re:model\\.(layers|gated_cross_attn_layers)\\.\\d+\\.";
+const MappingList idefics = {
+    {idefics_layer + "input_layernorm$", {idefics_layer + "(self_attn\\.(q|k|v)_proj|cross_attn\\.q_proj)$"}},
+    {"re:model\\.layers\\.\\d+\\.self_attn\\.v_proj$", {"re:model\\.layers\\.\\d+\\.self_attn\\.o_proj$"}},
+    {idefics_layer + "post_attention_layernorm$",
+     {idefics_layer + "mlp\\.gate_proj$", idefics_layer + "mlp\\.up_proj$"}},
+    {idefics_layer + "mlp\\.up_proj$", {idefics_layer + "mlp\\.down_proj$"}},
+};
+
+// MiniMax-M3-VL's text model alone (no towers): the same groups as the VLM.
+const MappingList minimax_m3_text = {
+    {"re:.*input_layernorm$", {"re:.*self_attn\\.(q_proj|k_proj|v_proj|indexer\\.q_proj|indexer\\.k_proj)$"}},
+    {"re:.*self_attn\\.v_proj$", {"re:.*self_attn\\.o_proj$"}},
+    {"re:.*post_attention_layernorm$", {"re:.*" + moe_consumers}},
+};
+
+// The clamp bound of each layer from a per-layer list (`swiglu_limits`): a number, or null or 0
+// for none. Empty when the config has no list; nullopt (with `why`) when it is malformed.
+std::optional<std::vector<bool>> clamped_layers(const ModelView& model, const char* key, std::int64_t layers,
+                                                std::string& why) {
+  std::vector<bool> out(static_cast<std::size_t>(layers), false);
+  const nlohmann::json* list = awqmap::toolkit::config_field(model, key);
+  if (!list) return out;
+  if (!list->is_array()) {
+    why = std::string("config ") + key + " is not a list";
+    return std::nullopt;
+  }
+  if (list->size() < out.size()) {
+    why = std::string("config ") + key + " has fewer entries than num_hidden_layers";
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto& v = (*list)[i];
+    if (!v.is_null() && !v.is_number()) {
+      why = std::string("config ") + key + " holds something other than a number or null";
+      return std::nullopt;
+    }
+    out[i] = v.is_number() && v.get<double>() != 0.0;
+  }
+  return out;
+}
+
+// Step 3.7: the attention's per-head gate g_proj reads the input norm (it scales each head's
+// output, which leaves v -> o exact); dense and MoE layers (router, experts, shared expert) mix.
+// Layers whose SwiGLU is clamped (`swiglu_limits` for the routed experts, `swiglu_limits_shared`
+// for the shared expert and the dense MLP) get no up -> down group there.
+BuildResult build_step3p7(const ModelView& model) {
+  std::optional<std::int64_t> layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
+  if (!layers || *layers < 1 || *layers > awqmap::toolkit::max_layers)
+    return BuildResult::decline("config num_hidden_layers is missing or out of range");
+  std::string why;
+  auto routed = clamped_layers(model, "swiglu_limits", *layers, why);
+  if (!routed) return BuildResult::decline(why);
+  auto shared = clamped_layers(model, "swiglu_limits_shared", *layers, why);
+  if (!shared) return BuildResult::decline(why);
+  MappingList out = {
+      {lm + "input_layernorm$", {lm + "self_attn\\.(q|k|v|g)_proj$"}},
+      {lm + "self_attn\\.v_proj$", {lm + "self_attn\\.o_proj$"}},
+      {lm + "post_attention_layernorm$", {lm + moe_consumers}},
+  };
+  // Up -> down where the layers of one kind are not clamped: unscoped when none is.
+  auto up_down = [&](const std::vector<bool>& clamped, const std::string& up, const std::string& down) {
+    std::vector<std::size_t> free;
+    for (std::size_t i = 0; i < clamped.size(); ++i)
+      if (!clamped[i]) free.push_back(i);
+    if (free.empty()) return;
+    std::string layer = free.size() == clamped.size()
+                            ? lm + "\\.layers\\.\\d+\\."
+                            : lm + "\\.layers\\.(" + awqmap::toolkit::index_alternation(free) + ")\\.";
+    out.push_back({layer + up, {layer + down}});
+  };
+  up_down(*routed, "mlp\\.experts\\.\\d+\\.up_proj$", "mlp\\.experts\\.\\d+\\.down_proj$");
+  up_down(*shared, "mlp\\.(shared_experts\\.)?up_proj$", "mlp\\.(shared_experts\\.)?down_proj$");
+  return BuildResult::use(std::move(out));
+}
+
+// Inkling: the attention's r_proj (relative-position states) reads the input norm beside q/k/v;
+// v passes a depthwise short convolution (no bias, plus its input), a per-channel linear map,
+// so v -> o stays exact. A dense layer's MLP is gated (down(act(gate) * up) * global_scale). In
+// a sparse layer the post-attention norm feeds the router, the routed experts and the shared
+// experts, whose fused gate/up tensors [shared, inter, hidden] are no modules: that group is
+// left out. Routed and shared experts are gated, so their up -> down stays.
+BuildResult build_inkling(const ModelView& model) {
+  std::optional<std::int64_t> layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
+  if (!layers || *layers < 1 || *layers > awqmap::toolkit::max_layers)
+    return BuildResult::decline("config num_hidden_layers is missing or out of range");
+  std::vector<std::size_t> dense;
+  if (const nlohmann::json* types = awqmap::toolkit::config_field(model, "mlp_layer_types")) {
+    if (!types->is_array() || types->size() < static_cast<std::size_t>(*layers))
+      return BuildResult::decline("config mlp_layer_types is not a list of num_hidden_layers entries");
+    for (std::size_t i = 0; i < static_cast<std::size_t>(*layers); ++i) {
+      const auto& t = (*types)[i];
+      if (!t.is_string() || (t != "dense" && t != "sparse"))
+        return BuildResult::decline("config mlp_layer_types holds something other than \"dense\" or \"sparse\"");
+      if (t == "dense") dense.push_back(i);
+    }
+  } else {
+    // transformers: the first dense_mlp_idx layers are dense (default none).
+    std::optional<std::int64_t> first = awqmap::toolkit::config_integer(model, "dense_mlp_idx");
+    for (std::int64_t i = 0; first && i < std::min(*first, *layers); ++i) dense.push_back(static_cast<std::size_t>(i));
+  }
+  MappingList out = {
+      {lm + "input_layernorm$", {lm + "self_attn\\.(q|k|v|r)_proj$"}},
+      {lm + "self_attn\\.v_proj$", {lm + "self_attn\\.o_proj$"}},
+  };
+  if (!dense.empty()) {
+    const std::string layer = lm + "\\.layers\\.(" + awqmap::toolkit::index_alternation(dense) + ")\\.";
+    out.push_back({layer + "post_attention_layernorm$", {layer + "mlp\\.gate_proj$", layer + "mlp\\.up_proj$"}});
+  }
+  out.push_back(
+      {lm + "mlp\\.((shared_)?experts\\.\\d+\\.)?up_proj$", {lm + "mlp\\.((shared_)?experts\\.\\d+\\.)?down_proj$"}});
+  return BuildResult::use(std::move(out));
+}
+
+// Chameleon: Llama-style layers at `model.layers` (q/k norms on q and k only) beside a VQ-VAE.
+// With `swin_norm` the norms follow attention and MLP (post-norm on the branch), so each
+// sub-block reads the residual stream itself: only v -> o and up -> down are exact.
+const std::string chameleon_layer = "re:model\\.layers\\.\\d+\\..*";
+const MappingList chameleon_pre_norm = llama_under(chameleon_layer);
+const MappingList chameleon_swin_norm = {
+    {chameleon_layer + "self_attn\\.v_proj$", {chameleon_layer + "self_attn\\.o_proj$"}},
+    {chameleon_layer + "mlp\\.up_proj$", {chameleon_layer + "mlp\\.down_proj$"}},
+};
+
+BuildResult build_chameleon(const ModelView& model) {
+  const nlohmann::json* swin = awqmap::toolkit::config_field(model, "swin_norm");
+  if (swin && !swin->is_boolean()) return BuildResult::decline("config swin_norm is not a boolean");
+  // ChameleonConfig's default is false.
+  return BuildResult::use(swin && swin->get<bool>() ? chameleon_swin_norm : chameleon_pre_norm);
 }
 
 struct Table {
@@ -403,6 +588,40 @@ const Table tables[] = {
      "transformers models/cohere2_vision/modeling_cohere2_vision.py"},
     {"Gemma3ForConditionalGeneration", &gemma3_language_model, Origin::analysis,
      "transformers models/gemma3/modeling_gemma3.py"},
+    // Vision/video-language models whose towers reuse the decoder's names.
+    {"LlavaNextVideoForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/llava_next_video/modeling_llava_next_video.py"},
+    {"VideoLlavaForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/video_llava/modeling_video_llava.py"},
+    {"VideoLlama3ForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/video_llama_3/modeling_video_llama_3.py"},
+    {"PaddleOCRVLForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/paddleocr_vl/modeling_paddleocr_vl.py"},
+    {"Idefics3ForConditionalGeneration", &text_model_llama, Origin::analysis,
+     "transformers models/idefics3/modeling_idefics3.py"},
+    {"SmolVLMForConditionalGeneration", &text_model_llama, Origin::analysis,
+     "transformers models/smolvlm/modeling_smolvlm.py"},
+    {"AyaVisionForConditionalGeneration", &cohere_parallel, Origin::analysis,
+     "transformers models/aya_vision/modeling_aya_vision.py"},
+    {"Cosmos3EdgeForConditionalGeneration", &cosmos3_edge, Origin::analysis,
+     "transformers models/cosmos3_edge/modular_cosmos3_edge.py"},
+    {"AriaForConditionalGeneration", &aria, Origin::analysis, "transformers models/aria/modeling_aria.py"},
+    {"FuyuForCausalLM", &fuyu, Origin::analysis, "transformers models/persimmon/modeling_persimmon.py"},
+    {"Phi4MultimodalForCausalLM", &phi4_multimodal, Origin::analysis,
+     "transformers models/phi4_multimodal/modeling_phi4_multimodal.py"},
+    {"IdeficsForVisionText2Text", &idefics, Origin::analysis, "transformers models/idefics/modeling_idefics.py"},
+    // GLM-4.6V's language model is GLM-4.1V's (dense, fused gate_up_proj) or GLM-4.5V's (MoE).
+    {"Glm46VForConditionalGeneration", &lm_moe, Origin::analysis, "transformers models/glm46v/modeling_glm46v.py"},
+    {"Qwen3VLMoeForConditionalGeneration", &lm_moe, Origin::analysis,
+     "transformers models/qwen3_vl_moe/modeling_qwen3_vl_moe.py"},
+    {"MiniMaxM3VLForCausalLM", &minimax_m3_text, Origin::analysis,
+     "transformers models/minimax_m3_vl/modeling_minimax_m3_vl.py"},
+    // Llama-style language models beside towers (no tree: names from the modeling code).
+    {"PerceptionLMForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/perception_lm/modeling_perception_lm.py"},
+    {"Granite4VisionForConditionalGeneration", &lm_llama, Origin::analysis,
+     "transformers models/granite4_vision/modeling_granite4_vision.py"},
+    {"Emu3ForConditionalGeneration", &text_model_llama, Origin::analysis, "transformers models/emu3/modeling_emu3.py"},
 };
 
 void register_multimodal(awqmap::Registrar& r) {
@@ -411,6 +630,12 @@ void register_multimodal(awqmap::Registrar& r) {
                 {Origin::analysis, "transformers models/minicpmv4_6/modeling_minicpmv4_6.py"});
   r.add_dynamic("InternS2PreviewForConditionalGeneration", "hybrid_language_model", build_hybrid_language_model,
                 {Origin::analysis, "GPTQModel definitions/intern_s2_preview.py"});
+  r.add_dynamic("Step3p7ForConditionalGeneration", "step3p7_language_model", build_step3p7,
+                {Origin::analysis, "transformers models/step3p7/modular_step3p7.py"});
+  r.add_dynamic("InklingForConditionalGeneration", "inkling_language_model", build_inkling,
+                {Origin::analysis, "transformers models/inkling/modular_inkling.py"});
+  r.add_dynamic("ChameleonForConditionalGeneration", "chameleon_norm_placement", build_chameleon,
+                {Origin::analysis, "transformers models/chameleon/modeling_chameleon.py"});
   r.add_dynamic("InstructBlipVideoForConditionalGeneration", "opt_language_model", build_opt_language_model,
                 {Origin::analysis, "transformers models/opt/modeling_opt.py"});
 }
