@@ -216,14 +216,15 @@ TEST_CASE("LFM2 convolution layers smooth the convolution's in_proj and not its 
                                                      "operator_norm -> conv.in_proj"});
 }
 
-TEST_CASE("MiniMax smooths no norm because its residual is taken after the norm") {
+TEST_CASE("MiniMax smooths no layer norm because its residual is taken after the norm") {
   ModelView m = test::real_tree("MiniMaxForCausalLM");
   Resolution r = resolve_hybrid(m);
   // Softmax-attention layer 0: v -> o is skipped as incompatible (GQA), so only the experts remain.
   const std::string experts = "mlp.experts.*.up_proj -> mlp.experts.*.down_proj";
   CHECK(groups_under(r, "model.layers.0.") == with_experts(experts, {}));
-  // Lightning layer 1: SiLU on qkv_proj and a norm before out_proj leave nothing but the experts.
-  CHECK(groups_under(r, "model.layers.1.") == with_experts(experts, {}));
+  // Lightning layer 1: the attention's own norm reaches out_proj through the sigmoid output gate,
+  // a channel-wise product; SiLU on qkv_proj leaves the input norm out.
+  CHECK(groups_under(r, "model.layers.1.") == with_experts(experts, {"self_attn.norm -> self_attn.out_proj"}));
   for (const auto& g : r.resolved) CHECK(g.smooth_name.find("layernorm") == std::string::npos);
 }
 
@@ -361,12 +362,93 @@ TEST_CASE("Hymba smooths the mixer input and the expert MLP from pre_moe_layerno
         Groups{"input_layernorm -> mamba.in_proj", "pre_moe_layernorm -> moe.experts.*.up_proj"});
 }
 
+TEST_CASE("Bamba smooths in_proj or q k v from the input norm and the MLP from pre_ff_layernorm") {
+  ModelView described = test::described_tree("BambaForCausalLM");
+  const Groups mamba_layer = {"feed_forward.up_proj -> feed_forward.down_proj", "input_layernorm -> mamba.in_proj",
+                              "pre_ff_layernorm -> feed_forward.gate_proj feed_forward.up_proj"};
+  CHECK(groups_under(resolve_hybrid(described), "model.layers.0.") == mamba_layer);
+
+  ModelBuilder b("BambaForCausalLM");
+  b.list("model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.layers." + std::to_string(i);
+    b.add(p, "BambaDecoderLayer");
+    if (i == 0)
+      mamba_mixer(b, p + ".mamba");
+    else
+      attention(b, p + ".self_attn");
+    gated_mlp(b, p + ".feed_forward");
+    b.add(p + ".input_layernorm", "BambaRMSNorm").add(p + ".pre_ff_layernorm", "BambaRMSNorm");
+  }
+  ModelView m = b.build();
+  Resolution r = resolve_hybrid(m);
+  CHECK(groups_under(r, "model.layers.0.") == mamba_layer);
+  CHECK(groups_under(r, "model.layers.1.") ==
+        Groups{"feed_forward.up_proj -> feed_forward.down_proj",
+               "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "pre_ff_layernorm -> feed_forward.gate_proj feed_forward.up_proj",
+               "self_attn.v_proj -> self_attn.o_proj"});
+}
+
+TEST_CASE("Jamba balances the router and the experts in its MoE layers and the MLP in the others") {
+  ModelView m = test::described_tree("JambaForCausalLM");
+  Resolution r = resolve_hybrid(m);
+  CHECK(groups_under(r, "model.layers.0.") ==
+        Groups{"feed_forward.up_proj -> feed_forward.down_proj", "input_layernorm -> mamba.in_proj",
+               "pre_ff_layernorm -> feed_forward.gate_proj feed_forward.up_proj"});
+  CHECK(groups_under(r, "model.layers.1.") ==
+        with_experts("feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
+                     {"input_layernorm -> mamba.in_proj",
+                      "pre_ff_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
+                      "feed_forward.router"}));
+}
+
+TEST_CASE("Jamba attention layers smooth q k v from the input norm and keep v to o") {
+  ModelBuilder b("JambaForCausalLM");
+  b.list("model.layers").add("model.layers.0", "JambaAttentionDecoderLayer");
+  attention(b, "model.layers.0.self_attn");
+  b.linear("model.layers.0.feed_forward.router", 32, 2);
+  gated_mlp(b, "model.layers.0.feed_forward.experts.0");
+  gated_mlp(b, "model.layers.0.feed_forward.experts.1");
+  b.add("model.layers.0.input_layernorm", "JambaRMSNorm").add("model.layers.0.pre_ff_layernorm", "JambaRMSNorm");
+  ModelView m = b.build();
+  CHECK(groups_under(resolve_hybrid(m), "model.layers.0.") ==
+        with_experts("feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
+                     {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+                      "pre_ff_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
+                      "feed_forward.router",
+                      "self_attn.v_proj -> self_attn.o_proj"},
+                     2));
+}
+
+TEST_CASE("Zamba smooths the Mamba input of Mamba and hybrid layers and never the shared block") {
+  ModelView m = test::described_tree("ZambaForCausalLM");
+  Resolution r = resolve_hybrid(m);
+  CHECK(groups_under(r, "model.layers.0.") == Groups{"input_layernorm -> mamba.in_proj"});
+  CHECK(groups_under(r, "model.layers.2.") ==
+        Groups{"mamba_decoder.input_layernorm -> mamba_decoder.mamba.in_proj"});
+  for (const auto& g : r.resolved) {
+    CHECK(g.smooth_name.find("shared_transf") == std::string::npos);
+    for (auto b : g.balance_names) CHECK(b.find("shared_transf") == std::string::npos);
+  }
+}
+
 TEST_CASE("Every real tree of the hybrid family resolves with groups in exact mode") {
   for (const char* arch : {"MambaForCausalLM", "FalconMambaForCausalLM", "GraniteMoeHybridForCausalLM",
                            "NemotronHForCausalLM", "Lfm2ForCausalLM", "MiniMaxForCausalLM", "KimiLinearForCausalLM",
                            "OlmoHybridForCausalLM", "RecurrentGemmaForCausalLM"}) {
     INFO(arch);
     ModelView m = test::real_tree(arch);
+    Resolution r = resolve_hybrid(m);
+    CHECK_FALSE(r.resolved.empty());
+  }
+}
+
+TEST_CASE("Every described tree of the hybrid family resolves with groups in exact mode") {
+  for (const char* arch : {"BambaForCausalLM", "FalconH1ForCausalLM", "JambaForCausalLM", "Mamba2ForCausalLM",
+                           "Zamba2ForCausalLM", "ZambaForCausalLM"}) {
+    INFO(arch);
+    ModelView m = test::described_tree(arch);
     Resolution r = resolve_hybrid(m);
     CHECK_FALSE(r.resolved.empty());
   }

@@ -637,29 +637,20 @@ TEST_CASE("DBRX smooths only norm_1 into Wqkv") {
   CHECK(awqmap::test::groups_under(r, p) == Groups{"norm_attn_norm.norm_1 -> norm_attn_norm.attn.Wqkv"});
 }
 
-TEST_CASE("A.X-K2 keeps the peer's gated input norm group") {
-  ModelBuilder b("AXK2ForCausalLM");
-  b.list("model.layers");
-  const std::string p = "model.layers.0.";
-  norm(b, p + "input_layernorm.norm");
-  lin(b, p + "input_layernorm.mlp.fc1");
-  lin(b, p + "input_layernorm.mlp.fc2");
-  for (const char* n : {"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"})
-    lin(b, p + "self_attn." + n);
-  norm(b, p + "self_attn.q_a_layernorm");
-  norm(b, p + "self_attn.kv_a_layernorm");
-  for (const char* n : {"wq_b", "wk", "weights_proj"}) lin(b, p + "self_attn.indexer." + n);
-  gated_mlp(b, p + "mlp.");
-  norm(b, p + "post_attention_layernorm");
-  Selection s;
-  const auto r_model = b.build();  // outlives r, whose names view it
-  auto r = awqmap::test::resolve_exact(r_model, &s);
-  CHECK(s.plugin == "moe");
-  CHECK(s.origin == awqmap::Origin::peer);
-  CHECK(awqmap::test::groups_under(r, p) ==
-        sorted({"input_layernorm.norm -> input_layernorm.mlp.fc1 self_attn.indexer.weights_proj self_attn.indexer.wk "
-                "self_attn.kv_a_proj_with_mqa self_attn.q_a_proj",
-                mla_kva, dense_up_down}));
+TEST_CASE("A.X-K2 smooths the inner norms of its gated norms with the gate's fc1 and the router") {
+  auto m = awqmap::test::described_tree("AXK2ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  const std::string input =
+      "input_layernorm.norm -> input_layernorm.mlp.fc1 self_attn.indexer.weights_proj self_attn.indexer.wk "
+      "self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
+  // q_a_layernorm feeds only half of q_gate_proj's input (beside q_a_proj's own output): no group.
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({input, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down,
+                     {input, mla_kva,
+                      "post_attention_layernorm.norm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj post_attention_layernorm.mlp.fc1",
+                      shared_up_down}));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -735,4 +726,132 @@ TEST_CASE("A DeepSeek-V3 checkpoint with fused experts is split into per-expert 
         sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
   CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
         with_experts(2, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Trees that awqmap.describe wrote of transformers models (4 layers, 8 experts), and small trees.
+
+TEST_CASE("A.X-K1 is DeepSeek-V3 with a dense layer 0 and its MoE output norm is never smoothed") {
+  auto m = awqmap::test::described_tree("AXK1ForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        sorted({mla_input, mla_qa, mla_kva, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down, {mla_input, mla_qa, mla_kva, sparse_post_shared, shared_up_down}));
+  for (const auto& g : r.resolved) CHECK(g.smooth_name.find("post_mlp_layernorm") == std::string::npos);
+}
+
+TEST_CASE("K-EXAONE balances the router and the shared experts in its sparse layers") {
+  auto m = awqmap::test::described_tree("ExaoneMoeForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  // v -> o is skipped as incompatible: 2 key-value heads of 16 against o_proj's 64 inputs.
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(8, expert_up_down, {llama_qkv, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("K-EXAONE without mlp_layer_types splits at first_k_dense_replace") {
+  auto m = deepseek_style("ExaoneMoeForCausalLM", {false, false, true}, false, true,
+                          {{"num_hidden_layers", 3}, {"first_k_dense_replace", 2}})
+               .build();
+  auto r = resolve_checked(m, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post_shared, shared_up_down}));
+}
+
+TEST_CASE("Mellum adds the router mlp.gate to the post-attention group") {
+  auto m = awqmap::test::described_tree("MellumForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  for (const char* layer : {"model.layers.0.", "model.layers.3."}) {
+    INFO(layer);
+    CHECK(awqmap::test::groups_under(r, layer) == with_experts(8, expert_up_down, {llama_qkv, sparse_post}));
+  }
+}
+
+TEST_CASE("Mellum reads dense layers from mlp_layer_types and is all sparse without it") {
+  auto mixed = deepseek_style("MellumForCausalLM", {false, true}, false, false,
+                              {{"num_hidden_layers", 2}, {"mlp_layer_types", {"dense", "sparse"}}})
+                   .build();
+  auto r = resolve_checked(mixed, "moe");
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({llama_qkv, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post}));
+
+  auto sparse = deepseek_style("MellumForCausalLM", {true, true}, false, false, {{"num_hidden_layers", 2}}).build();
+  auto r2 = resolve_checked(sparse, "moe");
+  CHECK(awqmap::test::groups_under(r2, "model.layers.0.") ==
+        with_experts(2, expert_up_down, {llama_qkv, llama_vo, sparse_post}));
+}
+
+TEST_CASE("Inkling balances r_proj with q k v and leaves its sparse MLP norm out") {
+  auto m = awqmap::test::described_tree("InklingForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  // v -> o is skipped as incompatible here (16 key-value heads against 64 query heads).
+  const std::string shared = "mlp.shared_experts.*.up_proj -> mlp.shared_experts.*.down_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
+        with_experts(8, expert_up_down,
+                     {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.r_proj self_attn.v_proj", shared,
+                      shared}));
+  for (const auto& g : r.resolved) CHECK(g.smooth_name.find("post_attention_layernorm") == std::string::npos);
+}
+
+TEST_CASE("Inkling dense layers keep the MLP norm group and v to o where the widths match") {
+  ModelBuilder b("InklingForCausalLM");
+  b.config({{"num_hidden_layers", 2}, {"mlp_layer_types", {"dense", "sparse"}}});
+  b.list("model.layers");
+  for (int i = 0; i < 2; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    llama_attention(b, p);
+    lin(b, p + "self_attn.r_proj");
+    b.add(p + "self_attn.v_sconv.conv1d", "Conv1d");
+    if (i == 0) {
+      gated_mlp(b, p + "mlp.");
+    } else {
+      router(b, p + "mlp.gate");
+      experts(b, p + "mlp.experts");
+    }
+    norm(b, p + "input_layernorm");
+    norm(b, p + "post_attention_layernorm");
+  }
+  auto m = b.build();
+  auto r = resolve_checked(m, "moe");
+  const std::string qkvr = "input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.r_proj self_attn.v_proj";
+  CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted({qkvr, llama_vo, dense_post, dense_up_down}));
+  CHECK(awqmap::test::groups_under(r, "model.layers.1.") == with_experts(2, expert_up_down, {qkvr, llama_vo}));
+}
+
+TEST_CASE("ZAYA balances the CCA projections and the router's down_proj with the experts") {
+  auto m = awqmap::test::described_tree("ZayaForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  for (const char* layer : {"model.layers.0.", "model.layers.2."}) {
+    INFO(layer);
+    CHECK(awqmap::test::groups_under(r, layer) ==
+          with_experts(8, expert_up_down,
+                       {"input_layernorm -> self_attn.qkv_proj.k_proj self_attn.qkv_proj.q_proj "
+                        "self_attn.qkv_proj.v_proj_current self_attn.qkv_proj.v_proj_delayed",
+                        "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate.down_proj"}));
+  }
+}
+
+TEST_CASE("JetMoE balances both routers and expert banks and kv_proj from the real tree") {
+  auto m = awqmap::test::real_tree("JetMoeForCausalLM");
+  auto r = resolve_checked(m, "moe");
+  for (const char* layer : {"model.layers.0.", "model.layers.3."}) {
+    INFO(layer);
+    CHECK(awqmap::test::groups_under(r, layer) ==
+          Groups{"input_layernorm -> self_attention.experts.input_linear self_attention.experts.router.layer "
+                 "self_attention.kv_proj",
+                 "post_attention_layernorm -> mlp.input_linear mlp.router.layer"});
+  }
+}
+
+TEST_CASE("Every described tree of the moe family resolves with groups in exact mode") {
+  for (const char* arch : {"AXK1ForCausalLM", "AXK2ForCausalLM", "DeepseekV2ForCausalLM", "ExaoneMoeForCausalLM",
+                           "Glm4MoeLiteForCausalLM", "GlmMoeDsaForCausalLM", "InklingForCausalLM",
+                           "MellumForCausalLM", "ZayaForCausalLM"}) {
+    INFO(arch);
+    auto m = awqmap::test::described_tree(arch);
+    resolve_checked(m, "moe");
+  }
 }

@@ -76,11 +76,43 @@ const MappingList lfm2_mappings = {
 };
 
 // MiniMax-Text-01: the residual is taken after each norm (`residual = input_layernorm(x)`), so
-// no norm can be smoothed; lightning-attention layers apply SiLU to `qkv_proj` and a norm
-// before `out_proj`. Only softmax attention's v -> o and the experts' up -> down remain.
+// neither layer norm can be smoothed. Lightning-attention layers apply SiLU to `qkv_proj`, then
+// `self_attn.norm`, whose output is only multiplied channel-wise by sigmoid(output_gate(x))
+// before `out_proj`: that pair is exact. Softmax attention keeps v -> o (skipped where GQA
+// makes the widths differ) and the experts their gated up -> down.
 const MappingList minimax_mappings = {
+    {"re:.*self_attn\\.norm$", {"re:.*self_attn\\.out_proj$"}},
     {"re:.*self_attn\\.v_proj$", {"re:.*self_attn\\.o_proj$"}},
     {"re:.*mlp\\.experts\\.\\d+\\.up_proj$", {"re:.*mlp\\.experts\\.\\d+\\.down_proj$"}},
+};
+
+// Bamba: Mamba-2 or attention layers under one `input_layernorm` (the mixer reads it only
+// through `in_proj`; one alternation target closes either kind), a gated MLP behind
+// `pre_ff_layernorm`.
+const MappingList bamba_mappings = {
+    {"re:.*input_layernorm$", {"re:.*(mamba\\.in_proj|self_attn\\.(q|k|v)_proj)$"}},
+    {"re:.*self_attn\\.v_proj$", {"re:.*self_attn\\.o_proj$"}},
+    {"re:.*pre_ff_layernorm$", {"re:.*feed_forward\\.(gate_proj|up_proj)$"}},
+    {"re:.*feed_forward\\.up_proj$", {"re:.*feed_forward\\.down_proj$"}},
+};
+
+// Jamba: Mamba or attention layers under `input_layernorm` (Mamba reads it through `in_proj`
+// only); `pre_ff_layernorm` feeds a gated MLP in some layers and the router with the experts in
+// the others (expert_layer_period), so one alternation target holds either kind.
+const MappingList jamba_mappings = {
+    {"re:.*input_layernorm$", {"re:.*(mamba\\.in_proj|self_attn\\.(q|k|v)_proj)$"}},
+    {"re:.*self_attn\\.v_proj$", {"re:.*self_attn\\.o_proj$"}},
+    {"re:.*pre_ff_layernorm$",
+     {"re:.*feed_forward\\.(gate_proj|up_proj|router|experts\\.\\d+\\.gate_proj|experts\\.\\d+\\.up_proj)$"}},
+    {"re:.*feed_forward\\.(experts\\.\\d+\\.)?up_proj$", {"re:.*feed_forward\\.(experts\\.\\d+\\.)?down_proj$"}},
+};
+
+// Zamba: Mamba layers and hybrid layers whose `mamba_decoder` has its own input norm feeding
+// only its mixer's `in_proj`. The shared transformer block is one module reused at several
+// depths (its norm reads a concatenation with the embeddings), so smoothing it once per depth
+// would compound: it is left out.
+const MappingList zamba_mappings = {
+    {"re:.*(layers\\.\\d+|mamba_decoder)\\.input_layernorm$", {"re:.*(layers\\.\\d+|mamba_decoder)\\.mamba\\.in_proj$"}},
 };
 
 // HRM-Text: the norms have no weight, so nothing but the linear-to-linear groups remain; the
@@ -237,6 +269,9 @@ void register_hybrid(awqmap::Registrar& r) {
   r.add_static("GraniteMoeHybridForCausalLM", granite_moe_hybrid_mappings,
                analysis("granitemoehybrid/modular_granitemoehybrid.py"));
   r.add_static("Zamba2ForCausalLM", zamba2_mappings, peer("zamba2.py"));
+  r.add_static("ZambaForCausalLM", zamba_mappings, analysis("zamba/modeling_zamba.py"));
+  r.add_static("BambaForCausalLM", bamba_mappings, analysis("bamba/modular_bamba.py"));
+  r.add_static("JambaForCausalLM", jamba_mappings, analysis("jamba/modeling_jamba.py"));
   r.add_static("Lfm2ForCausalLM", lfm2_mappings, peer("lfm2.py"));
   r.add_static("MiniMaxForCausalLM", minimax_mappings, analysis("minimax/modular_minimax.py"));
   r.add_static("HrmTextForCausalLM", hrm_text_mappings, peer("hrm_text.py"));

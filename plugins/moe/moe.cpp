@@ -133,14 +133,28 @@ const MappingList dbrx_mappings = {
     {R"(re:.*experts\.mlp\.\d+\.v1$)", {R"(re:.*experts\.mlp\.\d+\.w2$)"}},
 };
 
-// A.X-K2 (the peer's list, numerically exact): input_layernorm is a gated norm container
-// whose inner `.norm` feeds attention and the gate's fc1.
-const MappingList axk2_mappings = {
-    {"re:.*input_layernorm.norm$",
-     {"re:.*self_attn.q_a_proj$", "re:.*self_attn.kv_a_proj_with_mqa$", "re:.*self_attn.indexer.wk$",
-      "re:.*self_attn.indexer.weights_proj$", "re:.*input_layernorm.mlp.fc1$"}},
-    {"re:.*kv_a_layernorm$", {"re:.*kv_b_proj$"}},
-    {"re:.*up_proj$", {"re:.*down_proj$"}},
+
+// ZAYA: the CCA projection reads the input norm through q, k and the two value halves (the
+// convolution mixes q/k after them). The router reads the MLP norm through `mlp.gate.down_proj`,
+// whose output also carries to the next layer's router, so it only balances here. The value
+// halves are concatenated per head, so no v -> o group.
+const MappingList zaya_mappings = {
+    {R"(re:.*input_layernorm$)",
+     {R"(re:.*self_attn\.qkv_proj\.(q_proj|k_proj|v_proj_current|v_proj_delayed)$)"}},
+    {R"(re:.*post_attention_layernorm$)",
+     {R"(re:.*mlp\.gate\.down_proj$)", R"(re:.*mlp\.experts\.\d+\.gate_proj$)", R"(re:.*mlp\.experts\.\d+\.up_proj$)"}},
+    {R"(re:.*experts\.\d+\.up_proj$)", {R"(re:.*experts\.\d+\.down_proj$)"}},
+};
+
+// JetMoE: mixture-of-attention, the input norm feeds the attention router, the query experts
+// (`input_linear`, a 3-D expert bank) and kv_proj; the MLP norm feeds the MLP router and its
+// expert bank. v -> o crosses the per-expert output bank and input_linear -> output_linear a
+// fused [gate; up] bank per expert: both left out.
+const MappingList jetmoe_mappings = {
+    {R"(re:.*input_layernorm$)",
+     {R"(re:.*self_attention\.experts\.router\.layer$)", R"(re:.*self_attention\.experts\.input_linear$)",
+      R"(re:.*self_attention\.kv_proj$)"}},
+    {R"(re:.*post_attention_layernorm$)", {R"(re:.*mlp\.router\.layer$)", R"(re:.*mlp\.input_linear$)"}},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -152,6 +166,7 @@ enum class Split {
   ernie,             // (i + 1) % moe_layer_interval == 0 and start <= i <= end
   qwen,              // i not in mlp_only_layers, num_experts > 0, (i + 1) % decoder_sparse_step == 0
   llama4,            // i in moe_layers (default: every interleave_moe_layer_step-th layer)
+  mlp_types,         // mlp_layer_types, else every layer is sparse
 };
 
 [[noreturn]] void bad_config(const ModelView& model, const std::string& what) {
@@ -228,6 +243,21 @@ std::optional<LayerSplit> split_layers(const ModelView& model, Split rule, std::
     case Split::num_dense_layers:
       if (!from_threshold("num_dense_layers")) return std::nullopt;
       break;
+    case Split::mlp_types: {
+      const nlohmann::json* types = model.config_field("mlp_layer_types");
+      if (types && !types->is_null()) {
+        if (!from_threshold("mlp_layer_types")) return std::nullopt;
+        break;
+      }
+      // The config classes fill mlp_layer_types with "sparse" when it is left out.
+      if (!layers) {
+        why = "the config gives neither mlp_layer_types nor num_hidden_layers";
+        return std::nullopt;
+      }
+      std::int64_t n = checked_layers(model, *layers, "num_hidden_layers");
+      sparse.assign(static_cast<std::size_t>(n), true);
+      break;
+    }
     case Split::ernie: {
       auto start = config_integer(model, "moe_layer_start_index");
       if (!layers || !start) {
@@ -299,19 +329,20 @@ struct Family {
   MappingList attention;
   const char* norm;                 // the norm that feeds the MLP, relative to the layer
   std::vector<const char*> dense;   // its readers in a dense layer, relative to the layer
-  std::vector<const char*> sparse;  // its readers in a sparse layer
+  std::vector<const char*> sparse;  // its readers in a sparse layer; empty: no group there
   MappingList tail;
   Split split;
+  const char* sparse_norm = nullptr;  // the MLP norm of a sparse layer where it differs from `norm`
 };
 
-void add_scoped(MappingList& out, const Family& f, const std::vector<std::size_t>& layers,
+void add_scoped(MappingList& out, const Family& f, const std::vector<std::size_t>& layers, const char* norm,
                 const std::vector<const char*>& readers) {
-  if (layers.empty()) return;
+  if (layers.empty() || readers.empty()) return;
   const std::string prefix =
       std::string("re:") + f.scope + R"(layers\.()" + awqmap::toolkit::index_alternation(layers) + R"()\.)";
   std::vector<std::string> balance;
   for (const char* r : readers) balance.push_back(prefix + r);
-  out.push_back({prefix + f.norm, std::move(balance)});
+  out.push_back({prefix + norm, std::move(balance)});
 }
 
 BuildResult build_family(const ModelView& model, const Family& f) {
@@ -319,8 +350,8 @@ BuildResult build_family(const ModelView& model, const Family& f) {
   auto split = split_layers(model, f.split, why);
   if (!split) return BuildResult::decline(why);
   MappingList out = f.attention;
-  add_scoped(out, f, split->dense, f.dense);
-  add_scoped(out, f, split->sparse, f.sparse);
+  add_scoped(out, f, split->dense, f.norm, f.dense);
+  add_scoped(out, f, split->sparse, f.sparse_norm ? f.sparse_norm : f.norm, f.sparse);
   out.insert(out.end(), f.tail.begin(), f.tail.end());
   return BuildResult::use(std::move(out));
 }
@@ -468,6 +499,46 @@ const Family lfm2_moe = {
     {{R"(re:.*feed_forward\.(w3|experts\.\d+\.up_proj)$)", {R"(re:.*feed_forward\.(w2|experts\.\d+\.down_proj)$)"}}},
     Split::num_dense_layers};
 
+// Mellum: Qwen3-MoE attention and sparse block (router `mlp.gate`, no shared experts) in a
+// Laguna decoder layer, dense or sparse by mlp_layer_types (all sparse when it is left out).
+const Family mellum = {".*", llama_attention, "post_attention_layernorm", dense_mlp, sparse_mlp, up_down,
+                       Split::mlp_types};
+
+// Inkling: the relative-position projection `r_proj` reads the input norm beside q/k/v; v
+// passes a depthwise causal convolution with a residual (channel-wise and linear) before
+// attention, so v -> o holds. The shared experts are 3-D parameter banks whose gate_proj the
+// calibration tree does not expose, so the sparse layers' MLP norm group is left out; a dense
+// layer's gated MLP keeps its group. Every gated up -> down (dense, routed, shared) holds.
+const Family inkling = {".*",
+                        {{R"(re:.*input_layernorm$)",
+                          {R"(re:.*self_attn\.q_proj$)", R"(re:.*self_attn\.k_proj$)", R"(re:.*self_attn\.v_proj$)",
+                           R"(re:.*self_attn\.r_proj$)"}},
+                         llama_attention[1]},
+                        "post_attention_layernorm",
+                        dense_mlp,
+                        {},
+                        up_down,
+                        Split::mlp_types};
+
+// A.X-K2: input_layernorm (every layer) and post_attention_layernorm (sparse layers) are gated
+// norms, y = norm(x) * sigmoid(mlp(norm(x))): the inner `.norm` feeds the gate's fc1 and, through
+// a channel-wise product, the block's readers. The input norm feeds q_a, kv_a and the indexer's
+// wk and weights_proj; q_a_layernorm feeds half of the fused q_gate_proj input (concatenated
+// with q_a's own output) and is left out. In sparse layers the inner MLP norm feeds the gate's
+// fc1, the router, the experts and the shared experts; dense layers keep a plain norm.
+const Family axk2 = {".*",
+                     {{R"(re:.*input_layernorm\.norm$)",
+                       {R"(re:.*self_attn\.q_a_proj$)", R"(re:.*self_attn\.kv_a_proj_with_mqa$)",
+                        R"(re:.*self_attn\.indexer\.wk$)", R"(re:.*self_attn\.indexer\.weights_proj$)",
+                        R"(re:.*input_layernorm\.mlp\.fc1$)"}},
+                      mla_attention[2]},
+                     "post_attention_layernorm",
+                     dense_mlp,
+                     {R"(post_attention_layernorm\.mlp\.fc1$)", sparse_mlp[0], sparse_mlp[1], sparse_mlp[2]},
+                     up_down,
+                     Split::first_k_dense,
+                     R"(post_attention_layernorm\.norm)"};
+
 // Mixtral-layout checkpoints (Mixtral, Phi-3.5-MoE, MiniMax-M2) keep the block as
 // `block_sparse_moe` with experts w1 (gate), w3 (up), w2 (down); transformers loads them as
 // `mlp` with the router named `router_name` and calibration splits experts into gate/up/down_proj.
@@ -519,7 +590,8 @@ void register_moe(awqmap::Registrar& r) {
   r.add_static("LongcatFlashForCausalLM", longcat_flash_mappings, model_file("longcat_flash"));
   r.add_static("AriaTextForCausalLM", aria_text_mappings, model_file("aria"));
   r.add_static("DbrxForCausalLM", dbrx_mappings, model_file("dbrx"));
-  r.add_static("AXK2ForCausalLM", axk2_mappings, {Origin::peer, "GPTQModel definitions/axk2.py"});
+  r.add_static("ZayaForCausalLM", zaya_mappings, {Origin::analysis, "transformers models/zaya/modular_zaya.py"});
+  r.add_static("JetMoeForCausalLM", jetmoe_mappings, model_file("jetmoe"));
 
   // Mixed dense/sparse stacks, scoped by the config's layer split.
   r.add_dynamic("DeepseekV2ForCausalLM", "moe_deepseek", builder(deepseek), model_file("deepseek_v2"));
@@ -527,13 +599,26 @@ void register_moe(awqmap::Registrar& r) {
   r.add_dynamic("DeepseekV32ForCausalLM", "moe_deepseek", builder(deepseek), model_file("deepseek_v32"));
   r.add_dynamic("Glm4MoeLiteForCausalLM", "moe_deepseek", builder(deepseek), model_file("glm4_moe_lite"));
   r.add_dynamic("GlmMoeDsaForCausalLM", "moe_deepseek", builder(deepseek), model_file("glm_moe_dsa"));
+  // A.X-K1: DeepSeek-V3 plus a norm on the MoE output, which no group crosses.
+  r.add_dynamic("AXK2ForCausalLM", "moe_axk2", builder(axk2),
+                {Origin::analysis, "transformers models/axk2/modular_axk2.py"});
+  r.add_dynamic("AXK1ForCausalLM", "moe_deepseek", builder(deepseek),
+                {Origin::analysis, "transformers models/axk1/modular_axk1.py"});
   r.add_dynamic("HYV4ForCausalLM", "moe_hyv4", builder(hyv4), model_file("hy_v4"));
   r.add_dynamic("Glm4MoeForCausalLM", "moe_llama_attention", builder(llama_deepseek_moe), model_file("glm4_moe"));
   r.add_dynamic("Dots1ForCausalLM", "moe_llama_attention", builder(llama_deepseek_moe), model_file("dots1"));
+  // K-EXAONE: EXAONE 4 attention (q/k norms only) in an OLMoE pre-norm layer, DeepSeek-V3 MoE
+  // with shared experts; mlp_layer_types, else first_k_dense_replace, as the config reads them.
+  r.add_dynamic("ExaoneMoeForCausalLM", "moe_llama_attention", builder(llama_deepseek_moe),
+                {Origin::analysis, "transformers models/exaone_moe/modular_exaone_moe.py"});
   r.add_dynamic("HYV3ForCausalLM", "moe_llama_attention", builder(llama_deepseek_moe), model_file("hy_v3"));
   r.add_dynamic("MiMoV2FlashForCausalLM", "moe_llama_attention", builder(llama_deepseek_moe),
                 model_file("mimo_v2_flash"));
   r.add_dynamic("LagunaForCausalLM", "moe_laguna", builder(laguna), model_file("laguna"));
+  r.add_dynamic("MellumForCausalLM", "moe_mellum", builder(mellum),
+                {Origin::analysis, "transformers models/mellum/modular_mellum.py"});
+  r.add_dynamic("InklingForCausalLM", "moe_inkling", builder(inkling),
+                {Origin::analysis, "transformers models/inkling/modular_inkling.py"});
   r.add_dynamic("Ernie4_5_MoeForCausalLM", "moe_ernie", builder(ernie), model_file("ernie4_5_moe"));
   r.add_dynamic("Qwen2MoeForCausalLM", "moe_qwen", builder(qwen_moe), model_file("qwen2_moe"));
   r.add_dynamic("Qwen3MoeForCausalLM", "moe_qwen", builder(qwen_moe), model_file("qwen3_moe"));
@@ -553,7 +638,8 @@ void register_moe(awqmap::Registrar& r) {
         "DeepseekV32ForCausalLM",  "Glm4MoeLiteForCausalLM",  "GlmMoeDsaForCausalLM",  "HYV4ForCausalLM",
         "Glm4MoeForCausalLM",      "Dots1ForCausalLM",        "HYV3ForCausalLM",       "MiMoV2FlashForCausalLM",
         "LagunaForCausalLM",       "Ernie4_5_MoeForCausalLM", "Qwen2MoeForCausalLM",   "Qwen3MoeForCausalLM",
-        "AfmoeForCausalLM",        "Cohere2MoeForCausalLM"})
+        "AfmoeForCausalLM",        "Cohere2MoeForCausalLM",   "AXK1ForCausalLM",       "ExaoneMoeForCausalLM",
+        "MellumForCausalLM",       "ZayaForCausalLM",         "InklingForCausalLM",    "AXK2ForCausalLM"})
     split_fused(r, arch);
   split_fused(r, "Lfm2MoeForCausalLM", "feed_forward.experts");
 }
