@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/model.hpp"
 
@@ -49,11 +50,11 @@ struct CheckpointSummary {
 /// Decoder layers (`<...>.layers.<i>` outside vision/audio towers) with i >= num_hidden_layers
 /// are multi-token-prediction layers the model drops.
 /// Throws InputError naming the file at fault; a limit exceeded is named too.
-ModelView load_checkpoint(const std::string& directory, const CheckpointOptions& options = {},
-                          CheckpointSummary* summary = nullptr);
+AWQMAP_API ModelView load_checkpoint(const std::string& directory, const CheckpointOptions& options = {},
+                                     CheckpointSummary* summary = nullptr);
 
 /// A model description file or a checkpoint directory, whichever `path` is.
-ModelView load_model(const std::string& path, const CheckpointOptions& options = {},
-                     CheckpointSummary* summary = nullptr);
+AWQMAP_API ModelView load_model(const std::string& path, const CheckpointOptions& options = {},
+                                CheckpointSummary* summary = nullptr);
 
 }  // namespace awqmap

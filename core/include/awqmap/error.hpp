@@ -6,16 +6,18 @@
 #include <string_view>
 #include <vector>
 
+#include "awqmap/export.hpp"
+
 namespace awqmap {
 
 /// Base of every awqmap error.
-class Error : public std::runtime_error {
+class AWQMAP_API Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 /// Bad input: a file, a format, a pattern, a plugin. Fix the input and run again.
-class InputError : public Error {
+class AWQMAP_API InputError : public Error {
  public:
   using Error::Error;
 };
@@ -29,10 +31,10 @@ enum class ResolutionErrorKind {
 };
 
 /// `multiple_smooth_layers` etc., as printed in `awqmap.error/v1`.
-std::string_view to_string(ResolutionErrorKind kind);
+AWQMAP_API std::string_view to_string(ResolutionErrorKind kind);
 
 /// Resolution stopped: upstream raises here too and keeps no result.
-class ResolutionError : public Error {
+class AWQMAP_API ResolutionError : public Error {
  public:
   ResolutionError(ResolutionErrorKind kind, std::size_t mapping_index, std::string message,
                   std::vector<std::string> modules = {}, std::vector<std::string> targets = {})

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/registry.hpp"
 
 namespace awqmap {
@@ -13,7 +14,7 @@ struct LoaderOptions {
   bool allow_override = false;
 };
 
-class PluginLoader {
+class AWQMAP_API PluginLoader {
  public:
   explicit PluginLoader(Registry& registry, LoaderOptions options = {});
 

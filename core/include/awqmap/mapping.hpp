@@ -8,6 +8,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "awqmap/export.hpp"
+
 namespace awqmap {
 
 struct Mapping {
@@ -28,19 +30,19 @@ struct Mapping {
 using MappingList = std::vector<Mapping>;
 
 /// Upstream's repr: `AWQMapping(smooth_layer='re:...', balance_layers=[...], activation_hook_target=None)`.
-std::string python_repr(const Mapping& mapping);
+AWQMAP_API std::string python_repr(const Mapping& mapping);
 /// Python's repr of a str (quotes and escapes as CPython prints them).
-std::string python_repr(const std::string& text);
+AWQMAP_API std::string python_repr(const std::string& text);
 
 /// Reads a JSON list of {"smooth_layer", "balance_layers", "activation_hook_target"} objects and
 /// compiles every pattern. Throws InputError naming `origin`, the mapping index and the field.
-MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin);
+AWQMAP_API MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin);
 /// Same, from a file.
-MappingList load_mappings_file(const std::string& path);
+AWQMAP_API MappingList load_mappings_file(const std::string& path);
 /// The inverse of mappings_from_json.
-nlohmann::json mappings_to_json(const MappingList& mappings);
+AWQMAP_API nlohmann::json mappings_to_json(const MappingList& mappings);
 
 /// Compiles every pattern of the list; throws InputError naming `origin` and the mapping.
-void validate_mappings(const MappingList& mappings, const std::string& origin);
+AWQMAP_API void validate_mappings(const MappingList& mappings, const std::string& origin);
 
 }  // namespace awqmap

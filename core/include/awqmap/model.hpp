@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "awqmap/export.hpp"
+
 namespace awqmap {
 
 using ModuleIndex = std::uint32_t;
@@ -26,14 +28,14 @@ struct Module {
   ModuleIndex parent = no_module;            ///< no_module for the root
 
   /// True when the class or one of its bases is `cls`.
-  bool is_a(std::string_view cls) const;
+  AWQMAP_API bool is_a(std::string_view cls) const;
   bool is_linear() const { return is_a("Linear"); }
   bool is_module_list() const { return is_a("ModuleList"); }
 };
 
 /// `config.text_config.<key>` when text_config exists and that value is not null, else
 /// `config.<key>`; nullptr when neither exists (docs/semantics.md §4.1 step 1).
-const nlohmann::json* config_field(const nlohmann::json& config, std::string_view key);
+AWQMAP_API const nlohmann::json* config_field(const nlohmann::json& config, std::string_view key);
 
 /// What a loader hands to ModelView: the records, and whatever owns the bytes they view.
 struct ModelParts {
@@ -47,7 +49,7 @@ struct ModelParts {
   bool torch_class_names = true;
 };
 
-class ModelView {
+class AWQMAP_API ModelView {
  public:
   /// Validates the parts (docs/format.md): unique names, each parent present earlier, Linear records
   /// with features. Throws InputError naming `parts.origin` and the module at fault.

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "awqmap/export.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/model.hpp"
 
@@ -13,11 +14,11 @@ namespace awqmap {
 /// `architecture`, when given, replaces the description's own. The file is read once into
 /// memory the model owns (it may change or vanish afterwards); only a regular file is read,
 /// up to InputLimits::max_description_bytes.
-ModelView load_model_description(const std::string& path,
-                                 const std::optional<std::string>& architecture = std::nullopt,
-                                 const InputLimits& limits = {});
+AWQMAP_API ModelView load_model_description(const std::string& path,
+                                            const std::optional<std::string>& architecture = std::nullopt,
+                                            const InputLimits& limits = {});
 
 /// Same, from JSON text in memory; `origin` names it in errors.
-ModelView parse_model_description(std::string_view json, const std::string& origin);
+AWQMAP_API ModelView parse_model_description(std::string_view json, const std::string& origin);
 
 }  // namespace awqmap

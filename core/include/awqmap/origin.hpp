@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "awqmap/export.hpp"
+
 namespace awqmap {
 
 /// Where a registration's mappings come from.
@@ -21,6 +23,6 @@ struct Provenance {
 };
 
 /// "upstream", "peer" or "analysis".
-std::string_view to_string(Origin origin);
+AWQMAP_API std::string_view to_string(Origin origin);
 
 }  // namespace awqmap

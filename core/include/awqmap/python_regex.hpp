@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "awqmap/export.hpp"
+
 namespace awqmap {
 
 /// Deepest nesting of groups, lookarounds and conditional branches a pattern may have
@@ -14,7 +16,7 @@ namespace awqmap {
 inline constexpr int max_pattern_nesting = 200;
 
 /// A pattern Python would reject, or one that has no faithful Boost equivalent.
-class PatternSyntaxError : public std::invalid_argument {
+class AWQMAP_API PatternSyntaxError : public std::invalid_argument {
  public:
   PatternSyntaxError(std::string reason, std::size_t position)
       : std::invalid_argument(reason + " at position " + std::to_string(position)),
@@ -41,6 +43,7 @@ struct TranslatedPattern {
 };
 
 /// Throws PatternSyntaxError.
-TranslatedPattern translate_python_regex(std::string_view python_pattern, RegexEngine engine = RegexEngine::bytes);
+AWQMAP_API TranslatedPattern translate_python_regex(std::string_view python_pattern,
+                                                    RegexEngine engine = RegexEngine::bytes);
 
 }  // namespace awqmap

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/mapping.hpp"
 
 namespace awqmap {
@@ -30,10 +31,10 @@ struct RecipeOptions {
 ///           activation_hook_target: "..."   (only when set)
 /// Strings are YAML double-quoted scalars. Throws InputError naming the mapping when a string
 /// is not valid UTF-8, and when the scheme is not a plain word.
-std::string awq_recipe_yaml(const MappingList& mappings, const RecipeOptions& options = {});
+AWQMAP_API std::string awq_recipe_yaml(const MappingList& mappings, const RecipeOptions& options = {});
 
 /// A YAML double-quoted scalar for `text` (valid UTF-8; non-printable characters escaped).
 /// Throws InputError naming `origin` when `text` is not valid UTF-8.
-std::string yaml_quoted(const std::string& text, const std::string& origin);
+AWQMAP_API std::string yaml_quoted(const std::string& text, const std::string& origin);
 
 }  // namespace awqmap

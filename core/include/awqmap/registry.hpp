@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/plugin.hpp"
 #include "awqmap/selection.hpp"
 
@@ -46,7 +47,7 @@ struct ArchitectureEntry {
   MappingList mappings;  ///< static only
 };
 
-class Registry {
+class AWQMAP_API Registry {
  public:
   Registry();
   ~Registry();

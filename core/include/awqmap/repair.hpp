@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "awqmap/error.hpp"
+#include "awqmap/export.hpp"
 #include "awqmap/mapping.hpp"
 #include "awqmap/model.hpp"
 #include "awqmap/resolve.hpp"
@@ -38,14 +39,14 @@ struct RepairedResolution {
 /// Repair::left_out. Mappings that resolve cleanly are untouched. Throws the original
 /// ResolutionError when a failure cannot be repaired (several smooth modules in one layer,
 /// module_rematch, hook_target_missing).
-RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
-                                       const ResolveOptions& options = {});
+AWQMAP_API RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
+                                                  const ResolveOptions& options = {});
 
 /// Why `error` happened, in the model's terms: which layers have which targets, which modules
 /// matched twice, where a hook target was looked for. Layers are named by index ranges. One or
 /// more lines, no trailing newline.
-std::string explain(const ModelView& model, const MappingList& mappings, const ResolutionError& error,
-                    const ResolveOptions& options = {});
+AWQMAP_API std::string explain(const ModelView& model, const MappingList& mappings, const ResolutionError& error,
+                               const ResolveOptions& options = {});
 
 /// What AWQ will and will not smooth: targeted Linear modules, how many are balance layers of
 /// a resolved group, and the rest folded by name (`model.layers.*.self_attn.o_proj`).
@@ -59,10 +60,11 @@ struct Coverage {
   std::size_t balanced = 0;
   std::vector<Unbalanced> unbalanced;  ///< in module order of first appearance
 };
-Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
-                  const ResolveOptions& options = {});
+AWQMAP_API Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
+                             const ResolveOptions& options = {});
 /// The same for a repaired resolution: modules that only a left-out part of a repaired mapping
 /// would have balanced are attributed to the repair.
-Coverage coverage(const ModelView& model, const RepairedResolution& repaired, const ResolveOptions& options = {});
+AWQMAP_API Coverage coverage(const ModelView& model, const RepairedResolution& repaired,
+                             const ResolveOptions& options = {});
 
 }  // namespace awqmap

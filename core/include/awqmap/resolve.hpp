@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/mapping.hpp"
 #include "awqmap/model.hpp"
 
@@ -27,7 +28,7 @@ struct ResolvedMapping {
 };
 
 enum class SkipReason { incompatible, no_balance_layers, not_targeted };
-std::string_view to_string(SkipReason reason);
+AWQMAP_API std::string_view to_string(SkipReason reason);
 
 struct SkippedGroup {
   std::size_t mapping = 0;
@@ -43,10 +44,10 @@ struct Resolution {
 
 /// Resolves `mappings` on `model`. Throws ResolutionError (upstream's four failures; nothing is
 /// kept) or InputError (an invalid pattern, naming the mapping).
-Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options = {});
+AWQMAP_API Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options = {});
 
 /// docs/semantics.md §5.3: lowest common ancestor of dotted names; the result is a prefix of one of them.
-std::string_view lowest_common_ancestor(std::string_view a, std::string_view b);
-std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names);
+AWQMAP_API std::string_view lowest_common_ancestor(std::string_view a, std::string_view b);
+AWQMAP_API std::string_view lowest_common_ancestor(const std::vector<std::string_view>& names);
 
 }  // namespace awqmap

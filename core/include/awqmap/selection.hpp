@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/mapping.hpp"
 #include "awqmap/origin.hpp"
 
@@ -18,9 +19,9 @@ enum class SelectionKind { dynamic, static_list, default_list, user };
 ///    registry as it is, its inexact groups and its failures included.
 enum class SelectionMode { exact, upstream };
 /// "exact" or "upstream".
-std::string_view to_string(SelectionMode mode);
+AWQMAP_API std::string_view to_string(SelectionMode mode);
 /// "dynamic", "static", "default" or "user", as in the JSON `selection.kind`.
-std::string_view to_string(SelectionKind kind);
+AWQMAP_API std::string_view to_string(SelectionKind kind);
 
 struct Selection {
   SelectionKind kind = SelectionKind::default_list;

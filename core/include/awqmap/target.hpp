@@ -6,11 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/model.hpp"
 
 namespace awqmap {
 
-class Target {
+class AWQMAP_API Target {
  public:
   /// Compiles `text`. An invalid or untranslatable regex throws InputError naming the pattern,
   /// Python's reason and `origin` (the mapping, file or plugin the pattern came from).

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "awqmap/export.hpp"
 #include "awqmap/model.hpp"
 #include "awqmap/plugin.hpp"
 
@@ -26,7 +27,7 @@ inline const nlohmann::json* config_field(const ModelView& model, std::string_vi
 
 /// An integer config field; nullopt when absent or null. Throws InputError when it is present
 /// but not an integer.
-std::optional<std::int64_t> config_integer(const ModelView& model, std::string_view key);
+AWQMAP_API std::optional<std::int64_t> config_integer(const ModelView& model, std::string_view key);
 
 /// Per-layer attention types, as transformers gives them to upstream:
 /// `layer_types` when the config has it, with the legacy names renamed (`attention` →
@@ -36,33 +37,33 @@ std::optional<std::int64_t> config_integer(const ModelView& model, std::string_v
 /// nullopt when neither `layer_types` nor `num_hidden_layers` is available.
 /// Throws InputError on malformed values (not a list of strings, interval < 1) and on more
 /// than max_layers layers, before allocating anything for them.
-std::optional<std::vector<std::string>> layer_types(const ModelView& model);
+AWQMAP_API std::optional<std::vector<std::string>> layer_types(const ModelView& model);
 
 /// Indices i in [0, num_layers) whose type is `type`. Throws InputError when `types` has fewer
 /// than `num_layers` entries.
-std::vector<std::size_t> layer_indices(const std::vector<std::string>& types, std::int64_t num_layers,
-                                       std::string_view type);
+AWQMAP_API std::vector<std::size_t> layer_indices(const std::vector<std::string>& types, std::int64_t num_layers,
+                                                  std::string_view type);
 
 /// "3|7": indices joined by `|`, for patterns like `re:.*layers\.(3|7)\.input_layernorm$`.
-std::string index_alternation(const std::vector<std::size_t>& indices);
+AWQMAP_API std::string index_alternation(const std::vector<std::size_t>& indices);
 
 /// docs/semantics.md §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
 /// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order.
-std::vector<std::string> linear_attention_projections(const ModelView& model);
+AWQMAP_API std::vector<std::string> linear_attention_projections(const ModelView& model);
 
 /// docs/semantics.md §4.1 step 5 (upstream's is_moe_model), in two parts.
 /// Modules: some module's own class name contains `MoE` or `Expert` (case-sensitive). On
 /// checkpoint-derived trees, which carry no class names, a module named `experts` (a name
 /// component) counts instead: that is where every MoE checkpoint keeps its experts.
-bool has_moe_modules(const ModelView& model);
+AWQMAP_API bool has_moe_modules(const ModelView& model);
 /// Config: some public (not `_`-prefixed) top-level key of config.json, or one of
 /// `class_fields` (the fields the architecture's config class always has), contains `moe` or
 /// `expert`, case-insensitively. Keys under `text_config` do not count.
-bool config_mentions_moe(const ModelView& model, const std::vector<std::string>& class_fields = {});
+AWQMAP_API bool config_mentions_moe(const ModelView& model, const std::vector<std::string>& class_fields = {});
 
 /// Indices i, ascending and distinct, of layers holding a module `<...>layers.<i>.<component>` or
 /// something under it (a name component match, e.g. component "mlp.experts").
-std::vector<std::size_t> layers_with(const ModelView& model, std::string_view component);
+AWQMAP_API std::vector<std::size_t> layers_with(const ModelView& model, std::string_view component);
 
 /// What a hybrid-attention architecture contributes to the shared builder.
 struct HybridAttentionOptions {
@@ -78,6 +79,6 @@ struct HybridAttentionOptions {
 
 /// The Qwen3-Next / Qwen3.5 builder (docs/semantics.md §4.1): declines, with the reason, when the model is
 /// not hybrid.
-BuildResult build_hybrid_attention_mappings(const ModelView& model, const HybridAttentionOptions& options);
+AWQMAP_API BuildResult build_hybrid_attention_mappings(const ModelView& model, const HybridAttentionOptions& options);
 
 }  // namespace awqmap::toolkit
