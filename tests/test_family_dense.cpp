@@ -3,6 +3,7 @@
 // code's names otherwise.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -260,4 +261,200 @@ TEST_CASE("Klear and Solar Open 2 leave the uncertain post-attention group out")
   CHECK(layer_groups(layered("SolarOpen2ForCausalLM", 2, moe), "model.layers.0.") ==
         Groups{"mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
                "mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj"});
+}
+
+namespace {
+
+const std::string mla_attention_qkv = "input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
+const std::string mla_kv_b = "self_attn.kv_a_layernorm -> self_attn.kv_b_proj";
+const std::string mla_q_b = "self_attn.q_a_layernorm -> self_attn.q_b_proj";
+
+// `count` copies of `group` followed by `rest`, sorted: one up -> down group per expert.
+Groups with_repeated(int count, const std::string& group, Groups rest) {
+  for (int i = 0; i < count; ++i) rest.push_back(group);
+  std::sort(rest.begin(), rest.end());
+  return rest;
+}
+
+}  // namespace
+
+TEST_CASE("Described dense trees resolve to the groups their modeling code gives one layer") {
+  struct Row {
+    const char* architecture;
+    const char* layer;
+    Groups expected;
+  };
+  const Groups neox_style_qkv = {"input_layernorm -> self_attn.query_key_value",
+                                 "post_attention_layernorm -> mlp.dense_h_to_4h"};
+  const Groups mla_dense = {mla_attention_qkv, "mlp.up_proj -> mlp.down_proj",
+                            "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", mla_kv_b, mla_q_b};
+  const Row rows[] = {
+      // Post-norm around an MoE block whose router and experts read the raw residual; v -> o
+      // is skipped as grouped-query (v is narrower than o's input).
+      {"FlexOlmoForCausalLM", "model.layers.0.",
+       with_repeated(7, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", {})},
+      {"PersimmonForCausalLM", "model.layers.0.", neox_style_qkv},
+      {"GPTNeoXJapaneseForCausalLM",
+       "gpt_neox_japanese.layers.0.",
+       {"input_layernorm -> attention.query_key_value", "post_attention_layernorm -> mlp.dense_h_to_4h"}},
+      // The sub-norms take o_proj and down_proj; no v -> o or up -> down across them.
+      {"BitNetForCausalLM",
+       "model.layers.0.",
+       {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj", "mlp.ffn_sub_norm -> mlp.down_proj",
+        "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", "self_attn.attn_sub_norm -> self_attn.o_proj"}},
+      {"YoutuForCausalLM", "model.layers.0.", mla_dense},
+      {"MiniCPM3ForCausalLM", "model.layers.0.", mla_dense},
+      // Every layer of this config is MoE (first_k_dense_replace 0): router, routed and shared
+      // experts read the post-attention norm.
+      {"Mistral4ForCausalLM", "model.layers.3.",
+       with_repeated(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
+                     {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+                      mla_kv_b, mla_q_b})},
+      // Grouped-query config: no v -> o (the names end in `.linear`, so only the plugin knows).
+      {"MoshiForCausalLM",
+       "model.layers.1.",
+       {"input_layernorm -> self_attn.k_proj.linear self_attn.q_proj.linear self_attn.v_proj.linear",
+        "mlp.fc1 -> mlp.fc2", "post_attention_layernorm -> mlp.fc1"}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.architecture);
+    CHECK(layer_groups(test::described_tree(row.architecture), row.layer) == row.expected);
+  }
+}
+
+TEST_CASE("BLT smooths its three Llama stacks and leaves the cross-attention and the patcher out") {
+  auto m = test::described_tree("BltForCausalLM");
+  Selection s;
+  auto r = test::resolve_exact(m, &s);
+  CHECK(s.plugin == "dense");
+  for (const char* stack :
+       {"model.local_encoder.layers.0.", "model.global_transformer.layers.0.", "model.local_decoder.layers.0."}) {
+    INFO(stack);
+    CHECK(test::groups_under(r, stack) == llama_gqa_groups);
+  }
+  CHECK(test::groups_under(r, "model.patcher.").empty());
+  CHECK(test::groups_under(r, "model.local_encoder.cross_attn_layers.").empty());
+  CHECK(test::groups_under(r, "model.local_decoder.cross_attn_layers.").empty());
+}
+
+TEST_CASE("DeepSeek-V4 smooths the compressor and indexer with the input norm and keeps the router") {
+  auto m = test::described_tree("DeepseekV4ForCausalLM");
+  Selection s;
+  auto r = test::resolve_exact(m, &s);
+  CHECK(s.plugin == "dense");
+  const std::string post =
+      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj";
+  const std::string shared = "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj";
+  const std::string o = "self_attn.o_a_proj -> self_attn.o_b_proj";
+  // Layer 0 compresses heavily (a compressor, no indexer).
+  CHECK(test::groups_under(r, "model.layers.0.") ==
+        Groups{"input_layernorm -> self_attn.compressor.gate_proj self_attn.compressor.kv_proj self_attn.kv_proj "
+               "self_attn.q_a_proj",
+               shared, post, o, "self_attn.q_a_norm -> self_attn.q_b_proj"});
+  // Layer 3 is compressed sparse attention: the indexer reads the input norm and q_a_norm too.
+  CHECK(test::groups_under(r, "model.layers.3.") ==
+        Groups{"input_layernorm -> self_attn.compressor.gate_proj self_attn.compressor.indexer.gate_proj "
+               "self_attn.compressor.indexer.kv_proj self_attn.compressor.indexer.scorer.weights_proj "
+               "self_attn.compressor.kv_proj self_attn.kv_proj self_attn.q_a_proj",
+               shared, post, o, "self_attn.q_a_norm -> self_attn.compressor.indexer.q_b_proj self_attn.q_b_proj"});
+}
+
+TEST_CASE("Mistral 4 scopes the post-attention group per dense and MoE layer") {
+  const std::vector<std::string> attention = {
+      "self_attn.q_a_proj",         "N:self_attn.q_a_layernorm", "self_attn.q_b_proj", "self_attn.kv_a_proj_with_mqa",
+      "N:self_attn.kv_a_layernorm", "self_attn.kv_b_proj",       "self_attn.o_proj"};
+  test::ModelBuilder b("Mistral4ForCausalLM");
+  b.list("model.layers");
+  for (int l = 0; l < 3; ++l) {
+    std::string p = "model.layers." + std::to_string(l) + ".";
+    for (const auto& a : attention) {
+      if (a.rfind("N:", 0) == 0)
+        b.add(p + a.substr(2), "Mistral4RMSNorm");
+      else
+        b.linear(p + a, 64, 64);
+    }
+    if (l == 0) {
+      for (const char* n : {"gate_proj", "up_proj", "down_proj"}) b.linear(p + "mlp." + n, 64, 64);
+    } else {
+      b.list(p + "mlp.experts");
+      for (int e = 0; e < 2; ++e)
+        for (const char* n : {"up_proj", "gate_proj", "down_proj"})
+          b.linear(p + "mlp.experts." + std::to_string(e) + "." + n, 64, 64);
+      b.add(p + "mlp.gate", "Mistral4TopkRouter");
+      for (const char* n : {"gate_proj", "up_proj", "down_proj"}) b.linear(p + "mlp.shared_experts." + n, 64, 64);
+    }
+    b.add(p + "input_layernorm", "Mistral4RMSNorm");
+    b.add(p + "post_attention_layernorm", "Mistral4RMSNorm");
+  }
+  b.config({{"num_hidden_layers", 3}, {"first_k_dense_replace", 1}});
+  auto m = b.build();
+  CHECK(layer_groups(m, "model.layers.0.") == Groups{mla_attention_qkv, "mlp.up_proj -> mlp.down_proj",
+                                                     "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", mla_kv_b,
+                                                     mla_q_b});
+  CHECK(layer_groups(m, "model.layers.2.") ==
+        with_repeated(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
+                      {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                       "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                       "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+                       mla_kv_b, mla_q_b}));
+}
+
+TEST_CASE("Mistral 4 declines a config without num_hidden_layers") {
+  test::ModelBuilder b("Mistral4ForCausalLM");
+  b.list("model.layers");
+  b.add("model.layers.0.input_layernorm", "Mistral4RMSNorm");
+  auto m = b.build();
+  Selection s = test::shipped_registry().select(m, SelectionMode::exact);
+  REQUIRE(s.declined_builders.size() == 1);
+  CHECK(s.declined_builders[0].builder == "mistral4");
+  CHECK(s.declined_builders[0].reason == "the config gives no num_hidden_layers");
+}
+
+TEST_CASE("Moshi pairs v with o when every query head has its own key-value head") {
+  const std::vector<std::string> parts = {"self_attn.q_proj.linear",
+                                          "self_attn.k_proj.linear",
+                                          "self_attn.v_proj.linear",
+                                          "self_attn.o_proj.linear",
+                                          "mlp.fc1",
+                                          "mlp.fc2",
+                                          "N:input_layernorm",
+                                          "N:post_attention_layernorm"};
+  CHECK(layer_groups(layered("MoshiForCausalLM", 2, parts, {{"num_attention_heads", 4}, {"num_key_value_heads", 4}}),
+                     "model.layers.1.") ==
+        Groups{"input_layernorm -> self_attn.k_proj.linear self_attn.q_proj.linear self_attn.v_proj.linear",
+               "mlp.fc1 -> mlp.fc2", "post_attention_layernorm -> mlp.fc1",
+               "self_attn.v_proj.linear -> self_attn.o_proj.linear"});
+}
+
+TEST_CASE("NanoChat has weightless norms and a squared ReLU MLP: only v to o") {
+  auto m = layered("NanoChatForCausalLM", 2,
+                   {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.fc1",
+                    "mlp.fc2", "N:input_layernorm", "N:post_attention_layernorm"});
+  CHECK(layer_groups(m, "model.layers.1.") == Groups{"self_attn.v_proj -> self_attn.o_proj"});
+  // The described tree is grouped-query: v -> o is skipped as incompatible, and nothing fails.
+  auto described = test::described_tree("NanoChatForCausalLM");
+  Selection s;
+  auto r = test::resolve_exact(described, &s);
+  CHECK(s.plugin == "dense");
+  CHECK(test::groups_under(r, "model.layers.0.").empty());
+}
+
+TEST_CASE("Ministral Nemotron and CohereCompass get the groups of their blocks from their modeling code") {
+  CHECK(layer_groups(layered("MinistralForCausalLM", 2, llama_parts), "model.layers.1.") == llama_groups);
+  CHECK(layer_groups(layered("NemotronForCausalLM", 2,
+                             {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                              "mlp.up_proj", "mlp.down_proj", "N:input_layernorm", "N:post_attention_layernorm"}),
+                     "model.layers.1.") ==
+        Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "post_attention_layernorm -> mlp.up_proj", "self_attn.v_proj -> self_attn.o_proj"});
+  // Cohere 2's parallel block: one norm feeds attention and MLP.
+  CHECK(layer_groups(layered("CohereCompassForCausalLM", 2,
+                             {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                              "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "N:input_layernorm"}),
+                     "model.layers.1.") ==
+        Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }

@@ -246,3 +246,36 @@ TEST_CASE("T5Gemma 2 balances v_proj against o_proj where their widths match") {
         Groups{"mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj",
                "self_attn.v_proj -> self_attn.o_proj"});
 }
+
+TEST_CASE("Gemma 4 described trees resolve to the MLP groups of their modeling code") {
+  struct Row {
+    const char* architecture;
+    const char* layer;
+  };
+  for (const Row& row : {Row{"Gemma4ForConditionalGeneration", "model.language_model.layers."},
+                         Row{"Gemma4UnifiedForCausalLM", "model.layers."}}) {
+    INFO(row.architecture);
+    auto model = awqmap::test::described_tree(row.architecture);
+    auto r = resolve_checked(model, "gemma");
+    check_all_under(r, row.layer);
+    CHECK(awqmap::test::groups_under(r, std::string(row.layer) + "1.") == gemma4_dense);
+  }
+}
+
+TEST_CASE("Gemma 4 drafters smooth their Gemma 4 text layers and not the projections around them") {
+  for (const char* arch : {"Gemma4AssistantForCausalLM", "Gemma4UnifiedAssistantForCausalLM"}) {
+    INFO(arch);
+    ModelBuilder b(arch);
+    b.list("model.layers");
+    gemma4_layer(b, "model.layers.0.", false);
+    gemma4_layer(b, "model.layers.1.", false);
+    norm(b, "model.norm");
+    lin(b, "lm_head", 64, 128);
+    lin(b, "pre_projection", 128, 64);
+    lin(b, "post_projection", 64, 64);
+    auto model = b.build();
+    auto r = resolve_checked(model, "gemma");
+    check_all_under(r, "model.layers.");
+    CHECK(awqmap::test::groups_under(r, "model.layers.1.") == gemma4_dense);
+  }
+}

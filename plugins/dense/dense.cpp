@@ -3,9 +3,12 @@
 // (`input_layernorm -> q/k/v`, `v_proj -> o_proj`, `post_attention_layernorm -> gate/up`,
 // `up_proj -> down_proj`) or from the peer's says why, and names where to check it.
 #include <awqmap/plugin.hpp>
+#include <awqmap/toolkit.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
@@ -166,6 +169,85 @@ const MappingList stablelm_parallel_mappings = {
     {"re:.*mlp.up_proj$", {"re:.*mlp.down_proj$"}},
 };
 
+// GPT-NeoX-style blocks under other names (Persimmon, GPT-NeoX-Japanese): query_key_value
+// interleaves q/k/v per head (no qkv -> dense), and dense_h_to_4h -> dense_4h_to_h would cross
+// the activation (GELU, squared ReLU). Both are sequential: each norm feeds one branch.
+const MappingList neox_style_mappings = {
+    {R"(re:.*input_layernorm$)", {R"(re:.*(attention|self_attn)\.query_key_value$)"}},
+    {R"(re:.*post_attention_layernorm$)", {R"(re:.*mlp\.dense_h_to_4h$)"}},
+};
+
+// BitNet: attn_sub_norm normalises the attention output before o_proj and ffn_sub_norm the
+// gated product before down_proj, so those norms take the o/down groups; v -> o and up -> down
+// would cross an RMS normalisation.
+const MappingList bitnet_mappings = {
+    {R"(re:.*input_layernorm$)",
+     {R"(re:.*self_attn\.q_proj$)", R"(re:.*self_attn\.k_proj$)", R"(re:.*self_attn\.v_proj$)"}},
+    {R"(re:.*self_attn\.attn_sub_norm$)", {R"(re:.*self_attn\.o_proj$)"}},
+    {R"(re:.*post_attention_layernorm$)", {R"(re:.*mlp\.gate_proj$)", R"(re:.*mlp\.up_proj$)"}},
+    {R"(re:.*mlp\.ffn_sub_norm$)", {R"(re:.*mlp\.down_proj$)"}},
+};
+
+// NanoChat: its norms have no weight (nothing to take the scales), q and k are normalised per
+// head but v is not, and fc1 -> fc2 would cross the squared ReLU: only v -> o.
+const MappingList nanochat_mappings = {
+    {R"(re:.*self_attn\.v_proj$)", {R"(re:.*self_attn\.o_proj$)"}},
+};
+
+// Multi-head latent attention in a dense Llama block (Youtu): q (or q_a) and kv_a read the
+// input norm, q_b and kv_b read the low-rank norms.
+const MappingList mla_dense_mappings = {
+    {R"(re:.*input_layernorm$)", {R"(re:.*self_attn\.(q|q_a)_proj$)", R"(re:.*self_attn\.kv_a_proj_with_mqa$)"}},
+    {R"(re:.*self_attn\.q_a_layernorm$)", {R"(re:.*self_attn\.q_b_proj$)"}},
+    {R"(re:.*self_attn\.kv_a_layernorm$)", {R"(re:.*self_attn\.kv_b_proj$)"}},
+    {R"(re:.*post_attention_layernorm$)", {R"(re:.*mlp\.gate_proj$)", R"(re:.*mlp\.up_proj$)"}},
+    {R"(re:.*mlp\.up_proj$)", {R"(re:.*mlp\.down_proj$)"}},
+};
+
+// BLT: three Llama stacks (local encoder, global transformer, local decoder), scoped to their
+// self-attention layers so that the cross-attention modules (q/k/v behind their own q_norm and
+// k_norm, run only in some configurations) stay out. The patcher, a separate entropy model
+// that only picks patch boundaries, is left out too.
+MappingList llama_groups_under(const std::string& layer) {
+  return {
+      {layer + "input_layernorm$",
+       {layer + R"(self_attn\.q_proj$)", layer + R"(self_attn\.k_proj$)", layer + R"(self_attn\.v_proj$)"}},
+      {layer + R"(self_attn\.v_proj$)", {layer + R"(self_attn\.o_proj$)"}},
+      {layer + "post_attention_layernorm$", {layer + R"(mlp\.gate_proj$)", layer + R"(mlp\.up_proj$)"}},
+      {layer + R"(mlp\.up_proj$)", {layer + R"(mlp\.down_proj$)"}},
+  };
+}
+const MappingList blt_mappings =
+    llama_groups_under(R"(re:.*\.(local_encoder|global_transformer|local_decoder)\.layers\.\d+\.)");
+
+// DeepSeek-V4: every layer is MoE. The input norm feeds q_a, the shared key-value kv_proj and,
+// where the layer compresses, the compressor's and its indexer's kv/gate projections and the
+// indexer's scoring weights: one balance pattern, so that layers with and without a compressor
+// complete the same group. q_a_norm feeds q_b and the indexer's q_b. o_a_proj (block-diagonal,
+// one output row per channel) feeds o_b_proj directly. The router reads the post-attention
+// norm with the experts. The routed experts clamp gate and up (SwiGLU limit), so their
+// up -> down is left out; the shared expert is a plain SwiGLU.
+const MappingList deepseek_v4_mappings = {
+    {R"(re:.*input_layernorm$)",
+     {R"(re:.*self_attn\.(q_a_proj|kv_proj|compressor\.(kv_proj|gate_proj)|compressor\.indexer\.(kv_proj|gate_proj|weights_proj|scorer\.weights_proj|compressor\.kv_proj|compressor\.gate_proj))$)"}},
+    {R"(re:.*self_attn\.q_a_norm$)", {R"(re:.*self_attn\.(q_b_proj|compressor\.indexer\.q_b_proj)$)"}},
+    {R"(re:.*self_attn\.o_a_proj$)", {R"(re:.*self_attn\.o_b_proj$)"}},
+    {R"(re:.*post_attention_layernorm$)",
+     {R"(re:.*mlp\.gate$)", R"(re:.*mlp\.(experts\.\d+|shared_experts)\.gate_proj$)",
+      R"(re:.*mlp\.(experts\.\d+|shared_experts)\.up_proj$)"}},
+    {R"(re:.*mlp\.shared_experts\.up_proj$)", {R"(re:.*mlp\.shared_experts\.down_proj$)"}},
+};
+
+// Moshi's text decoder: the projections are `MoshiLinear` wrappers around `.linear`, and fc1 is
+// the fused [gate; up] of `fc2(act(gate) * up)` whose last half is the linear branch.
+const MappingList moshi_mappings = {
+    {R"(re:.*input_layernorm$)",
+     {R"(re:.*self_attn\.q_proj\.linear$)", R"(re:.*self_attn\.k_proj\.linear$)",
+      R"(re:.*self_attn\.v_proj\.linear$)"}},
+    {R"(re:.*post_attention_layernorm$)", {R"(re:.*mlp\.fc1$)"}},
+    {R"(re:.*mlp\.fc1$)", {R"(re:.*mlp\.fc2$)"}},
+};
+
 bool config_true(const ModelView& model, std::string_view key) {
   const auto* v = model.config_field(key);
   return v && v->is_boolean() && v->get<bool>();
@@ -185,6 +267,49 @@ BuildResult build_doge(const ModelView& model) {
     m.push_back({"re:.*post_attention_layernorm$", {"re:.*mlp.gate_proj$", "re:.*mlp.up_proj$"}});
     m.push_back({"re:.*mlp.up_proj$", {"re:.*mlp.down_proj$"}});
   }
+  return BuildResult::use(std::move(m));
+}
+
+// Moshi: v -> o only with as many key-value heads as query heads. The names end in `.linear`,
+// so resolution's grouped-query width check (which looks for `.o_proj`) would not catch it.
+BuildResult build_moshi(const ModelView& model) {
+  MappingList m = moshi_mappings;
+  auto heads = awqmap::toolkit::config_integer(model, "num_attention_heads");
+  auto kv_heads = awqmap::toolkit::config_integer(model, "num_key_value_heads");
+  if (!kv_heads || (heads && *kv_heads == *heads))
+    m.push_back({R"(re:.*self_attn\.v_proj\.linear$)", {R"(re:.*self_attn\.o_proj\.linear$)"}});
+  return BuildResult::use(std::move(m));
+}
+
+// Mistral 4: DeepSeek-V3's block (multi-head latent attention, a dense MLP in the first
+// first_k_dense_replace layers, then router + routed experts + shared experts). The
+// post-attention group is scoped per layer kind, so that a dense layer, which has no router,
+// does not collapse into the next.
+BuildResult build_mistral4(const ModelView& model) {
+  auto layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
+  if (!layers) return BuildResult::decline("the config gives no num_hidden_layers");
+  if (*layers < 1 || *layers > awqmap::toolkit::max_layers)
+    return BuildResult::decline("num_hidden_layers is " + std::to_string(*layers) + ", outside 1.." +
+                                std::to_string(awqmap::toolkit::max_layers));
+  const std::int64_t first_sparse = awqmap::toolkit::config_integer(model, "first_k_dense_replace").value_or(0);
+  std::vector<std::size_t> dense, sparse;
+  for (std::int64_t i = 0; i < *layers; ++i) (i < first_sparse ? dense : sparse).push_back(static_cast<std::size_t>(i));
+
+  MappingList m = {
+      {R"(re:.*input_layernorm$)", {R"(re:.*self_attn\.(q|q_a)_proj$)", R"(re:.*self_attn\.kv_a_proj_with_mqa$)"}},
+      {R"(re:.*self_attn\.q_a_layernorm$)", {R"(re:.*self_attn\.q_b_proj$)"}},
+      {R"(re:.*self_attn\.kv_a_layernorm$)", {R"(re:.*self_attn\.kv_b_proj$)"}},
+  };
+  auto scoped = [&](const std::vector<std::size_t>& which, std::vector<std::string> readers) {
+    if (which.empty()) return;
+    const std::string prefix = R"(re:.*layers\.()" + awqmap::toolkit::index_alternation(which) + R"()\.)";
+    for (auto& r : readers) r = prefix + r;
+    m.push_back({prefix + "post_attention_layernorm$", std::move(readers)});
+  };
+  scoped(dense, {R"(mlp\.gate_proj$)", R"(mlp\.up_proj$)"});
+  scoped(sparse, {R"(mlp\.gate$)", R"(mlp\.(experts\.\d+|shared_experts)\.gate_proj$)",
+                  R"(mlp\.(experts\.\d+|shared_experts)\.up_proj$)"});
+  m.push_back({R"(re:.*mlp\..*up_proj$)", {R"(re:.*mlp\..*down_proj$)"}});
   return BuildResult::use(std::move(m));
 }
 
@@ -215,6 +340,27 @@ const Table tables[] = {
      "AutoAWQ awq/models/minicpm3.py, GPTQModel definitions/minicpm3.py"},
     {"SolarOpenForCausalLM", &solar_open_mappings, Origin::analysis,
      "transformers models/solar_open/modular_solar_open.py"},
+    // FlexOlmo: OLMo-2's post-norm attention around an OLMoE MoE block; the router and the
+    // experts read the raw residual stream, so no norm has a group; the experts' up -> down do.
+    {"FlexOlmoForCausalLM", &olmo2_mappings, Origin::analysis, "transformers models/flex_olmo/modular_flex_olmo.py"},
+    {"PersimmonForCausalLM", &neox_style_mappings, Origin::analysis,
+     "transformers models/persimmon/modeling_persimmon.py"},
+    {"GPTNeoXJapaneseForCausalLM", &neox_style_mappings, Origin::analysis,
+     "transformers models/gpt_neox_japanese/modeling_gpt_neox_japanese.py"},
+    {"NanoChatForCausalLM", &nanochat_mappings, Origin::analysis, "transformers models/nanochat/modular_nanochat.py"},
+    {"BitNetForCausalLM", &bitnet_mappings, Origin::analysis, "transformers models/bitnet/modular_bitnet.py"},
+    {"YoutuForCausalLM", &mla_dense_mappings, Origin::analysis, "transformers models/youtu/modular_youtu.py"},
+    {"BltForCausalLM", &blt_mappings, Origin::analysis, "transformers models/blt/modular_blt.py"},
+    {"DeepseekV4ForCausalLM", &deepseek_v4_mappings, Origin::analysis,
+     "transformers models/deepseek_v4/modular_deepseek_v4.py"},
+    {"MinistralForCausalLM", &llama_mappings, Origin::analysis, "transformers models/ministral/modular_ministral.py"},
+    // Nemotron: `down(relu2(up(x)))` with no gate; its LayerNorm1P norms scale by (1 + w).
+    {"NemotronForCausalLM", &ungated_mlp_mappings, Origin::analysis,
+     "transformers models/nemotron/modeling_nemotron.py"},
+    // CohereCompass's text decoder is Cohere 2's parallel block: input_layernorm feeds the
+    // attention and the MLP.
+    {"CohereCompassForCausalLM", &stablelm_parallel_mappings, Origin::analysis,
+     "transformers models/cohere_compass/modular_cohere_compass.py"},
     // Llama's block under Llama's names (peers' lists, equal to the default list).
     {"AquilaForCausalLM", &llama_mappings, Origin::peer, "AutoAWQ awq/models/aquila.py"},
     {"DeciLMForCausalLM", &llama_mappings, Origin::peer, "GPTQModel definitions/decilm.py"},
@@ -249,6 +395,10 @@ void register_dense(awqmap::Registrar& r) {
   r.add_dynamic("StableLmForCausalLM", "stablelm", build_stablelm,
                 {Origin::analysis, "transformers models/stablelm/modeling_stablelm.py"});
   r.add_dynamic("DogeForCausalLM", "doge", build_doge, {Origin::analysis, "transformers models/doge/modeling_doge.py"});
+  r.add_dynamic("MoshiForCausalLM", "moshi", build_moshi,
+                {Origin::analysis, "transformers models/moshi/modeling_moshi.py"});
+  r.add_dynamic("Mistral4ForCausalLM", "mistral4", build_mistral4,
+                {Origin::analysis, "transformers models/mistral4/modular_mistral4.py"});
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The Gemma family: Gemma, VaultGemma, Gemma 3n, Gemma 4, PaliGemma and T5Gemma 2. Gemma 2 and
-// Gemma 3 keep llm-compressor's own mappings (plugin defaults).
+// The Gemma family: Gemma, VaultGemma, Gemma 3n, Gemma 4 and its drafters, PaliGemma and
+// T5Gemma 2. Gemma 2 and Gemma 3 keep llm-compressor's own mappings (plugin defaults).
 //
 // Two things every list here respects:
 //  - From Gemma 2 on, `post_attention_layernorm` (and `post_feedforward_layernorm`) normalise a
@@ -118,6 +118,12 @@ const Table tables[] = {
     {"Gemma4UnifiedForCausalLM", &gemma4_text_mappings, Origin::peer, "GPTQModel definitions/gemma4_unified.py"},
     {"Gemma4UnifiedForConditionalGeneration", &gemma4_mappings, Origin::peer,
      "GPTQModel definitions/gemma4_unified.py"},
+    // The multi-token-prediction drafters: a Gemma 4 text model (`model.layers`) between a
+    // pre_projection and a post_projection that read no norm.
+    {"Gemma4AssistantForCausalLM", &gemma4_text_mappings, Origin::analysis,
+     "transformers models/gemma4_assistant/modeling_gemma4_assistant.py"},
+    {"Gemma4UnifiedAssistantForCausalLM", &gemma4_text_mappings, Origin::analysis,
+     "transformers models/gemma4_unified_assistant/modular_gemma4_unified_assistant.py"},
     {"T5Gemma2ForConditionalGeneration", &t5gemma2_mappings, Origin::analysis,
      "transformers models/t5gemma2/modular_t5gemma2.py"},
 };
