@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <optional>
@@ -61,13 +62,17 @@ constexpr std::size_t no_index = static_cast<std::size_t>(-1);
 // Handed out when memory ran out so badly that no error object could be made; never freed.
 awqmap_error out_of_memory_error{AWQMAP_OUT_OF_MEMORY, "awqmap: out of memory", "out_of_memory", no_index};
 
-awqmap_status fail(awqmap_error** error, awqmap_status status, std::string message, std::string kind = {},
-                   std::size_t mapping_index = no_index) noexcept {
+// The message is joined from `parts` inside the try, so that running out of memory while
+// reporting an error still returns a status (and the static error) instead of escaping.
+awqmap_status fail(awqmap_error** error, awqmap_status status, std::initializer_list<std::string_view> parts,
+                   std::string_view kind = {}, std::size_t mapping_index = no_index) noexcept {
   if (!error) return status;
   try {
-    auto* e = new awqmap_error{status, std::move(message),
-                               kind.empty() ? std::string(awqmap_status_name(status)) : std::move(kind), mapping_index};
-    *error = e;
+    std::string text;
+    for (std::string_view p : parts) text.append(p);
+    *error = new awqmap_error{status, std::move(text),
+                              std::string(kind.empty() ? std::string_view(awqmap_status_name(status)) : kind),
+                              mapping_index};
   } catch (...) {
     *error = &out_of_memory_error;
   }
@@ -75,31 +80,27 @@ awqmap_status fail(awqmap_error** error, awqmap_status status, std::string messa
 }
 
 // The one place exceptions turn into statuses: called from inside a catch block.
-awqmap_status fail_current(awqmap_error** error, const char* function) noexcept {
+awqmap_status fail_current(awqmap_error** error, std::string_view function) noexcept {
+  constexpr std::string_view internal = ": internal error (please report it): ";
   try {
     throw;
   } catch (const awqmap::ResolutionError& e) {
-    return fail(error, AWQMAP_RESOLUTION_FAILED, e.what(), std::string(awqmap::to_string(e.kind())), e.mapping_index());
+    return fail(error, AWQMAP_RESOLUTION_FAILED, {e.what()}, awqmap::to_string(e.kind()), e.mapping_index());
   } catch (const awqmap::Error& e) {
-    return fail(error, AWQMAP_BAD_INPUT, e.what());
+    return fail(error, AWQMAP_BAD_INPUT, {e.what()});
   } catch (const awqmap::PatternSyntaxError& e) {
-    return fail(error, AWQMAP_BAD_INPUT, e.what());
+    return fail(error, AWQMAP_BAD_INPUT, {e.what()});
   } catch (const std::bad_alloc&) {
-    return fail(error, AWQMAP_OUT_OF_MEMORY, std::string(function) + ": out of memory");
+    return fail(error, AWQMAP_OUT_OF_MEMORY, {function, ": out of memory"});
   } catch (const std::exception& e) {
-    return fail(error, AWQMAP_INTERNAL, std::string(function) + ": internal error (please report it): " + e.what());
+    return fail(error, AWQMAP_INTERNAL, {function, internal, e.what()});
   } catch (...) {
-    return fail(error, AWQMAP_INTERNAL,
-                std::string(function) + ": internal error (please report it): unknown exception");
+    return fail(error, AWQMAP_INTERNAL, {function, internal, "unknown exception"});
   }
 }
 
-awqmap_status invalid(awqmap_error** error, const char* function, const char* what) noexcept {
-  try {
-    return fail(error, AWQMAP_INVALID_ARGUMENT, std::string(function) + ": " + what);
-  } catch (...) {
-    return fail(error, AWQMAP_OUT_OF_MEMORY, {});
-  }
+awqmap_status invalid(awqmap_error** error, std::string_view function, std::string_view what) noexcept {
+  return fail(error, AWQMAP_INVALID_ARGUMENT, {function, ": ", what});
 }
 
 // NULL entries in a C array of strings are the caller's mistake, not bad input.
