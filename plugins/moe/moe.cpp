@@ -599,9 +599,9 @@ void register_moe(awqmap::Registrar& r) {
   r.add_dynamic("DeepseekV32ForCausalLM", "moe_deepseek", builder(deepseek), model_file("deepseek_v32"));
   r.add_dynamic("Glm4MoeLiteForCausalLM", "moe_deepseek", builder(deepseek), model_file("glm4_moe_lite"));
   r.add_dynamic("GlmMoeDsaForCausalLM", "moe_deepseek", builder(deepseek), model_file("glm_moe_dsa"));
-  // A.X-K1: DeepSeek-V3 plus a norm on the MoE output, which no group crosses.
   r.add_dynamic("AXK2ForCausalLM", "moe_axk2", builder(axk2),
                 {Origin::analysis, "transformers models/axk2/modular_axk2.py"});
+  // A.X-K1: DeepSeek-V3 plus a norm on the MoE output, which no group crosses.
   r.add_dynamic("AXK1ForCausalLM", "moe_deepseek", builder(deepseek),
                 {Origin::analysis, "transformers models/axk1/modular_axk1.py"});
   r.add_dynamic("HYV4ForCausalLM", "moe_hyv4", builder(hyv4), model_file("hy_v4"));
