@@ -3,6 +3,7 @@
 // code's names otherwise.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -220,4 +221,243 @@ TEST_CASE("MVP with prompts is declined by the gpt plugin") {
   CHECK(s.plugin != "gpt");
   REQUIRE(s.declined.size() == 1);
   CHECK(s.declined[0].find("use_prompt") != std::string::npos);
+}
+
+TEST_CASE("BART-family BERT-style and recurrent decoders resolve to the groups their modeling code gives one layer") {
+  struct Row {
+    const char* architecture;
+    const char* prefix;
+    Groups expected;
+  };
+  const Groups post_norm = {"self_attn.v_proj -> self_attn.out_proj"};
+  const Groups pre_norm = {"final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
+                           "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"};
+  const Groups bert = {"attention.self.value -> attention.output.dense"};
+  const Groups opt = {"fc1 -> fc2", "final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
+                      "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"};
+  const Row rows[] = {
+      {"BartForCausalLM", "model.decoder.layers.1.", post_norm},
+      {"BlenderbotSmallForCausalLM", "model.decoder.layers.1.", post_norm},
+      {"TrOCRForCausalLM", "model.decoder.layers.1.", post_norm},
+      {"ProphetNetForCausalLM", "prophetnet.decoder.layers.1.", {"self_attn.value_proj -> self_attn.out_proj"}},
+      {"BlenderbotForCausalLM", "model.decoder.layers.1.", pre_norm},
+      {"MBartForCausalLM", "model.decoder.layers.1.", pre_norm},
+      {"PegasusForCausalLM", "model.decoder.layers.1.", pre_norm},
+      {"WhisperForCausalLM", "model.decoder.layers.1.", pre_norm},
+      {"BioGptForCausalLM", "biogpt.layers.1.", pre_norm},
+      {"XGLMForCausalLM", "model.layers.1.", pre_norm},
+      {"PPFormulaNetForConditionalGeneration",
+       "model.decoder.layers.1.",
+       {"encoder_attn.v_proj -> encoder_attn.out_proj", "encoder_attn_layer_norm -> encoder_attn.q_proj",
+        "final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
+        "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"}},
+      {"PPFormulaNetForConditionalGeneration", "model.encoder.", {}},
+      {"Kosmos2ForConditionalGeneration",
+       "text_model.model.layers.1.",
+       {"final_layer_norm -> ffn.fc1", "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"}},
+      {"Kosmos2ForConditionalGeneration", "vision_model.", {}},
+      {"Kosmos2ForConditionalGeneration", "image_to_text_projection.", {}},
+      {"Blip2ForConditionalGeneration", "language_model.model.decoder.layers.1.", opt},
+      {"Blip2ForConditionalGeneration", "qformer.", {}},
+      {"Blip2ForConditionalGeneration", "vision_model.", {}},
+      {"InstructBlipForConditionalGeneration", "language_model.model.decoder.layers.1.", opt},
+      {"InstructBlipForConditionalGeneration", "qformer.", {}},
+      {"InstructBlipForConditionalGeneration", "vision_model.", {}},
+      {"BertGenerationDecoder", "bert.encoder.layer.1.", bert},
+      {"BigBirdForCausalLM", "bert.encoder.layer.1.", bert},
+      {"ElectraForCausalLM", "electra.encoder.layer.1.", bert},
+      {"RoCBertForCausalLM", "roc_bert.encoder.layer.1.", bert},
+      {"RoFormerForCausalLM", "roformer.encoder.layer.1.", bert},
+      {"RobertaForCausalLM", "roberta.encoder.layer.1.", bert},
+      {"XLMRobertaForCausalLM", "roberta.encoder.layer.1.", bert},
+      {"GitForCausalLM", "git.encoder.layer.1.", bert},
+      {"GitForCausalLM", "git.image_encoder.", {}},
+      {"MegatronBertForCausalLM",
+       "bert.encoder.layer.1.",
+       {"attention.ln -> attention.self.key attention.self.query attention.self.value",
+        "attention.self.value -> attention.output.dense", "ln -> intermediate.dense"}},
+      {"XLMWithLMHeadModel", "transformer.attentions.1.", {"v_lin -> out_lin"}},
+      {"XLMWithLMHeadModel", "transformer.ffns.", {}},
+      {"CpmAntForCausalLM",
+       "cpmant.encoder.layers.1.",
+       {"ffn.ffn.w_in.w_1 -> ffn.ffn.w_out", "ffn.layernorm_before_ffn -> ffn.ffn.w_in.w_0 ffn.ffn.w_in.w_1",
+        "self_att.layernorm_before_attention -> self_att.self_attention.project_k "
+        "self_att.self_attention.project_q self_att.self_attention.project_v",
+        "self_att.self_attention.project_v -> self_att.self_attention.attention_out"}},
+      {"RwkvForCausalLM",
+       "rwkv.blocks.1.",
+       {"attention.value -> attention.output", "ln1 -> attention.key attention.receptance attention.value",
+        "ln2 -> feed_forward.key feed_forward.receptance"}},
+      {"xLSTMForCausalLM",
+       "backbone.blocks.1.",
+       {"ffn.proj_up -> ffn.proj_down", "norm_ffn -> ffn.proj_up ffn.proj_up_gate",
+        "norm_mlstm -> mlstm_layer.fgate_preact mlstm_layer.igate_preact mlstm_layer.k mlstm_layer.ogate_preact "
+        "mlstm_layer.q mlstm_layer.v"}},
+      {"GPTNeoForCausalLM",
+       "transformer.h.1.",
+       {"attn.attention.v_proj -> attn.attention.out_proj",
+        "ln_1 -> attn.attention.k_proj attn.attention.q_proj attn.attention.v_proj", "ln_2 -> mlp.c_fc"}},
+      {"CodeGenForCausalLM", "transformer.h.1.", {"ln_1 -> attn.qkv_proj mlp.fc_in"}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.architecture << " under " << row.prefix);
+    const auto model = test::described_tree(row.architecture);
+    CHECK(layer_groups(model, row.prefix) == row.expected);
+  }
+}
+
+TEST_CASE("Reformer pairs each half's norm with its local or LSH projections") {
+  test::ModelBuilder b("ReformerModelWithLMHead");
+  b.list("reformer.encoder.layers");
+  for (int l = 0; l < 2; ++l) {
+    std::string p = "reformer.encoder.layers." + std::to_string(l);
+    b.add(p, "ReformerLayer");
+    b.add(p + ".attention.layer_norm", "LayerNorm");
+    if (l == 0) {
+      b.linear(p + ".attention.self_attention.query", 64, 64);
+      b.linear(p + ".attention.self_attention.key", 64, 64);
+    } else {
+      b.linear(p + ".attention.self_attention.query_key", 64, 64);
+    }
+    b.linear(p + ".attention.self_attention.value", 64, 64);
+    b.linear(p + ".attention.output.dense", 64, 64);
+    b.add(p + ".feed_forward.layer_norm", "LayerNorm");
+    b.linear(p + ".feed_forward.dense.dense", 64, 128);
+    b.linear(p + ".feed_forward.output.dense", 128, 64);
+  }
+  SECTION("ReLU feed-forward") {
+    b.config({{"hidden_act", "relu"}});
+    const auto m = b.build();
+    CHECK(layer_groups(m, "reformer.encoder.layers.0.") ==
+          Groups{"attention.layer_norm -> attention.self_attention.key attention.self_attention.query "
+                 "attention.self_attention.value",
+                 "attention.self_attention.value -> attention.output.dense",
+                 "feed_forward.dense.dense -> feed_forward.output.dense",
+                 "feed_forward.layer_norm -> feed_forward.dense.dense"});
+    CHECK(layer_groups(m, "reformer.encoder.layers.1.") ==
+          Groups{"attention.layer_norm -> attention.self_attention.query_key attention.self_attention.value",
+                 "attention.self_attention.value -> attention.output.dense",
+                 "feed_forward.dense.dense -> feed_forward.output.dense",
+                 "feed_forward.layer_norm -> feed_forward.dense.dense"});
+  }
+  SECTION("GELU feed-forward") {
+    b.config({{"hidden_act", "gelu"}});
+    const auto m = b.build();
+    CHECK(layer_groups(m, "reformer.encoder.layers.1.") ==
+          Groups{"attention.layer_norm -> attention.self_attention.query_key attention.self_attention.value",
+                 "attention.self_attention.value -> attention.output.dense",
+                 "feed_forward.layer_norm -> feed_forward.dense.dense"});
+  }
+}
+
+TEST_CASE("BLIP-2 with a gated T5 language model pairs each T5 sub-layer norm with its own consumers") {
+  test::ModelBuilder b("Blip2ForConditionalGeneration");
+  b.add("vision_model.encoder.layers.0.layer_norm1", "LayerNorm");
+  b.linear("vision_model.encoder.layers.0.self_attn.qkv", 64, 192);
+  b.linear("qformer.encoder.layer.0.attention.attention.value", 64, 64);
+  b.linear("qformer.encoder.layer.0.attention.output.dense", 64, 64);
+  auto attention = [&](const std::string& p, const std::string& kind) {
+    for (const char* n : {"q", "k", "v", "o"}) b.linear(p + "." + kind + "." + n, 64, 64);
+    b.add(p + ".layer_norm", "T5LayerNorm");
+  };
+  auto mlp = [&](const std::string& p) {
+    b.linear(p + ".DenseReluDense.wi_0", 64, 128);
+    b.linear(p + ".DenseReluDense.wi_1", 64, 128);
+    b.linear(p + ".DenseReluDense.wo", 128, 64);
+    b.add(p + ".layer_norm", "T5LayerNorm");
+  };
+  for (int l = 0; l < 2; ++l) {
+    std::string e = "language_model.encoder.block." + std::to_string(l) + ".layer.";
+    attention(e + "0", "SelfAttention");
+    mlp(e + "1");
+  }
+  for (int l = 0; l < 2; ++l) {
+    std::string d = "language_model.decoder.block." + std::to_string(l) + ".layer.";
+    attention(d + "0", "SelfAttention");
+    attention(d + "1", "EncDecAttention");
+    mlp(d + "2");
+  }
+  b.config({{"text_config", {{"model_type", "t5"}, {"feed_forward_proj", "gated-gelu"}}}});
+  const auto m = b.build();
+  const std::string dec = "language_model.decoder.block.1.layer.";
+  CHECK(layer_groups(m, dec + "0.") ==
+        Groups{"SelfAttention.v -> SelfAttention.o", "layer_norm -> SelfAttention.k SelfAttention.q SelfAttention.v"});
+  CHECK(layer_groups(m, dec + "1.") ==
+        Groups{"EncDecAttention.v -> EncDecAttention.o", "layer_norm -> EncDecAttention.q"});
+  CHECK(layer_groups(m, dec + "2.") ==
+        Groups{"DenseReluDense.wi_1 -> DenseReluDense.wo", "layer_norm -> DenseReluDense.wi_0 DenseReluDense.wi_1"});
+  CHECK(layer_groups(m, "language_model.encoder.block.0.layer.1.") ==
+        Groups{"DenseReluDense.wi_1 -> DenseReluDense.wo", "layer_norm -> DenseReluDense.wi_0 DenseReluDense.wi_1"});
+  CHECK(layer_groups(m, "vision_model.").empty());
+  CHECK(layer_groups(m, "qformer.").empty());
+}
+
+TEST_CASE("The gpt plugin's configuration-dependent decoders follow their configuration") {
+  SECTION("RoFormer with rotary values is declined") {
+    auto m = layered("RoFormerForCausalLM", "roformer.encoder.layer", 2,
+                     {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                      "N:attention.output.LayerNorm", "intermediate.dense", "output.dense", "N:output.LayerNorm"},
+                     {{"rotary_value", true}});
+    Selection s = test::shipped_registry().select(m, SelectionMode::exact);
+    CHECK(s.plugin != "gpt");
+    REQUIRE(s.declined.size() == 1);
+    CHECK(s.declined[0].find("rotary_value") != std::string::npos);
+  }
+  SECTION("Kosmos-2 without the inner attention norm pairs v_proj with out_proj") {
+    auto m = layered("Kosmos2ForConditionalGeneration", "text_model.model.layers", 2,
+                     {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
+                      "N:self_attn_layer_norm", "ffn.fc1", "ffn.fc2", "N:ffn.ffn_layernorm", "N:final_layer_norm"});
+    CHECK(layer_groups(m, "text_model.model.layers.0.") ==
+          Groups{"final_layer_norm -> ffn.fc1", "self_attn.v_proj -> self_attn.out_proj",
+                 "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
+  }
+  SECTION("BLIP-2 with a post-norm GELU OPT pairs no norm and no fc1 to fc2") {
+    auto m = layered("Blip2ForConditionalGeneration", "language_model.model.decoder.layers", 2,
+                     {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
+                      "N:self_attn_layer_norm", "fc1", "fc2", "N:final_layer_norm"},
+                     {{"text_config", {{"do_layer_norm_before", false}, {"activation_function", "gelu"}}}});
+    CHECK(layer_groups(m, "language_model.model.decoder.layers.0.") ==
+          Groups{"self_attn.v_proj -> self_attn.out_proj"});
+  }
+  SECTION("XLM with ReLU pairs lin1 with lin2") {
+    test::ModelBuilder b("XLMWithLMHeadModel");
+    for (const char* list :
+         {"transformer.attentions", "transformer.layer_norm1", "transformer.ffns", "transformer.layer_norm2"})
+      b.list(list);
+    for (int l = 0; l < 2; ++l) {
+      std::string i = std::to_string(l);
+      for (const char* n : {"q_lin", "k_lin", "v_lin", "out_lin"})
+        b.linear("transformer.attentions." + i + "." + n, 64, 64);
+      b.add("transformer.layer_norm1." + i, "LayerNorm");
+      b.linear("transformer.ffns." + i + ".lin1", 64, 128);
+      b.linear("transformer.ffns." + i + ".lin2", 128, 64);
+      b.add("transformer.layer_norm2." + i, "LayerNorm");
+    }
+    b.config({{"gelu_activation", false}});
+    const auto m = b.build();
+    CHECK(layer_groups(m, "transformer.ffns.1.") == Groups{"lin1 -> lin2"});
+    CHECK(layer_groups(m, "transformer.attentions.1.") == Groups{"v_lin -> out_lin"});
+  }
+  SECTION("xLSTM with fused projections pairs each norm with its fused projections only") {
+    auto m =
+        layered("xLSTMForCausalLM", "backbone.blocks", 2,
+                {"N:norm_mlstm", "mlstm_layer.qkv_opreact", "mlstm_layer.ifgate_preact", "N:mlstm_layer.multihead_norm",
+                 "mlstm_layer.out_proj", "N:norm_ffn", "ffn.proj_up_gate_z", "ffn.proj_down"});
+    CHECK(layer_groups(m, "backbone.blocks.1.") ==
+          Groups{"norm_ffn -> ffn.proj_up_gate_z", "norm_mlstm -> mlstm_layer.ifgate_preact mlstm_layer.qkv_opreact"});
+  }
+}
+
+TEST_CASE("XLNet and OpenAI GPT have no exact group and get no gpt plugin registration") {
+  const auto entries = test::shipped_registry().architectures();
+  for (const char* arch : {"XLNetLMHeadModel", "OpenAIGPTLMHeadModel", "GPT2LMHeadModel"}) {
+    INFO(arch);
+    bool registered = std::any_of(entries.begin(), entries.end(), [&](const ArchitectureEntry& e) {
+      return e.architecture == arch && e.plugin && e.plugin->name == "gpt";
+    });
+    CHECK_FALSE(registered);
+  }
+  bool some_gpt = std::any_of(entries.begin(), entries.end(),
+                              [](const ArchitectureEntry& e) { return e.plugin && e.plugin->name == "gpt"; });
+  CHECK(some_gpt);
 }

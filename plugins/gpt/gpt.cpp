@@ -139,6 +139,57 @@ const MappingList modernbert_decoder_mappings = {
     {"re:.*mlp.Wi$", {"re:.*mlp.Wo$"}},
 };
 
+// ProphetNet's n-gram self-attention mixes the main and predicting streams' value rows per
+// head (a linear mix only) before out_proj; its norms follow the residual add (post-norm) and
+// its FFN crosses GELU, so value_proj -> out_proj is the only exact group.
+const MappingList prophetnet_mappings = {
+    {"re:.*self_attn\\.value_proj$", {"re:.*self_attn\\.out_proj$"}},
+};
+
+// PP-FormulaNet: an MBart (pre-norm) decoder that cross-attends to its vision encoder, so the
+// cross-attention runs in calibration: its norm feeds encoder_attn.q_proj alone (k/v read the
+// encoder states) and its v_proj -> out_proj is a per-head mix. Scoped to the decoder layers:
+// the vision encoder has layers too.
+const std::string ppf_layer = "re:.*decoder\\.layers\\.\\d+\\.";
+const MappingList pp_formulanet_mappings = {
+    {ppf_layer + "self_attn_layer_norm$",
+     {ppf_layer + "self_attn\\.q_proj$", ppf_layer + "self_attn\\.k_proj$", ppf_layer + "self_attn\\.v_proj$"}},
+    {ppf_layer + "self_attn\\.v_proj$", {ppf_layer + "self_attn\\.out_proj$"}},
+    {ppf_layer + "encoder_attn_layer_norm$", {ppf_layer + "encoder_attn\\.q_proj$"}},
+    {ppf_layer + "encoder_attn\\.v_proj$", {ppf_layer + "encoder_attn\\.out_proj$"}},
+    {ppf_layer + "final_layer_norm$", {ppf_layer + "fc1$"}},
+};
+
+// Megatron-BERT normalises before each sub-block (attention.ln feeds q/k/v, the layer's ln
+// feeds intermediate.dense); intermediate -> output would cross GELU.
+const MappingList megatron_bert_mappings = {
+    {"re:.*\\.attention\\.ln$",
+     {"re:.*\\.attention\\.self\\.query$", "re:.*\\.attention\\.self\\.key$", "re:.*\\.attention\\.self\\.value$"}},
+    {"re:.*\\.attention\\.self\\.value$", {"re:.*\\.attention\\.output\\.dense$"}},
+    {"re:.*layer\\.\\d+\\.ln$", {"re:.*layer\\.\\d+\\.intermediate\\.dense$"}},
+};
+
+// CPM-Ant: pre-norm blocks; the FFN is gated (`act(w_0(x)) * w_1(x)`), so w_1 -> w_out is exact.
+const MappingList cpmant_mappings = {
+    {"re:.*self_att\\.layernorm_before_attention$",
+     {"re:.*self_attention\\.project_q$", "re:.*self_attention\\.project_k$", "re:.*self_attention\\.project_v$"}},
+    {"re:.*self_attention\\.project_v$", {"re:.*self_attention\\.attention_out$"}},
+    {"re:.*ffn\\.layernorm_before_ffn$", {"re:.*ffn\\.w_in\\.w_0$", "re:.*ffn\\.w_in\\.w_1$"}},
+    {"re:.*ffn\\.w_in\\.w_1$", {"re:.*ffn\\.w_out$"}},
+};
+
+// RWKV (4): ln1 and ln2 reach their projections through the token shift, a per-channel mix of
+// the norm's output at two positions; the WKV recurrence is linear in each value channel and
+// the receptance gate multiplies channel-wise, so attention.value -> attention.output is exact.
+// feed_forward.key -> value crosses relu(x)^2, which no per-channel scale passes through.
+const MappingList rwkv_mappings = {
+    {"re:.*blocks\\.\\d+\\.ln1$",
+     {"re:.*blocks\\.\\d+\\.attention\\.key$", "re:.*blocks\\.\\d+\\.attention\\.value$",
+      "re:.*blocks\\.\\d+\\.attention\\.receptance$"}},
+    {"re:.*attention\\.value$", {"re:.*attention\\.output$"}},
+    {"re:.*blocks\\.\\d+\\.ln2$", {"re:.*feed_forward\\.key$", "re:.*feed_forward\\.receptance$"}},
+};
+
 bool has_module_ending(const ModelView& model, std::string_view suffix) {
   for (const auto& m : model.modules()) {
     std::string_view n = m.name;
@@ -192,6 +243,123 @@ BuildResult build_mvp(const ModelView& model) {
   return BuildResult::use(bart_decoder_mappings);
 }
 
+// `config.<key>` (or `config.text_config.<key>`) as a string; `fallback` when absent or not a string.
+std::string config_string(const ModelView& model, std::string_view key, const std::string& fallback) {
+  const auto* v = model.config_field(key);
+  return v && v->is_string() ? v->get<std::string>() : fallback;
+}
+
+// `config.<key>` as a boolean; `fallback` when absent or not a boolean.
+bool config_bool(const ModelView& model, std::string_view key, bool fallback) {
+  const auto* v = model.config_field(key);
+  return v && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+// RoFormer: post-norm BERT layers; with rotary_value the rotary embedding also turns pairs of
+// value channels by position-dependent angles, which no per-channel scale passes through.
+BuildResult build_roformer(const ModelView& model) {
+  if (config_bool(model, "rotary_value", false))
+    return BuildResult::decline("rotary_value rotates value channel pairs before the attention output");
+  return BuildResult::use(bert_mappings);
+}
+
+// Kosmos-2: a pre-norm text decoder (self_attn_layer_norm feeds q/k/v, final_layer_norm feeds
+// ffn.fc1), scoped to its layers: the image-to-text projection has an attention of its own.
+// With the inner attention norm (`inner_attn_ln`, a LayerNorm over all heads before out_proj)
+// v_proj -> out_proj is not exact; fc1 -> GELU -> ffn_layernorm -> fc2 never is.
+BuildResult build_kosmos2(const ModelView& model) {
+  const std::string layer = "re:.*text_model\\.model\\.layers\\.\\d+\\.";
+  MappingList m = {
+      {layer + "self_attn_layer_norm$",
+       {layer + "self_attn\\.q_proj$", layer + "self_attn\\.k_proj$", layer + "self_attn\\.v_proj$"}},
+      {layer + "final_layer_norm$", {layer + "ffn\\.fc1$"}},
+  };
+  if (!has_module_ending(model, ".self_attn.inner_attn_ln"))
+    m.push_back({layer + "self_attn\\.v_proj$", {layer + "self_attn\\.out_proj$"}});
+  return BuildResult::use(std::move(m));
+}
+
+// BLIP-2 and InstructBLIP: the language model is OPT by default (text_config) or T5 (the
+// flan-t5 checkpoints); the vision tower and the Q-Former are left out by scoping every pattern
+// to `language_model`. OPT as in build_opt. T5 blocks are pre-norm: each sub-layer's
+// layer_norm feeds self-attention q/k/v, the cross-attention's q alone (k/v read the encoder
+// output) or the MLP's input projections; v -> o is a per-head mix in both attentions; the
+// MLP's wi -> wo is exact through ReLU, wi_1 -> wo through the gated activation, else none.
+BuildResult build_blip2_language_model(const ModelView& model) {
+  const std::string lm = "re:.*language_model\\.";
+  if (has_module_ending(model, ".self_attn_layer_norm")) {
+    const std::string layer = lm + ".*layers\\.\\d+\\.";
+    bool pre_norm = config_bool(model, "do_layer_norm_before", true);
+    MappingList m;
+    if (pre_norm)
+      m.push_back({layer + "self_attn_layer_norm$",
+                   {layer + "self_attn\\.q_proj$", layer + "self_attn\\.k_proj$", layer + "self_attn\\.v_proj$"}});
+    m.push_back({layer + "self_attn\\.v_proj$", {layer + "self_attn\\.out_proj$"}});
+    if (pre_norm) m.push_back({layer + "final_layer_norm$", {layer + "fc1$"}});
+    if (config_string(model, "activation_function", "relu") == "relu") m.push_back({layer + "fc1$", {layer + "fc2$"}});
+    return BuildResult::use(std::move(m));
+  }
+  if (has_module_ending(model, ".SelfAttention.q")) {
+    const std::string sub = lm + ".*block\\.\\d+\\.layer\\.\\d+\\.";
+    MappingList m = {
+        {sub + "layer_norm$", {sub + "(SelfAttention\\.(q|k|v)|EncDecAttention\\.q|DenseReluDense\\.(wi|wi_0|wi_1))$"}},
+        {lm + ".*(SelfAttention|EncDecAttention)\\.v$", {lm + ".*(SelfAttention|EncDecAttention)\\.o$"}},
+    };
+    std::string ff = config_string(model, "feed_forward_proj", "relu");
+    if (ff == "relu") m.push_back({lm + ".*DenseReluDense\\.wi$", {lm + ".*DenseReluDense\\.wo$"}});
+    if (ff.rfind("gated-", 0) == 0) m.push_back({lm + ".*DenseReluDense\\.wi_1$", {lm + ".*DenseReluDense\\.wo$"}});
+    return BuildResult::use(std::move(m));
+  }
+  return BuildResult::decline("no OPT (self_attn_layer_norm) or T5 (SelfAttention.q) language model");
+}
+
+// XLM: post-norm (layer_norm1/2 follow the residual add), its per-layer modules in parallel
+// ModuleLists; v_lin -> out_lin is a per-head mix; lin1 -> lin2 is exact only through ReLU
+// (gelu_activation false).
+BuildResult build_xlm(const ModelView& model) {
+  MappingList m = {{"re:.*attentions\\.\\d+\\.v_lin$", {"re:.*attentions\\.\\d+\\.out_lin$"}}};
+  if (!config_bool(model, "gelu_activation", true))
+    m.push_back({"re:.*ffns\\.\\d+\\.lin1$", {"re:.*ffns\\.\\d+\\.lin2$"}});
+  return BuildResult::use(std::move(m));
+}
+
+// Reformer: each half of the reversible layer normalises first. attention.layer_norm feeds
+// the LSH layers' shared query_key and value, or the local layers' query, key and value (one
+// alternation, as attn_layers mixes them); LSH and local attention both mix value rows per
+// head. feed_forward.layer_norm feeds dense.dense, and dense.dense -> output.dense is exact
+// only through ReLU (hidden_act, "relu" by default).
+BuildResult build_reformer(const ModelView& model) {
+  MappingList m = {
+      {"re:.*attention\\.layer_norm$", {"re:.*attention\\.self_attention\\.(query_key|query|key|value)$"}},
+      {"re:.*attention\\.self_attention\\.value$", {"re:.*attention\\.output\\.dense$"}},
+      {"re:.*feed_forward\\.layer_norm$", {"re:.*feed_forward\\.dense\\.dense$"}},
+  };
+  if (config_string(model, "hidden_act", "relu") == "relu")
+    m.push_back({"re:.*feed_forward\\.dense\\.dense$", {"re:.*feed_forward\\.output\\.dense$"}});
+  return BuildResult::use(std::move(m));
+}
+
+// xLSTM: norm_mlstm feeds every mLSTM projection (q, k, v and the three gate pre-activations,
+// or the fused qkv_opreact and ifgate_preact); the cell's output goes through a per-head norm
+// before out_proj (no v -> out_proj). norm_ffn feeds the gated FFN (`silu(proj_up_gate(x)) *
+// proj_up(x)`), so proj_up -> proj_down is exact; the fused proj_up_gate_z packs both halves.
+BuildResult build_xlstm(const ModelView& model) {
+  if (has_module_ending(model, ".mlstm_layer.qkv_opreact"))
+    return BuildResult::use({
+        {"re:.*norm_mlstm$", {"re:.*mlstm_layer\\.qkv_opreact$", "re:.*mlstm_layer\\.ifgate_preact$"}},
+        {"re:.*norm_ffn$", {"re:.*ffn\\.proj_up_gate_z$"}},
+    });
+  if (has_module_ending(model, ".mlstm_layer.q"))
+    return BuildResult::use({
+        {"re:.*norm_mlstm$",
+         {"re:.*mlstm_layer\\.q$", "re:.*mlstm_layer\\.k$", "re:.*mlstm_layer\\.v$", "re:.*mlstm_layer\\.ogate_preact$",
+          "re:.*mlstm_layer\\.igate_preact$", "re:.*mlstm_layer\\.fgate_preact$"}},
+        {"re:.*norm_ffn$", {"re:.*ffn\\.proj_up_gate$", "re:.*ffn\\.proj_up$"}},
+        {"re:.*ffn\\.proj_up$", {"re:.*ffn\\.proj_down$"}},
+    });
+  return BuildResult::decline("no mlstm_layer.q or mlstm_layer.qkv_opreact module");
+}
+
 struct Table {
   const char* architecture;
   const MappingList* mappings;
@@ -234,10 +402,46 @@ const Table tables[] = {
      "transformers models/musicgen_melody/modeling_musicgen_melody.py"},
     {"ModernBertDecoderForCausalLM", &modernbert_decoder_mappings, Origin::analysis,
      "transformers models/modernbert_decoder/modeling_modernbert_decoder.py"},
+    // BART-family decoders whose norms follow the residual add (post-norm).
+    {"BartForCausalLM", &bart_decoder_mappings, Origin::analysis, "transformers models/bart/modeling_bart.py"},
+    {"BlenderbotSmallForCausalLM", &bart_decoder_mappings, Origin::analysis,
+     "transformers models/blenderbot_small/modeling_blenderbot_small.py"},
+    {"TrOCRForCausalLM", &bart_decoder_mappings, Origin::analysis, "transformers models/trocr/modeling_trocr.py"},
+    {"ProphetNetForCausalLM", &prophetnet_mappings, Origin::analysis,
+     "transformers models/prophetnet/modeling_prophetnet.py"},
+    // BART-family decoders that normalise before each sub-block (pre-norm).
+    {"BlenderbotForCausalLM", &pre_norm_decoder_mappings, Origin::analysis,
+     "transformers models/blenderbot/modeling_blenderbot.py"},
+    {"MBartForCausalLM", &pre_norm_decoder_mappings, Origin::analysis, "transformers models/mbart/modeling_mbart.py"},
+    {"PegasusForCausalLM", &pre_norm_decoder_mappings, Origin::analysis,
+     "transformers models/pegasus/modeling_pegasus.py"},
+    {"BioGptForCausalLM", &pre_norm_decoder_mappings, Origin::analysis,
+     "transformers models/biogpt/modeling_biogpt.py"},
+    {"XGLMForCausalLM", &pre_norm_decoder_mappings, Origin::analysis, "transformers models/xglm/modeling_xglm.py"},
+    {"WhisperForCausalLM", &pre_norm_decoder_mappings, Origin::analysis,
+     "transformers models/whisper/modeling_whisper.py"},
+    {"PPFormulaNetForConditionalGeneration", &pp_formulanet_mappings, Origin::analysis,
+     "transformers models/pp_formulanet/modeling_pp_formulanet.py"},
+    // BERT-style post-norm stacks built as causal LMs; GIT's text layers are BERT layers (its
+    // CLIP vision tower names its attention self_attn.*, which these patterns do not reach).
+    {"BertGenerationDecoder", &bert_mappings, Origin::analysis,
+     "transformers models/bert_generation/modeling_bert_generation.py"},
+    {"BigBirdForCausalLM", &bert_mappings, Origin::analysis, "transformers models/big_bird/modeling_big_bird.py"},
+    {"ElectraForCausalLM", &bert_mappings, Origin::analysis, "transformers models/electra/modeling_electra.py"},
+    {"RoCBertForCausalLM", &bert_mappings, Origin::analysis, "transformers models/roc_bert/modeling_roc_bert.py"},
+    {"RobertaForCausalLM", &bert_mappings, Origin::analysis, "transformers models/roberta/modeling_roberta.py"},
+    {"XLMRobertaForCausalLM", &bert_mappings, Origin::analysis,
+     "transformers models/xlm_roberta/modeling_xlm_roberta.py"},
+    {"GitForCausalLM", &bert_mappings, Origin::analysis, "transformers models/git/modeling_git.py"},
+    {"MegatronBertForCausalLM", &megatron_bert_mappings, Origin::analysis,
+     "transformers models/megatron_bert/modeling_megatron_bert.py"},
+    {"CpmAntForCausalLM", &cpmant_mappings, Origin::analysis, "transformers models/cpmant/modeling_cpmant.py"},
+    {"RwkvForCausalLM", &rwkv_mappings, Origin::analysis, "transformers models/rwkv/modeling_rwkv.py"},
 };
 
-// Not registered: GPT2LMHeadModel (its projections are transformers Conv1D, weight [in, out]:
-// not Linear, and scaling their weights as Linear ones would scale the wrong dimension), and
+// Not registered: GPT2LMHeadModel and OpenAIGPTLMHeadModel (their projections are transformers
+// Conv1D, weight [in, out]: not Linear, and scaling their weights as Linear ones would scale
+// the wrong dimension; OpenAI GPT is post-norm besides), and
 // XLNetLMHeadModel (post-norm, q/k/v/o are bare parameters, and its FFN crosses GELU: no
 // exact group).
 void register_gpt(awqmap::Registrar& r) {
@@ -247,6 +451,21 @@ void register_gpt(awqmap::Registrar& r) {
   r.add_dynamic("RWForCausalLM", "falcon", build_falcon, {Origin::peer, "AutoAWQ awq/models/falcon.py"});
   r.add_dynamic("OPTForCausalLM", "opt", build_opt, {Origin::analysis, "transformers models/opt/modeling_opt.py"});
   r.add_dynamic("MvpForCausalLM", "mvp", build_mvp, {Origin::analysis, "transformers models/mvp/modeling_mvp.py"});
+  r.add_dynamic("RoFormerForCausalLM", "roformer", build_roformer,
+                {Origin::analysis, "transformers models/roformer/modeling_roformer.py"});
+  r.add_dynamic("Kosmos2ForConditionalGeneration", "kosmos2", build_kosmos2,
+                {Origin::analysis, "transformers models/kosmos2/modeling_kosmos2.py"});
+  r.add_dynamic(
+      "Blip2ForConditionalGeneration", "blip2_language_model", build_blip2_language_model,
+      {Origin::analysis, "transformers models/blip_2/modeling_blip_2.py, opt/modeling_opt.py, t5/modeling_t5.py"});
+  r.add_dynamic("InstructBlipForConditionalGeneration", "blip2_language_model", build_blip2_language_model,
+                {Origin::analysis,
+                 "transformers models/instructblip/modeling_instructblip.py, opt/modeling_opt.py, t5/modeling_t5.py"});
+  r.add_dynamic("XLMWithLMHeadModel", "xlm", build_xlm, {Origin::analysis, "transformers models/xlm/modeling_xlm.py"});
+  r.add_dynamic("ReformerModelWithLMHead", "reformer", build_reformer,
+                {Origin::analysis, "transformers models/reformer/modeling_reformer.py"});
+  r.add_dynamic("xLSTMForCausalLM", "xlstm", build_xlstm,
+                {Origin::analysis, "transformers models/xlstm/modeling_xlstm.py"});
 }
 
 }  // namespace
