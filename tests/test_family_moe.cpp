@@ -855,3 +855,20 @@ TEST_CASE("Every described tree of the moe family resolves with groups in exact 
     resolve_checked(m, "moe");
   }
 }
+
+TEST_CASE("Mellum and Inkling refuse a hostile layer split naming the field and decline without layers") {
+  for (const char* arch : {"MellumForCausalLM", "InklingForCausalLM"}) {
+    INFO(arch);
+    auto wrong_type = deepseek_style(arch, {true}, false, false, {{"num_hidden_layers", 1}, {"mlp_layer_types", "sparse"}})
+                          .build();
+    CHECK_THROWS_WITH(awqmap::test::shipped_registry().select(wrong_type, SelectionMode::exact),
+                      Catch::Contains("mlp_layer_types"));
+    auto huge = deepseek_style(arch, {true}, false, false, {{"num_hidden_layers", 1000000000}}).build();
+    CHECK_THROWS_WITH(awqmap::test::shipped_registry().select(huge, SelectionMode::exact),
+                      Catch::Contains("num_hidden_layers"));
+    auto bare = deepseek_style(arch, {true}, false, false, nlohmann::json::object()).build();
+    Selection s = awqmap::test::shipped_registry().select(bare, SelectionMode::exact);
+    REQUIRE(s.declined.size() == 1);
+    CHECK(s.declined[0].find("num_hidden_layers") != std::string::npos);
+  }
+}
