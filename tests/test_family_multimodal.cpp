@@ -983,3 +983,26 @@ TEST_CASE("UDOP balances both halves of a gated-activation MLP input with its no
                 "layer.*.layer_norm -> layer.*.SelfAttention.k layer.*.SelfAttention.q layer.*.SelfAttention.v",
                 "layer.*.layer_norm -> layer.*.DenseReluDense.wi_0 layer.*.DenseReluDense.wi_1"}));
 }
+
+TEST_CASE("HunYuanVL smooths its decoder and not the vision blocks that reuse its names") {
+  const std::pair<const char*, const char*> layouts[] = {{"model.", "vit."}, {"model.language_model.", "model.vit."}};
+  for (const auto& [root, vit] : layouts) {
+    INFO(root);
+    ModelBuilder b("HunYuanVLForConditionalGeneration");
+    llama_stack(b, root);
+    // Vision blocks: the decoder's norm and attention names, an fc MLP.
+    b.list(std::string(vit) + "layers");
+    for (int i = 0; i < 2; ++i) {
+      std::string p = std::string(vit) + "layers." + std::to_string(i) + ".";
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+      lin(b, p + "mlp.dense_h_to_4h");
+      lin(b, p + "mlp.dense_4h_to_h");
+      norm(b, p + "input_layernorm");
+      norm(b, p + "post_attention_layernorm");
+    }
+    auto model = b.build();
+    auto r = resolve_checked(model);
+    check_all_under(r, std::string(root) + "layers.");
+    CHECK(awqmap::test::groups_under(r, std::string(root) + "layers.0.") == llama);
+  }
+}

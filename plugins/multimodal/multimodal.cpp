@@ -467,6 +467,11 @@ BuildResult build_inkling(const ModelView& model) {
   return BuildResult::use(std::move(out));
 }
 
+// HunYuanVL: a HunYuan dense decoder (q/k norms after the projections) at `model.layers` or, in
+// other revisions, `model.language_model.layers`, beside a vision tower (`vit` or `model.vit`)
+// whose blocks reuse input_layernorm, q/k/v/o_proj and post_attention_layernorm: anchored.
+const MappingList hunyuan_vl = llama_under("re:model\\.(language_model\\.)?layers\\.\\d+\\..*");
+
 // Chameleon: Llama-style layers at `model.layers` (q/k norms on q and k only) beside a VQ-VAE.
 // With `swin_norm` the norms follow attention and MLP (post-norm on the branch), so each
 // sub-block reads the residual stream itself: only v -> o and up -> down are exact.
@@ -622,6 +627,8 @@ const Table tables[] = {
     {"Granite4VisionForConditionalGeneration", &lm_llama, Origin::analysis,
      "transformers models/granite4_vision/modeling_granite4_vision.py"},
     {"Emu3ForConditionalGeneration", &text_model_llama, Origin::analysis, "transformers models/emu3/modeling_emu3.py"},
+    {"HunYuanVLForConditionalGeneration", &hunyuan_vl, Origin::analysis,
+     "transformers models/hunyuan_vl/modular_hunyuan_vl.py"},
 };
 
 void register_multimodal(awqmap::Registrar& r) {
