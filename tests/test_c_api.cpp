@@ -367,3 +367,25 @@ TEST_CASE("C API resolutions run from 8 threads at once on one registry and mode
   for (auto& t : threads) t.join();
   CHECK(ok == 200);
 }
+
+TEST_CASE("an architecture given to the C API replaces the model's own") {
+  Registry registry = shipped();
+  Model own = load(registry.get(), corpus_model("LlamaForCausalLM.tiny"));
+  Model renamed = load(registry.get(), corpus_model("LlamaForCausalLM.tiny"), "NoSuchArchitectureForCausalLM");
+  const char* name = nullptr;
+  REQUIRE(awqmap_model_architecture(own.get(), &name) == AWQMAP_OK);
+  CHECK(std::string(name) == "LlamaForCausalLM");
+  REQUIRE(awqmap_model_architecture(renamed.get(), &name) == AWQMAP_OK);
+  CHECK(std::string(name) == "NoSuchArchitectureForCausalLM");
+
+  Outcome a = resolve(registry.get(), own.get()), b = resolve(registry.get(), renamed.get());
+  REQUIRE(a.status == AWQMAP_OK);
+  REQUIRE(b.status == AWQMAP_OK);
+  awqmap_selection_info ia, ib;
+  REQUIRE(awqmap_result_selection(a.result.get(), &ia) == AWQMAP_OK);
+  REQUIRE(awqmap_result_selection(b.result.get(), &ib) == AWQMAP_OK);
+  CHECK(std::string(ia.kind) == "static");
+  // No plugin knows the new name: the default list applies.
+  CHECK(std::string(ib.kind) == "default");
+  CHECK(std::string(ib.architecture) == "NoSuchArchitectureForCausalLM");
+}
