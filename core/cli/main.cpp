@@ -1,4 +1,6 @@
 // awqmap command line: argument parsing and output only; every decision lives in the core.
+#include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,18 @@
 #endif
 #ifndef AWQMAP_EXAMPLE_SOURCE
 #define AWQMAP_EXAMPLE_SOURCE ""
+#endif
+
+// Sanitizer builds (GCC says so with a macro, clang with __has_feature).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define AWQMAP_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define AWQMAP_SANITIZED 1
+#endif
+#endif
+#ifndef AWQMAP_SANITIZED
+#define AWQMAP_SANITIZED 0
 #endif
 
 namespace fs = std::filesystem;
@@ -655,19 +669,40 @@ int run_architectures(const Args& a) {
 
 }  // namespace
 
-// Large model descriptions (100k modules) make the process touch ~50 MB of fresh memory, and
-// faulting it in 4 KiB pages costs as much as parsing it. glibc backs malloc with transparent
-// huge pages when its `glibc.malloc.hugetlb` tunable is set, which can only happen at process
-// start: so for large inputs, and only when the user has not set GLIBC_TUNABLES, the CLI
-// re-executes itself once with it. Any failure just continues in this process.
-void use_huge_pages_for_large_models(const Args& a, char** argv) {
-  constexpr std::uintmax_t kLarge = 4u << 20;
-  if (std::getenv("GLIBC_TUNABLES") || !a.model || (a.command != "resolve" && a.command != "mappings")) return;
+// Large models (100k modules) make the process touch ~50 MB of fresh memory, and faulting it
+// in 4 KiB pages costs as much as parsing the description. So for large inputs the CLI grows
+// malloc's heap once, by about what the run will need, asks the kernel to back that range with
+// transparent huge pages, and keeps malloc serving every block from it (no separate mappings,
+// no trimming). This is what glibc's `glibc.malloc.hugetlb=1` tunable does, without the second
+// exec that setting a tunable takes. Any failure just leaves the default pages.
+std::uint64_t expected_input_bytes(const Args& a) {
   std::error_code ec;
-  if (!fs::is_regular_file(*a.model, ec) || fs::file_size(*a.model, ec) < kLarge || ec) return;
-  if (::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("GLIBC_TUNABLES");  // exec failed: carry on as we are
+  const fs::path model(*a.model);
+  if (fs::is_regular_file(model, ec)) return fs::file_size(model, ec);
+  if (!fs::is_directory(model, ec)) return 0;
+  // A checkpoint's modules are named by its tensors: the index lists each once.
+  const std::uint64_t index = fs::file_size(model / "model.safetensors.index.json", ec);
+  return ec ? 0 : index;
+}
+
+void use_huge_pages_for_large_models(const Args& a) {
+  constexpr std::uint64_t kLarge = 4u << 20, kHuge = 2u << 20, kMostReserved = 256u << 20;
+  if (!a.model || *a.model == "-" || (a.command != "resolve" && a.command != "mappings" && a.command != "recipe"))
+    return;
+  const std::uint64_t input = expected_input_bytes(a);
+  if (input < kLarge) return;
+  // Generous: only what is touched becomes resident (the JSON parser alone reserves four bytes
+  // per input byte for its index and fills a fraction of it).
+  const std::size_t reserve = static_cast<std::size_t>(std::min<std::uint64_t>(input * 8, kMostReserved));
+  if (!::mallopt(M_MMAP_THRESHOLD, static_cast<int>(2 * kMostReserved)) ||
+      !::mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * kMostReserved)))
+    return;
+  char* block = static_cast<char*>(std::malloc(reserve));
+  if (!block) return;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(block) + reserve) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  std::free(block);  // back to the heap's top, where the next allocations are carved from
 }
 
 int main(int argc, char** argv) {
@@ -679,7 +714,7 @@ int main(int argc, char** argv) {
     std::cerr << "awqmap: " << cli::printable(e.what()) << "\nRun 'awqmap --help' for usage.\n";
     return kUsage;
   }
-  use_huge_pages_for_large_models(args, argv);
+  use_huge_pages_for_large_models(args);
   int code = kOk;
   try {
     if (args.command == "help") {
@@ -717,5 +752,13 @@ int main(int argc, char** argv) {
     std::cerr << "awqmap: error: could not write the output: " << std::strerror(errno) << "\n";
     return kOutput;
   }
+#if !AWQMAP_SANITIZED
+  // Everything is written and checked: skip the static destructors (ICU's caches, the plugins'
+  // registrations, the kept model), which would only return memory the exit returns anyway.
+  // Sanitizer builds exit normally so that their leak checks run.
+  std::cerr.flush();
+  ::_exit(code);
+#else
   return code;
+#endif
 }

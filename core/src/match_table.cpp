@@ -1,14 +1,30 @@
 #include "match_table.hpp"
 
+#include <cstring>
+
 namespace awqmap::detail {
+namespace {
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a name's last bytes are the word's high bytes");
+
+// The last min(8, size) bytes of `s` in the high bytes of a little-endian word.
+std::uint64_t tail_word(std::string_view s) {
+  std::uint64_t w = 0;
+  const std::size_t n = s.size() < 8 ? s.size() : 8;
+  if (n) std::memcpy(reinterpret_cast<char*>(&w) + (8 - n), s.data() + s.size() - n, n);
+  return w;
+}
+}  // namespace
 
 MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : model_(model) {
   const std::size_t n = model.size();
   plain_.resize(n);
   names_.resize(n);
+  tails_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    names_[i] = model[static_cast<ModuleIndex>(i)].name;
-    plain_[i] = Target::is_plain_name(names_[i]);
+    const std::string_view name = model[static_cast<ModuleIndex>(i)].name;
+    names_[i] = name;
+    plain_[i] = Target::is_plain_name(name);
+    tails_[i] = tail_word(name);
   }
   // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
   std::vector<char> ignored(n, 0);
@@ -36,6 +52,17 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   if (it != cache_.end()) return it->second;
   Target t = Target::compile(text, origin);
   std::vector<char> hits(model_.size(), 1);
+  // A necessary condition first, on the dense tails: a plain name that lacks the suffix's last
+  // (up to) eight bytes cannot match. Names that are not plain (a final newline may follow the
+  // suffix) are left to the filter, which checks everything again.
+  const std::string suffix = required_suffix_of(text);
+  if (!suffix.empty()) {
+    const std::size_t k = suffix.size() < 8 ? suffix.size() : 8;
+    const std::uint64_t want = tail_word(suffix);
+    const std::uint64_t mask = k == 8 ? ~0ull : ~0ull << (8 * (8 - k));
+    for (std::size_t i = 0; i < hits.size(); ++i)
+      hits[i] = static_cast<char>(!plain_[i] || ((tails_[i] & mask) == want && names_[i].size() >= suffix.size()));
+  }
   t.filter(model_.modules(), names_, plain_, hits);
   return cache_.emplace(text, std::move(hits)).first->second;
 }

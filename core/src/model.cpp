@@ -30,9 +30,15 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
   // In named_modules() order the parent is on the current root-to-module path; the name table
   // is the fallback for descriptions in any other parent-first order.
   std::vector<ModuleIndex> path;
+  // Hashes first, in one pass over the names, so that each insert can prefetch the slot of
+  // the name a few places ahead.
+  constexpr std::size_t kAhead = 16;
+  std::vector<std::uint64_t> hashes(mods.size());
+  for (std::size_t i = 0; i < mods.size(); ++i) hashes[i] = detail::name_hash(mods[i].name);
   for (std::size_t i = 0; i < mods.size(); ++i) {
     Module& m = mods[i];
-    if (table->insert(static_cast<std::uint32_t>(i), m.name, name_of) != detail::no_entry)
+    if (i + kAhead < mods.size()) table->prefetch(hashes[i + kAhead]);
+    if (table->insert_hashed(static_cast<std::uint32_t>(i), m.name, hashes[i], name_of) != detail::no_entry)
       throw InputError(where(parts_, i) + ": duplicate module name; each name must appear once");
     if (m.name.empty()) {
       m.parent = no_module;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <deque>
 #include <type_traits>
 
 #include "awqmap/error.hpp"
@@ -20,12 +21,13 @@ namespace od = simdjson::ondemand;
 // while the model lives), and the parser's string buffer.
 struct DescriptionStorage {
   simdjson::padded_string text;
-  od::parser parser;
+  std::deque<std::string> unescaped;  // strings with escapes, decoded (a deque never moves them)
 };
 
 class Reader {
  public:
-  Reader(const std::string& origin, std::size_t text_size) : origin_(origin), text_size_(text_size) {}
+  Reader(const std::string& origin, std::size_t text_size, std::deque<std::string>& unescaped)
+      : origin_(origin), text_size_(text_size), unescaped_(unescaped) {}
 
   [[noreturn]] void fail(const std::string& what) const { throw InputError(origin_ + ": " + what); }
   void check(simdjson::error_code ec, const std::string& what) const {
@@ -52,7 +54,8 @@ class Reader {
   }
 
   // A string without escapes is viewed in place in the input text (no copy); others are
-  // unescaped into the parser's buffer. Either way the view lives as long as the storage.
+  // decoded into the storage. Either way the view lives as long as the storage, and the
+  // parser (whose index takes four bytes per input byte) can go once the records are read.
   template <class What>
   std::string_view string_view_of(od::value& v, const What& what) const {
     std::string_view token = v.raw_json_token();
@@ -60,7 +63,7 @@ class Reader {
       const std::size_t end = 1 + detail::plain_json_prefix(token.substr(1));
       if (end < token.size() && token[end] == '"') return token.substr(1, end - 1);
     }
-    return get<std::string_view>(v.get_string(), what);
+    return unescaped_.emplace_back(get<std::string_view>(v.get_string(), what));
   }
 
   // The key's text up to its closing quote; a key with escapes compares unequal to ours.
@@ -103,7 +106,10 @@ class Reader {
       } else if (key == "bases") {
         const Item bad{index, ".bases must be a list of strings"};
         od::array arr = get<od::array>(v.get_array(), bad);
-        for (auto b : arr) m.bases.push_back(get<std::string_view>(b.get_string(), bad));
+        for (auto b : arr) {
+          od::value base = get<od::value>(std::move(b), bad);
+          m.bases.push_back(string_view_of(base, bad));
+        }
       } else if (key == "in_features") {
         m.in_features = non_negative(v, index, "in_features");
       } else if (key == "out_features") {
@@ -160,18 +166,22 @@ class Reader {
  private:
   const std::string& origin_;
   std::size_t text_size_;
+  std::deque<std::string>& unescaped_;
 };
 
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
                       const std::optional<std::string>& architecture = std::nullopt) {
-  Reader reader(origin, storage->text.size());
-  od::document doc;
-  reader.check(storage->parser.iterate(storage->text).get(doc), "the document");
+  Reader reader(origin, storage->text.size(), storage->unescaped);
   ModelParts parts;
-  try {
-    parts = reader.parse(doc);
-  } catch (const simdjson::simdjson_error& e) {
-    reader.fail(std::string("invalid JSON (") + e.what() + ")");
+  {
+    od::parser parser;
+    od::document doc;
+    reader.check(parser.iterate(storage->text).get(doc), "the document");
+    try {
+      parts = reader.parse(doc);
+    } catch (const simdjson::simdjson_error& e) {
+      reader.fail(std::string("invalid JSON (") + e.what() + ")");
+    }
   }
   parts.storage = std::move(storage);
   if (architecture) parts.architecture = *architecture;

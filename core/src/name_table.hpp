@@ -24,9 +24,16 @@ inline std::uint64_t name_hash(std::string_view s) {
   std::uint64_t tail = 0;
   if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // an empty view may hold nullptr
   h = (h ^ tail) * 0x94d049bb133111ebull;
-  return h ^ (h >> 29);
+  // A full finalizer: the slot is taken from the low bits, which the multiplications alone fill
+  // only from the low bits of their inputs.
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ull;
+  return h ^ (h >> 32);
 }
 
+// Each slot holds an id and 32 bits of its name's hash (the tag): a probe that meets another
+// name almost always tells it apart by the tag, without touching the name (which lives in a
+// record elsewhere in memory and shares a long prefix with its neighbours).
 class NameTable {
  public:
   explicit NameTable(std::size_t expected = 0) { rebuild_empty(expected); }
@@ -34,9 +41,11 @@ class NameTable {
   /// The id stored for `name`, or no_entry. `name_of(id)` gives an entry's name.
   template <class NameOf>
   std::uint32_t find(std::string_view name, const NameOf& name_of) const {
-    for (std::size_t slot = name_hash(name) & mask_;; slot = (slot + 1) & mask_) {
-      std::uint32_t id = slots_[slot];
-      if (id == no_entry || name_of(id) == name) return id;
+    const std::uint64_t h = name_hash(name);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::size_t slot = h & mask_;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.id == no_entry || (e.tag == tag && name_of(e.id) == name)) return e.id;
     }
   }
 
@@ -44,35 +53,50 @@ class NameTable {
   /// no_entry when `id` was inserted.
   template <class NameOf>
   std::uint32_t insert(std::uint32_t id, std::string_view name, const NameOf& name_of) {
+    return insert_hashed(id, name, name_hash(name), name_of);
+  }
+
+  /// insert() with `h` == name_hash(name) computed ahead, so that the caller can prefetch() the
+  /// slots of the next names while this one is stored: at 100k names the table is larger
+  /// than the caches and each insert would otherwise wait for memory.
+  template <class NameOf>
+  std::uint32_t insert_hashed(std::uint32_t id, std::string_view name, std::uint64_t h, const NameOf& name_of) {
     if ((count_ + 1) * 2 > slots_.size()) grow(name_of);
-    std::size_t slot = name_hash(name) & mask_;
-    for (; slots_[slot] != no_entry; slot = (slot + 1) & mask_)
-      if (name_of(slots_[slot]) == name) return slots_[slot];
-    slots_[slot] = id;
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    std::size_t slot = h & mask_;
+    for (; slots_[slot].id != no_entry; slot = (slot + 1) & mask_)
+      if (slots_[slot].tag == tag && name_of(slots_[slot].id) == name) return slots_[slot].id;
+    slots_[slot] = {id, tag};
     ++count_;
     return no_entry;
   }
 
+  void prefetch(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
+
  private:
-  std::vector<std::uint32_t> slots_;
+  struct Slot {
+    std::uint32_t id = no_entry;
+    std::uint32_t tag = 0;
+  };
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0, count_ = 0;
 
   void rebuild_empty(std::size_t expected) {
     std::size_t capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    slots_.assign(capacity, no_entry);
+    slots_.assign(capacity, Slot{});
     mask_ = capacity - 1;
   }
 
   template <class NameOf>
   void grow(const NameOf& name_of) {
-    std::vector<std::uint32_t> old = std::move(slots_);
+    std::vector<Slot> old = std::move(slots_);
     rebuild_empty(old.size());
-    for (std::uint32_t id : old) {
-      if (id == no_entry) continue;
-      std::size_t slot = name_hash(name_of(id)) & mask_;
-      while (slots_[slot] != no_entry) slot = (slot + 1) & mask_;
-      slots_[slot] = id;
+    for (const Slot& e : old) {
+      if (e.id == no_entry) continue;
+      std::size_t slot = name_hash(name_of(e.id)) & mask_;
+      while (slots_[slot].id != no_entry) slot = (slot + 1) & mask_;
+      slots_[slot] = e;
     }
   }
 };

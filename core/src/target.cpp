@@ -339,10 +339,41 @@ bool is_ascii(std::string_view name) {
 struct Target::Compiled {
   std::string text;
   bool regex = false;
-  std::optional<boost::regex> bytes;  // exact on ASCII names
-  boost::u32regex unicode;            // exact on every name
-  std::optional<Glob> glob;           // exact on ASCII names without a newline
-  std::string suffix;                 // every match ends with it (before an optional final \n)
+  std::optional<Glob> glob;  // exact on ASCII names without a newline
+  std::string suffix;        // every match ends with it (before an optional final \n)
+
+  // The regex engines are built on first use: most patterns (every one a plugin registers but
+  // the model does not select, and most selected ones thanks to `glob`) never need them, and
+  // building both engines for every registered pattern made loading the plugins cost more
+  // than resolving. `compile` has already checked the syntax by translating the pattern.
+  struct Engines {
+    std::optional<boost::regex> bytes;  // exact on ASCII names
+    boost::u32regex unicode;            // exact on every name
+    std::string error;                  // why Boost refused the translation, when it did
+  };
+  TranslatedPattern bytes_form, unicode_form;
+  std::string origin;  // where the pattern was first compiled from, for the engine's errors
+
+  const Engines& engines() const {
+    std::call_once(built_, [this] {
+      try {
+        boost::regex::flag_type flags = boost::regex::perl;
+        if (unicode_form.ignore_case) flags |= boost::regex::icase;
+        engines_.unicode = boost::make_u32regex(unicode_form.boost_syntax, flags);
+        if (bytes_form.exact_on_ascii) engines_.bytes.emplace(bytes_form.boost_syntax, flags);
+      } catch (const std::exception& e) {
+        engines_.error = e.what();
+      }
+    });
+    if (!engines_.error.empty())
+      throw InputError("invalid pattern '" + text + "' in " + origin + ": cannot be translated to the regex engine (" +
+                       engines_.error + "); rewrite it with simpler constructs");
+    return engines_;
+  }
+
+ private:
+  mutable std::once_flag built_;
+  mutable Engines engines_;
 };
 
 namespace {
@@ -370,22 +401,13 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     c->regex = true;
     std::string_view pattern = std::string_view(text).substr(3);
     auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
-    TranslatedPattern bytes, unicode;
     try {
-      bytes = translate_python_regex(pattern, RegexEngine::bytes);
-      unicode = translate_python_regex(pattern, RegexEngine::unicode);
+      c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
+      c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
     } catch (const PatternSyntaxError& e) {
       throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
     }
-    try {
-      boost::regex::flag_type flags = boost::regex::perl;
-      if (unicode.ignore_case) flags |= boost::regex::icase;
-      c->unicode = boost::make_u32regex(unicode.boost_syntax, flags);
-      if (bytes.exact_on_ascii) c->bytes.emplace(bytes.boost_syntax, flags);
-    } catch (const std::exception& e) {
-      throw InputError(where() + "cannot be translated to the regex engine (" + e.what() +
-                       "); rewrite it with simpler constructs");
-    }
+    c->origin = std::string(origin);
     c->glob = fast_glob(pattern);
     c->suffix = required_suffix(pattern);
   }
@@ -400,6 +422,12 @@ Target Target::compile(const std::string& text, std::string_view origin) {
   return Target(inserted->second);
 }
 
+namespace detail {
+std::string required_suffix_of(const std::string& text) {
+  return text.rfind("re:", 0) == 0 ? required_suffix(std::string_view(text).substr(3)) : std::string();
+}
+}  // namespace detail
+
 const std::string& Target::text() const {
   return compiled_->text;
 }
@@ -412,10 +440,11 @@ bool Target::has_fast_path() const {
 
 bool Target::matches_name_with_regex(std::string_view name) const {
   const Compiled& c = *compiled_;
+  const Compiled::Engines& e = c.engines();
   try {
-    if (c.bytes && is_ascii(name))
-      return boost::regex_search(name.begin(), name.end(), *c.bytes, boost::match_continuous);
-    return boost::u32regex_search(name.begin(), name.end(), c.unicode, boost::match_continuous);
+    if (e.bytes && is_ascii(name))
+      return boost::regex_search(name.begin(), name.end(), *e.bytes, boost::match_continuous);
+    return boost::u32regex_search(name.begin(), name.end(), e.unicode, boost::match_continuous);
   } catch (const std::exception& e) {
     throw InputError("pattern '" + c.text + "' could not be matched against module '" + std::string(name) + "' (" +
                      e.what() + "); simplify the pattern");

@@ -202,7 +202,11 @@ std::vector<std::size_t> layers_with(const ModelView& model, std::string_view co
       if (rest.substr(0, component.size()) != component ||
           (rest.size() > component.size() && rest[component.size()] != '.'))
         continue;
-      out.push_back(static_cast<std::size_t>(std::stoul(std::string(n.substr(d, e - d)))));
+      std::size_t index = 0;  // at most 9 digits: no overflow
+      for (std::size_t k = d; k < e; ++k) index = index * 10 + static_cast<std::size_t>(n[k] - '0');
+      // Modules come layer by layer: most repeats are the previous layer's (every expert of a
+      // 512-expert layer names the same layer).
+      if (out.empty() || out.back() != index) out.push_back(index);
     }
   }
   std::sort(out.begin(), out.end());

@@ -62,7 +62,10 @@ CompiledAdaptations compile_adaptations(const CheckpointAdaptations& adapt, cons
 void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional<std::uint64_t> layers,
                  const std::string& architecture, const InputLimits& limits, ModuleTreeBuilder& tree,
                  CheckpointSummary& summary) {
-  for (auto& t : set.tensors) {
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < set.tensors.size(); ++i) {
+    if (i + kAhead < set.tensors.size()) tree.prefetch(parent_of(set.tensors[i + kAhead].name));
+    Tensor& t = set.tensors[i];
     const std::string& file = set.shard_names[t.shard];
     for (const auto& r : adapt.renames)
       if (auto renamed = r.apply(t.name)) {

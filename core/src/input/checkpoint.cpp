@@ -78,8 +78,13 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   {
     detail::NameTable seen(tensors.size());
     auto name_of = [&tensors](std::uint32_t id) { return tensors[id].name; };
+    // Hashed first, so that each insert prefetches the slot of a name some places ahead.
+    constexpr std::size_t kAhead = 16;
+    std::vector<std::uint64_t> hashes(tensors.size());
+    for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = detail::name_hash(tensors[i].name);
     for (std::size_t i = 0; i < tensors.size(); ++i) {
-      std::uint32_t other = seen.insert(static_cast<std::uint32_t>(i), tensors[i].name, name_of);
+      if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
+      std::uint32_t other = seen.insert_hashed(static_cast<std::uint32_t>(i), tensors[i].name, hashes[i], name_of);
       if (other != detail::no_entry)
         fail(set.shard_names[tensors[i].shard], "tensor '" + detail::printable(tensors[i].name) + "' is also in " +
                                                     detail::printable(set.shard_names[tensors[other].shard]) +

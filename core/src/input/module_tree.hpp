@@ -20,6 +20,9 @@ class ModuleTreeBuilder {
   /// alive until finish(). Names deeper than InputLimits::max_name_depth, or more modules than
   /// InputLimits::max_modules, are InputErrors naming `file`.
   std::uint32_t add(std::string_view name, const std::string& file);
+  /// Starts loading the table slot that add(name) will probe: callers adding many names call
+  /// it a few names ahead, so that the probes do not each wait for memory.
+  void prefetch(std::string_view name) const { by_name_.prefetch(name_hash(name)); }
   void set_weight(std::uint32_t id, std::vector<std::int64_t> shape);
   /// Modules so far, the root included.
   std::size_t size() const { return nodes_.size(); }
@@ -42,6 +45,7 @@ class ModuleTreeBuilder {
   std::vector<Node> nodes_;
   NameTable by_name_;
   std::vector<std::string_view> pending_;
+  std::uint32_t last_ = 0;  // the module add() returned last: the next name is usually its sibling
 };
 
 bool all_digits(std::string_view s);
