@@ -189,24 +189,28 @@ BuildResult build_hybrid_attention_mappings(const ModelView& model, const Hybrid
 }
 
 std::vector<std::size_t> layers_with(const ModelView& model, std::string_view component) {
+  // Every "layers.<digits>.<component>" in a name has its prefix as a module too (parents are
+  // always listed), so it is found from the modules named "…layers" and their numbered
+  // children with one lookup per layer, instead of searching every name of the model.
   std::vector<std::size_t> out;
-  for (const Module& m : model.modules()) {
-    std::string_view n = m.name;
-    // Each "layers.<digits>." occurrence, followed by `component` as whole name components.
-    for (std::size_t pos = n.find("layers."); pos != std::string_view::npos; pos = n.find("layers.", pos + 1)) {
-      if (pos != 0 && n[pos - 1] != '.') continue;
-      std::size_t d = pos + 7, e = d;
-      while (e < n.size() && e - d < 9 && n[e] >= '0' && n[e] <= '9') ++e;
-      if (e == d || e >= n.size() || n[e] != '.') continue;
-      std::string_view rest = n.substr(e + 1);
-      if (rest.substr(0, component.size()) != component ||
-          (rest.size() > component.size() && rest[component.size()] != '.'))
+  std::string wanted;
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const std::string_view n = model[static_cast<ModuleIndex>(i)].name;
+    if (n.size() < 6 || n.compare(n.size() - 6, 6, "layers") != 0 || (n.size() > 6 && n[n.size() - 7] != '.'))
+      continue;
+    for (ModuleIndex c : model.children(static_cast<ModuleIndex>(i))) {
+      const std::string_view item = model[c].name;
+      const std::string_view digits = item.substr(n.size() + 1);
+      if (digits.empty() || digits.size() > 9 ||
+          !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
         continue;
+      wanted.assign(item.data(), item.size());
+      wanted += '.';
+      wanted.append(component.data(), component.size());
+      if (model.find(wanted) == no_module) continue;
       std::size_t index = 0;  // at most 9 digits: no overflow
-      for (std::size_t k = d; k < e; ++k) index = index * 10 + static_cast<std::size_t>(n[k] - '0');
-      // Modules come layer by layer: most repeats are the previous layer's (every expert of a
-      // 512-expert layer names the same layer).
-      if (out.empty() || out.back() != index) out.push_back(index);
+      for (char d : digits) index = index * 10 + static_cast<std::size_t>(d - '0');
+      out.push_back(index);
     }
   }
   std::sort(out.begin(), out.end());
