@@ -1,6 +1,7 @@
 #include "module_tree.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "awqmap/error.hpp"
 #include "naming_heuristics.hpp"
@@ -119,6 +120,7 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
   std::vector<std::uint32_t> order;
   order.reserve(nodes_.size());
   std::vector<std::uint32_t> stack{0}, kids;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed;
   std::uint64_t name_bytes = 0;
   while (!stack.empty()) {
     std::uint32_t id = stack.back();
@@ -127,11 +129,30 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     name_bytes += nodes_[id].name.size();
     kids.clear();
     for (std::uint32_t c = nodes_[id].first_child; c != no_entry; c = nodes_[c].next_sibling) kids.push_back(c);
-    std::sort(kids.begin(), kids.end(), [&](std::uint32_t a, std::uint32_t b) {
-      const int ra = sibling_rank(nodes_[a].last), rb = sibling_rank(nodes_[b].last);
-      if (ra != rb) return ra < rb;
-      return natural_less(nodes_[a].last, nodes_[b].last);
+    // The items of a ModuleList (all names numbers, one rank) sort by value, then by text
+    // ("01" before "1"), which is natural_less's order on them, computed once per name.
+    const bool numbered = kids.size() > 1 && std::all_of(kids.begin(), kids.end(), [&](std::uint32_t k) {
+      return nodes_[k].last.size() <= 18 && all_digits(nodes_[k].last);
     });
+    if (numbered) {
+      keyed.clear();
+      for (std::uint32_t k : kids) {
+        std::uint64_t v = 0;
+        for (char d : nodes_[k].last) v = v * 10 + static_cast<std::uint64_t>(d - '0');
+        keyed.push_back({v, k});
+      }
+      std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return nodes_[a.second].last < nodes_[b.second].last;
+      });
+      for (std::size_t k = 0; k < kids.size(); ++k) kids[k] = keyed[k].second;
+    } else {
+      std::sort(kids.begin(), kids.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const int ra = sibling_rank(nodes_[a].last), rb = sibling_rank(nodes_[b].last);
+        if (ra != rb) return ra < rb;
+        return natural_less(nodes_[a].last, nodes_[b].last);
+      });
+    }
     stack.insert(stack.end(), kids.rbegin(), kids.rend());
   }
   if (name_bytes > limits_.max_total_name_bytes)
