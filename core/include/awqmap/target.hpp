@@ -11,14 +11,16 @@
 
 namespace awqmap {
 
-class AWQMAP_API Target {
+// Members are exported one by one: an exported class would also export the standard library's
+// templates instantiated on it (std::vector<Target>) from the core.
+class Target {
  public:
   /// Compiles `text`. An invalid or untranslatable regex throws InputError naming the pattern,
   /// Python's reason and `origin` (the mapping, file or plugin the pattern came from).
-  static Target compile(const std::string& text, std::string_view origin);
+  AWQMAP_API static Target compile(const std::string& text, std::string_view origin);
 
-  const std::string& text() const;
-  bool is_regex() const;
+  AWQMAP_API const std::string& text() const;
+  AWQMAP_API bool is_regex() const;
 
   /// docs/semantics.md §5.1 against a module (name, class and base names).
   bool matches(const Module& module) const { return matches(module, is_plain_name(module.name)); }
@@ -27,19 +29,19 @@ class AWQMAP_API Target {
 
   /// ASCII without a newline: the names the fast matchers handle. Callers matching one name
   /// against many targets compute it once and use the overloads below.
-  static bool is_plain_name(std::string_view name);
-  bool matches(const Module& module, bool plain_name) const;
-  bool matches_name(std::string_view name, bool plain_name) const;
+  AWQMAP_API static bool is_plain_name(std::string_view name);
+  AWQMAP_API bool matches(const Module& module, bool plain_name) const;
+  AWQMAP_API bool matches_name(std::string_view name, bool plain_name) const;
   /// Whole-model form: clears `hits[i]` for every module that does not match (hits[i] already
   /// 0 stays 0). `names[i]` is modules[i].name, passed densely so that the scan stays in
   /// cache; `plain[i]` is is_plain_name(names[i]). The hot loop of resolution.
-  void filter(const std::vector<Module>& modules, const std::vector<std::string_view>& names,
-              const std::vector<char>& plain, std::vector<char>& hits) const;
+  AWQMAP_API void filter(const std::vector<Module>& modules, const std::vector<std::string_view>& names,
+                         const std::vector<char>& plain, std::vector<char>& hits) const;
 
   /// True when the fast matcher (no regex engine) handles this pattern; for tests.
-  bool has_fast_path() const;
+  AWQMAP_API bool has_fast_path() const;
   /// Matches with the regex engine even when a fast path exists; for tests.
-  bool matches_name_with_regex(std::string_view name) const;
+  AWQMAP_API bool matches_name_with_regex(std::string_view name) const;
 
   struct Compiled;
 
