@@ -766,6 +766,17 @@ TEST_CASE("vision and video-language models resolve scoped to their language mod
        plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
             plus(gqa_attention,
                  {"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate"}))},
+      // T5-style text decoder: per-sub-layer norms, cross-attention query alone, gated MLP.
+      {"Pix2StructForConditionalGeneration",
+       "decoder.layer.",
+       "decoder.layer.0.",
+       {"encoder_decoder_attention.attention.value -> encoder_decoder_attention.attention.output",
+        "encoder_decoder_attention.layer_norm -> encoder_decoder_attention.attention.query",
+        "mlp.DenseReluDense.wi_1 -> mlp.DenseReluDense.wo",
+        "mlp.layer_norm -> mlp.DenseReluDense.wi_0 mlp.DenseReluDense.wi_1",
+        "self_attention.attention.value -> self_attention.attention.output",
+        "self_attention.layer_norm -> self_attention.attention.key self_attention.attention.query "
+        "self_attention.attention.value"}},
       // Clamped SwiGLU-OAI experts: no up -> down; the fused shared experts read the norm too.
       {"MiniMaxM3VLForCausalLM", "model.layers.", "model.layers.0.",
        plus(gqa_attention, {"post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "

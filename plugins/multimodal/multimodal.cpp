@@ -246,6 +246,22 @@ const MappingList udop = {
     {"re:.*(SelfAttention|EncDecAttention)\\.v$", {"re:.*(SelfAttention|EncDecAttention)\\.o$"}},
 };
 
+// Pix2Struct: a T5-style pre-norm text decoder beside the vision encoder (a tower, left out).
+// Each sub-layer's layer_norm feeds only its own block: self-attention query/key/value, the
+// cross-attention query (its key/value read the encoder output), or the gated MLP's wi_0/wi_1;
+// act(wi_0(x)) * wi_1(x) makes wi_1 -> wo exact, and value -> output holds per head.
+const std::string p2s_layer = "re:.*decoder\\.layer\\.\\d+\\.";
+const MappingList pix2struct = {
+    {p2s_layer + "self_attention\\.layer_norm$", {p2s_layer + "self_attention\\.attention\\.(query|key|value)$"}},
+    {p2s_layer + "self_attention\\.attention\\.value$", {p2s_layer + "self_attention\\.attention\\.output$"}},
+    {p2s_layer + "encoder_decoder_attention\\.layer_norm$",
+     {p2s_layer + "encoder_decoder_attention\\.attention\\.query$"}},
+    {p2s_layer + "encoder_decoder_attention\\.attention\\.value$",
+     {p2s_layer + "encoder_decoder_attention\\.attention\\.output$"}},
+    {p2s_layer + "mlp\\.layer_norm$", {p2s_layer + "mlp\\.DenseReluDense\\.wi_(0|1)$"}},
+    {p2s_layer + "mlp\\.DenseReluDense\\.wi_1$", {p2s_layer + "mlp\\.DenseReluDense\\.wo$"}},
+};
+
 // InstructBLIP-Video with an OPT language model. OPT normalises before each sub-block unless
 // `do_layer_norm_before` is false (OPT-350m), where the norms follow the residual add and only
 // v_proj -> out_proj is exact; fc1 -> ReLU -> fc2 never is.
@@ -579,6 +595,8 @@ const Table tables[] = {
     {"Kosmos2_5ForConditionalGeneration", &kosmos2_5, Origin::analysis,
      "transformers models/kosmos2_5/modeling_kosmos2_5.py"},
     {"UdopForConditionalGeneration", &udop, Origin::analysis, "transformers models/udop/modeling_udop.py"},
+    {"Pix2StructForConditionalGeneration", &pix2struct, Origin::analysis,
+     "transformers models/pix2struct/modeling_pix2struct.py"},
     // llm-compressor registers these with unscoped lists whose patterns also match the vision
     // or audio tower (q/k/v without input_layernorm, gated vision MLPs), so real models fail;
     // the same groups, scoped to the language model, resolve.
