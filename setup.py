@@ -37,13 +37,13 @@ class CMakeBuild(build_ext):
         configure = ["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
                      "-DAWQMAP_BUILD_TESTS=OFF", "-DAWQMAP_BUILD_BENCHMARKS=OFF", "-DAWQMAP_BUILD_PYTHON=ON",
                      f"-DAWQMAP_PYTHON_EXECUTABLE={sys.executable}", "-DCMAKE_INSTALL_LIBDIR=lib",
-                     "-DAWQMAP_PYTHON_INSTALL_DIR=python", "-DAWQMAP_PYTHON_RPATH=$ORIGIN/lib",
+                     f"-DAWQMAP_PYTHON_INSTALL_DIR={stage}/python", "-DAWQMAP_PYTHON_RPATH=$ORIGIN/lib",
                      f"-DCMAKE_INSTALL_PREFIX={stage}"]
         configure += shlex.split(os.environ.get("AWQMAP_CMAKE_ARGS", ""))
         subprocess.check_call(configure)
         subprocess.check_call(["cmake", "--build", build, "-j", os.environ.get("AWQMAP_BUILD_JOBS", "2")])
         subprocess.check_call(["cmake", "--install", build])
-        pkg = os.path.join(target_dir, "awqmap")
+        pkg = target_dir  # the directory of awqmap/_core*.so, i.e. the package itself
         os.makedirs(os.path.join(pkg, "lib", "awqmap", "plugins"), exist_ok=True)
         ext_files = glob.glob(os.path.join(stage, "python", "awqmap", "_core*.so"))
         if len(ext_files) != 1:
