@@ -18,6 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "..", "tests", "corpus")
+DESCRIBED = os.path.join(HERE, "..", "tests", "described")
 
 
 def run(cli, *args):
@@ -44,28 +45,47 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--verdicts", help="folder of <Class>.verdicts.json from numeric_check.py verify")
     ap.add_argument("--checked-on", default="", help="the date of the numeric check")
+    ap.add_argument("--not-run", help="JSON object: class -> why the numeric check could not run it (classes "
+                    "absent from it and from --verdicts are not transformers classes)")
     a = ap.parse_args()
     code, out = run(a.cli, "architectures", "--format", "json")
     if code != 0:
         sys.exit(f"awqmap architectures failed with exit code {code}")
     archs = json.loads(out)["architectures"]
-    rows, counts = [], {"trees": 0, "exact_ok": 0, "upstream_ok": 0}
+    not_run = {}
+    if a.not_run:
+        with open(a.not_run, encoding="utf-8") as f:
+            not_run = json.load(f)
+    rows, counts = [], {"trees": 0, "exact_ok": 0, "upstream_ok": 0, "described": 0, "described_ok": 0}
+    verdicts = {}
     for e in archs:
         name = e["architecture"]
         tree = os.path.join(CORPUS, f"{name}.real-tree.model.json")
-        exact = upstream = per_layer = "no real tree"
+        described = os.path.join(DESCRIBED, f"{name}.model.json")
+        exact = upstream = per_layer = "no tree"
         if os.path.exists(tree):
             counts["trees"] += 1
             exact, per_layer = resolution(a.cli, tree, False)
             upstream, _ = resolution(a.cli, tree, True)
             counts["exact_ok"] += exact.endswith("groups") and not exact.startswith("0 ")
             counts["upstream_ok"] += upstream.endswith("groups") and not upstream.startswith("0 ")
-        verdict = "not checked yet"
+        elif os.path.exists(described):
+            counts["described"] += 1
+            exact, per_layer = resolution(a.cli, described, False)
+            upstream, _ = resolution(a.cli, described, True)
+            counts["described_ok"] += exact.endswith("groups") and not exact.startswith("0 ")
+            exact, upstream = exact + " (described)", upstream + " (described)"
+        verdict = "no transformers class (remote code): not run"
         if a.verdicts:
             path = os.path.join(a.verdicts, f"{name}.verdicts.json")
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as f:
-                    verdict = json.load(f)["status"] + (f" ({a.checked_on})" if a.checked_on else "")
+                    status = json.load(f)["status"]
+                verdicts[status] = verdicts.get(status, 0) + 1
+                verdict = status + (f" ({a.checked_on})" if a.checked_on else "")
+            elif name in not_run:
+                verdict = "not run: " + not_run[name].replace("|", "/")[:90]
+                verdicts["not run"] = verdicts.get("not run", 0) + 1
         source = e["source"].replace("|", "/")
         rows.append(f"| {name} | {e['kind']}{' ' + e['builder'] if e.get('builder') else ''} | {e['plugin']} | "
                     f"{e['origin']} | {e['differs_from_upstream']} | {exact} | {per_layer or '-'} | {upstream} | "
@@ -77,6 +97,14 @@ def main():
           f"{counts['exact_ok']} resolve to at least one group in the default (exact) mode and "
           f"{counts['upstream_ok']} with `--upstream`. Any other architecture gets the default list, "
           "with a warning.\n")
+    print(f"Of the {counts['described']} others that transformers ships, whose tree `awqmap.describe` wrote of the "
+          f"real model (`tests/described`, marked `(described)`), {counts['described_ok']} resolve to groups.\n")
+    if verdicts:
+        print("Numeric check (`awqmap.verify` on the real transformers models, small configs, float64; "
+              f"{a.checked_on or 'undated'}): " + ", ".join(f"{v} {k}" for k, v in sorted(verdicts.items())) +
+              ". `exact`: every group the text-only forward reaches leaves the logits unchanged (relative "
+              "change below 1e-6); `inexact` would list a group that corrupts the model; `unchecked`: no group "
+              "is reached (experts inside fused modules, towers); `empty`: no group resolved.\n")
     print("Columns: the default mode's registration (kind, plugin, origin: `upstream` = llm-compressor's "
           "registry, `peer` = AutoAWQ/GPTQModel's mapping checked against the modeling code, `analysis` = "
           "derived from the transformers modeling code; whether it differs from what `--upstream` selects); "

@@ -244,11 +244,10 @@ def _forward(model, config, seed):
 def one_describe(name, out, toy, seed, small_sizes):
     from awqmap.torch_tools import describe
     build = build_toy if toy else build_transformers
-    # Some configs break under small widths (head, rank or rotary relations) or fewer layers
-    # (per-layer tables the shrink does not know): each attempt must build and run one forward
-    # pass, else the next, less shrunk, is tried.
-    attempts = [(small_sizes, True)] if toy else \
-        [(small_sizes, True), (False, True), (small_sizes, False)] if small_sizes else [(False, True)]
+    # Some configs break under fewer layers (per-layer tables the shrink does not know): each
+    # attempt must build and run one forward pass, else the next is tried. Full widths are no
+    # fallback: on 16 classes at a time they ran out of time and memory (2026-12-03).
+    attempts = [(small_sizes, True)] if toy else [(small_sizes, True), (small_sizes, False)]
     failures, model, config = [], None, None
     for small, layers in attempts:
         spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy}
