@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "support.hpp"
 
 using namespace awqmap::test;
@@ -121,6 +123,29 @@ TEST_CASE("plugins, architectures and mappings list what the plugins registered"
   auto nothing = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " " + kNoPlugins);
   CHECK(nothing.exit_code == 3);
   CHECK(nothing.err.find("no mappings for architecture 'LlamaForCausalLM'") != std::string::npos);
+}
+
+TEST_CASE("plugins --format json lists each plugin's registrations with their origin") {
+  auto p = run_cli("plugins --format json");
+  REQUIRE(p.exit_code == 0);
+  auto out = nlohmann::json::parse(p.out);
+  CHECK(out["format"] == "awqmap.plugins/v1");
+  CHECK(out["default_mappings"] == true);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& plugin : out["plugins"]) by_name[plugin["name"].get<std::string>()] = plugin;
+  REQUIRE(by_name.count("defaults") == 1);
+  REQUIRE(by_name.count("qwen3_next") == 1);
+  bool llama = false, builder = false;
+  for (const auto& r : by_name["defaults"]["registrations"])
+    if (r["architecture"] == "LlamaForCausalLM") llama = r["kind"] == "static" && r["origin"] == "upstream";
+  for (const auto& r : by_name["qwen3_next"]["registrations"])
+    if (r["kind"] == "dynamic") builder = builder || r.contains("builder");
+  CHECK(llama);
+  CHECK(builder);
+  auto none = run_cli("plugins --format json " + kNoPlugins);
+  REQUIRE(none.exit_code == 0);
+  CHECK(nlohmann::json::parse(none.out)["plugins"].empty());
+  CHECK(run_cli("plugins --format yaml").exit_code == 2);
 }
 
 TEST_CASE("AWQMAP_PLUGIN_PATH adds plugins and a conflicting one is refused with both files named") {

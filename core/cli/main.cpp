@@ -58,8 +58,8 @@ Usage:
                  [--architecture NAME] [--repair] [--coverage] [--upstream]
   awqmap recipe [MODEL] [--mappings FILE] [--targets T]... [--ignore T]... [--repair] [--scheme S]
   awqmap mappings [MODEL] [--format table|json] [--architecture NAME] [--upstream]
-  awqmap plugins
-  awqmap architectures
+  awqmap plugins [--format table|json]
+  awqmap architectures [--format table|json]
   awqmap --help | --version
 
 Commands:
@@ -79,7 +79,9 @@ Options:
                         "activation_hook_target"}) instead of selecting them (selection kind "user")
   --targets T           quantization target (repeatable, one target each; default: Linear)
   --ignore T            modules to leave unquantized (repeatable, one each; default: lm_head)
-  --format F            table (default, for people) or json (awqmap.resolved/v1)
+  --format F            table (default, for people) or json (awqmap.resolved/v1; mappings:
+                        awqmap.mappings/v1, plugins: awqmap.plugins/v1, architectures:
+                        awqmap.architectures/v1)
   --repair              a mapping that fails with multiple_smooth_layers or incomplete_set (mixed
                         dense/MoE layers, vision towers) is replaced by mappings scoped to groups of
                         layers; mappings that resolve cleanly are untouched. JSON then carries
@@ -578,6 +580,28 @@ int run_plugins(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
   auto archs = registry.architectures();
+  if (a.format == "json") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : registry.plugins()) {
+      nlohmann::json regs = nlohmann::json::array();
+      for (const auto& e : archs) {
+        if (e.plugin != p) continue;
+        nlohmann::json j = {{"architecture", e.architecture},
+                            {"kind", kind_name(e.kind)},
+                            {"origin", std::string(to_string(e.provenance.origin))},
+                            {"source", e.provenance.source}};
+        if (!e.builder.empty()) j["builder"] = e.builder;
+        regs.push_back(std::move(j));
+      }
+      list.push_back({{"name", p->name}, {"version", p->version}, {"file", p->file}, {"registrations", std::move(regs)}});
+    }
+    nlohmann::json out = {{"format", "awqmap.plugins/v1"},
+                          {"plugins", std::move(list)},
+                          {"default_mappings", registry.has_default()},
+                          {"skipped_duplicates", registry.skipped_duplicates()}};
+    std::cout << out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kOk;
+  }
   for (const auto& p : registry.plugins()) {
     std::cout << cli::printable(p->name) << " " << cli::printable(p->version) << "  " << cli::printable(p->file) << "\n";
     for (const auto& e : archs)
