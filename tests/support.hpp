@@ -49,10 +49,10 @@ inline std::filesystem::path described_dir() {
   return AWQMAP_DESCRIBED_DIR;
 }
 
-/// Case names (NAME in NAME.model.json) of the shared corpus, sorted.
-inline std::vector<std::string> corpus_cases() {
+/// NAME of every NAME.model.json in `dir`, sorted.
+inline std::vector<std::string> model_names(const std::filesystem::path& dir) {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(corpus_dir())) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::string f = e.path().filename().string();
     const std::string suffix = ".model.json";
     if (f.size() > suffix.size() && f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -60,6 +60,11 @@ inline std::vector<std::string> corpus_cases() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// Case names (NAME in NAME.model.json) of the shared corpus, sorted.
+inline std::vector<std::string> corpus_cases() {
+  return model_names(corpus_dir());
 }
 
 /// A temporary directory removed at scope exit.

@@ -31,18 +31,12 @@ struct Tree {
 
 std::vector<Tree> every_real_tree() {
   std::vector<Tree> out;
-  const std::string real = ".real-tree.model.json", described = ".model.json";
-  auto ends = [](const std::string& s, const std::string& suffix) {
-    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  for (const auto& e : std::filesystem::directory_iterator(test::corpus_dir())) {
-    std::string f = e.path().filename().string();
-    if (ends(f, real)) out.push_back({f.substr(0, f.size() - real.size()), e.path()});
-  }
-  for (const auto& e : std::filesystem::directory_iterator(test::described_dir())) {
-    std::string f = e.path().filename().string();
-    if (ends(f, described)) out.push_back({f.substr(0, f.size() - described.size()), e.path()});
-  }
+  const std::string real = ".real-tree";
+  for (const auto& name : test::model_names(test::corpus_dir()))
+    if (name.size() > real.size() && name.compare(name.size() - real.size(), real.size(), real) == 0)
+      out.push_back({name.substr(0, name.size() - real.size()), test::corpus_dir() / (name + ".model.json")});
+  for (const auto& name : test::model_names(test::described_dir()))
+    out.push_back({name, test::described_dir() / (name + ".model.json")});
   std::sort(out.begin(), out.end(), [](const Tree& a, const Tree& b) { return a.architecture < b.architecture; });
   return out;
 }

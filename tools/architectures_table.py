@@ -60,21 +60,21 @@ def main():
     verdicts = {}
     for e in archs:
         name = e["architecture"]
-        tree = os.path.join(CORPUS, f"{name}.real-tree.model.json")
+        real = os.path.join(CORPUS, f"{name}.real-tree.model.json")
         described = os.path.join(DESCRIBED, f"{name}.model.json")
+        tree, kind = (real, "trees") if os.path.exists(real) else (described, "described")
         exact = upstream = per_layer = "no tree"
         if os.path.exists(tree):
-            counts["trees"] += 1
+            counts[kind] += 1
             exact, per_layer = resolution(a.cli, tree, False)
             upstream, _ = resolution(a.cli, tree, True)
-            counts["exact_ok"] += exact.endswith("groups") and not exact.startswith("0 ")
-            counts["upstream_ok"] += upstream.endswith("groups") and not upstream.startswith("0 ")
-        elif os.path.exists(described):
-            counts["described"] += 1
-            exact, per_layer = resolution(a.cli, described, False)
-            upstream, _ = resolution(a.cli, described, True)
-            counts["described_ok"] += exact.endswith("groups") and not exact.startswith("0 ")
-            exact, upstream = exact + " (described)", upstream + " (described)"
+            resolves = exact.endswith("groups") and not exact.startswith("0 ")
+            if kind == "trees":
+                counts["exact_ok"] += resolves
+                counts["upstream_ok"] += upstream.endswith("groups") and not upstream.startswith("0 ")
+            else:
+                counts["described_ok"] += resolves
+                exact, upstream = exact + " (described)", upstream + " (described)"
         verdict = "no transformers class (remote code): not run"
         if a.verdicts:
             path = os.path.join(a.verdicts, f"{name}.verdicts.json")

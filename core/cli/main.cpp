@@ -576,6 +576,16 @@ std::string kind_name(EntryKind k) {
   return k == EntryKind::dynamic ? "dynamic" : "static";
 }
 
+// One registration as the JSON listings (plugins, architectures) write it.
+nlohmann::json registration_json(const ArchitectureEntry& e) {
+  nlohmann::json j = {{"architecture", e.architecture},
+                      {"kind", kind_name(e.kind)},
+                      {"origin", std::string(to_string(e.provenance.origin))},
+                      {"source", e.provenance.source}};
+  if (!e.builder.empty()) j["builder"] = e.builder;
+  return j;
+}
+
 int run_plugins(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
@@ -586,12 +596,7 @@ int run_plugins(const Args& a) {
       nlohmann::json regs = nlohmann::json::array();
       for (const auto& e : archs) {
         if (e.plugin != p) continue;
-        nlohmann::json j = {{"architecture", e.architecture},
-                            {"kind", kind_name(e.kind)},
-                            {"origin", std::string(to_string(e.provenance.origin))},
-                            {"source", e.provenance.source}};
-        if (!e.builder.empty()) j["builder"] = e.builder;
-        regs.push_back(std::move(j));
+        regs.push_back(registration_json(e));
       }
       list.push_back({{"name", p->name}, {"version", p->version}, {"file", p->file}, {"registrations", std::move(regs)}});
     }
@@ -653,14 +658,10 @@ int run_architectures(const Args& a) {
   if (a.format == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& r : rows) {
-      nlohmann::json j = {{"architecture", r.used->architecture},
-                          {"kind", kind_name(r.used->kind)},
-                          {"plugin", r.used->plugin->name},
-                          {"origin", std::string(to_string(r.used->provenance.origin))},
-                          {"source", r.used->provenance.source},
-                          {"upstream", r.upstream ? nlohmann::json(kind_name(r.upstream->kind)) : nlohmann::json("default")},
-                          {"differs_from_upstream", r.differs}};
-      if (!r.used->builder.empty()) j["builder"] = r.used->builder;
+      nlohmann::json j = registration_json(*r.used);
+      j["plugin"] = r.used->plugin->name;
+      j["upstream"] = r.upstream ? nlohmann::json(kind_name(r.upstream->kind)) : nlohmann::json("default");
+      j["differs_from_upstream"] = r.differs;
       list.push_back(std::move(j));
     }
     nlohmann::json out = {{"format", "awqmap.architectures/v1"},
