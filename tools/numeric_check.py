@@ -42,7 +42,16 @@ SMALL = {
     "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16, "linear_value_head_dim": 16,
     "vocab_size": 512, "num_key_value_heads": 2, "embed_dim": 64, "projection_dim": 64,
     "vision_hidden_size": 64, "text_hidden_size": 64,
+    # Per-layer input embeddings (Gemma 3n, Gemma 4) are vocabulary x layers x width: gigabytes at
+    # their defaults.
+    "vocab_size_per_layer_input": 512, "hidden_size_per_layer_input": 16,
+    # Audio and vision encoders keep their own head counts; the width must divide by them.
+    "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128,
+    "d_head": 16,
 }
+# Required sizes some configs leave as None (filled only when None, before shrinking).
+NONE_DEFAULTS = {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2,
+                 "head_dim": None, "vocab_size": 512, "num_hidden_layers": 4, "max_position_embeddings": 512}
 LAYER_FIELDS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "depth", "encoder_layers",
                 "decoder_layers", "num_decoder_layers")
 EXPERT_FIELDS = ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts", "n_experts")
@@ -70,6 +79,10 @@ def shrink(config, small_sizes, shrink_layers=True):
                 changed[f"{type(c).__name__}.{key}"] = [fields.get(key), value]
                 setattr(c, key, value)
 
+        if small_sizes:
+            for key, value in NONE_DEFAULTS.items():
+                if key in fields and fields[key] is None and value is not None:
+                    put(key, value)
         before = next((fields[k] for k in LAYER_FIELDS if isinstance(fields.get(k), int)), None)
         if shrink_layers:
             for key in LAYER_FIELDS:
@@ -82,13 +95,29 @@ def shrink(config, small_sizes, shrink_layers=True):
             for key, value in list(fields.items()):
                 if key.startswith("_"):
                     continue
-                if isinstance(value, list) and (len(value) == before or key.endswith("layer_types")) \
-                        and len(value) > layers:
+                if isinstance(value, list) and (len(value) == before or key.endswith("layer_types")
+                                                or key.endswith("_per_layer")) and len(value) > layers:
                     put(key, value[:layers])
                 elif isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
                     kept = {k: v for k, v in value.items() if int(k) < layers}
                     if len(kept) != len(value):
                         put(key, kept)
+            # Heterogeneous configs keep their per_layer_config in a private spec, keyed by layer.
+            spec = fields.get("_heterogeneity_spec")
+            overrides = getattr(spec, "per_layer_overrides", None)
+            if isinstance(overrides, dict) and any(int(k) >= layers for k in overrides):
+                kept = {k: v for k, v in overrides.items() if int(k) < layers}
+                changed[f"{type(c).__name__}.per_layer_config"] = [sorted(overrides), sorted(kept)]
+                try:
+                    spec.per_layer_overrides = kept
+                except Exception:  # a frozen dataclass
+                    object.__setattr__(spec, "per_layer_overrides", kept)
+            # GPT-Neo spells its layers as [[pattern, repeats]] and checks the expansion.
+            if isinstance(fields.get("attention_types"), list) and isinstance(fields.get("attention_layers"), list) \
+                    and len(fields["attention_layers"]) != layers:
+                pattern = fields["attention_types"][0][0]
+                put("attention_types", [[pattern, max(1, layers // len(pattern))]])
+                put("attention_layers", (pattern * layers)[:layers])
         for key in EXPERT_FIELDS:
             if isinstance(fields.get(key), int) and fields[key] > LIMITS["experts"]:
                 put(key, LIMITS["experts"])
@@ -133,12 +162,35 @@ def shrink(config, small_sizes, shrink_layers=True):
                         new = [max(1, x * half // total) for x in sec]
                         new[0] += half - sum(new)
                         put(key, dict(rope, mrope_section=new))
+            if "head_dim" in fields and fields["head_dim"] is None and isinstance(hidden, int) \
+                    and isinstance(heads, int) and heads:
+                put("head_dim", hidden // heads)
             vocab = fields.get("vocab_size")
             if isinstance(vocab, int):
                 for key, value in list(fields.items()):
                     if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int) \
                             and value >= vocab:
                         put(key, vocab - 1 - (hash(key) % 16))
+    return changed
+
+
+def patch_rope(config):
+    """Configs whose defaults carry no RoPE base (HunYuan, Ministral, Cohere Compass, Dbrx's attention
+    config): a default base, so that they build. Returns what changed."""
+    changed = {}
+    for c in _subconfigs(config):
+        fields = vars(c)
+        rope = fields.get("rope_parameters", "absent")
+        if rope is None or (isinstance(rope, dict) and rope.get("rope_theta") is None):
+            new = dict(rope or {})
+            new.setdefault("rope_type", "default")
+            new["rope_theta"] = fields.get("rope_theta") or 10000.0
+            changed[f"{type(c).__name__}.rope_parameters"] = [rope, new]
+            setattr(c, "rope_parameters", new)
+        if fields.get("rope_theta", "absent") is None or type(c).__name__.endswith("AttentionConfig") \
+                and "rope_theta" not in fields:
+            changed[f"{type(c).__name__}.rope_theta"] = [fields.get("rope_theta"), 10000.0]
+            setattr(c, "rope_theta", 10000.0)
     return changed
 
 
@@ -174,6 +226,10 @@ def build_transformers(name, spec):
     else:
         config = cls.config_class()
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
+        if spec.get("patch_rope"):
+            spec["changed"].update(patch_rope(config))
+        if name.startswith("Reformer"):
+            config.is_decoder = True  # its LM head refuses an encoder config
     _set_eager(config)
     torch.manual_seed(spec["seed"])
     old = torch.get_default_dtype()
@@ -211,15 +267,39 @@ def inputs_for(model, config, seq_len, seed):
         for key, value in vars(c).items():
             if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int):
                 special.add(value)
-    rows = int(getattr(text, "num_codebooks", 1) or 1)  # Musicgen: one row per codebook
+    # Musicgen: one row per codebook
+    rows = int(getattr(text, "num_codebooks", None) or getattr(config, "num_codebooks", None) or 1)
     ids = torch.randint(0, vocab, (rows, seq_len), generator=g)
     safe = next(i for i in range(vocab) if i not in special)
     for s in special:
         ids[ids == s] = safe
     inputs = {"input_ids": ids, "use_cache": False}
-    if getattr(config, "is_encoder_decoder", False):
+    params = _forward_parameters(model)
+    if getattr(config, "is_encoder_decoder", False) or "decoder_input_ids" in params:
         inputs["decoder_input_ids"] = ids
+    # Models whose forward requires an image (BLIP-2, InstructBLIP): a random one of the vision
+    # tower's size; the language model's groups are what is checked.
+    if params.get("pixel_values") is False:
+        vision = getattr(config, "vision_config", None)
+        size = int(getattr(vision, "image_size", 224) or 224)
+        size = size[0] if isinstance(size, (list, tuple)) else size
+        channels = int(getattr(vision, "num_channels", 3) or 3)
+        shape = (1, 4, channels, size, size) if "Video" in type(model).__name__ else (1, channels, size, size)
+        inputs["pixel_values"] = torch.randn(shape, generator=g, dtype=torch.float64)
+    if params.get("qformer_input_ids") is False:
+        qvocab = int(getattr(getattr(config, "qformer_config", None), "vocab_size", vocab) or vocab)
+        inputs["qformer_input_ids"] = torch.randint(0, qvocab, (1, seq_len), generator=g)
     return inputs
+
+
+def _forward_parameters(model):
+    """forward's parameters: name -> whether it has a default."""
+    import inspect
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return {}
+    return {n: p.default is not inspect.Parameter.empty for n, p in sig.parameters.items()}
 
 
 def all_transformers_classes():
@@ -247,16 +327,21 @@ def one_describe(name, out, toy, seed, small_sizes):
     # Some configs break under fewer layers (per-layer tables the shrink does not know): each
     # attempt must build and run one forward pass, else the next is tried. Full widths are no
     # fallback: on 16 classes at a time they ran out of time and memory (2026-12-03).
-    attempts = [(small_sizes, True)] if toy else [(small_sizes, True), (small_sizes, False)]
+    # Then a default RoPE base for configs that have none, and last full widths with 4 layers
+    # (rotary and convolution sizes the width shrink breaks: GPT-J, CodeGen).
+    attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, False), (small_sizes, False, False),
+                                                         (small_sizes, True, True), (False, True, True)]
     failures, model, config = [], None, None
-    for small, layers in attempts:
-        spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy}
+    for small, layers, rope in attempts:
+        spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy,
+                "patch_rope": rope}
         try:
             model, config = build(name, spec)
             _forward(model, config, seed)
             break
         except Exception as e:  # noqa: BLE001 - recorded, the next attempt follows
-            failures.append(f"small_sizes={small} shrink_layers={layers}: {type(e).__name__}: {str(e)[:300]}")
+            failures.append(f"small_sizes={small} shrink_layers={layers} patch_rope={rope}: "
+                            f"{type(e).__name__}: {str(e)[:300]}")
             model = None
     if model is None:
         # No forward pass runs (it needs images, say): describe what builds, so that resolution is
@@ -322,7 +407,7 @@ def run_each(names, argv_for, timeout, log, jobs=1):
         start = time.time()
         try:
             p = subprocess.run([sys.executable, os.path.abspath(__file__)] + argv_for(name), capture_output=True,
-                               text=True, timeout=timeout)
+                               text=True, timeout=timeout, env=dict(os.environ, OMP_NUM_THREADS="1"))
             ok = p.returncode == 0
             detail = p.stdout.strip().splitlines()[-1] if ok and p.stdout.strip() else (p.stderr.strip()[-2000:] or
                                                                                         f"exit code {p.returncode}")
@@ -396,6 +481,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     if args.command == "one":
+        # One class per process, many processes at once: torch's own threads would oversubscribe
+        # the cores (builds then ran past their time limit).
+        import torch
+        torch.set_num_threads(1)
         a = json.loads(args.json)
         try:
             if args.what == "describe":
