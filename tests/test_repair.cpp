@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "awqmap/coverage.hpp"
 #include "awqmap/error.hpp"
+#include "awqmap/explain.hpp"
 #include "awqmap/loader.hpp"
 #include "awqmap/model_description.hpp"
 #include "awqmap/registry.hpp"

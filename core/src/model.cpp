@@ -5,6 +5,7 @@
 
 #include "awqmap/error.hpp"
 #include "name_table.hpp"
+#include "names.hpp"
 
 namespace awqmap {
 
@@ -13,10 +14,6 @@ bool Module::is_a(std::string_view cls) const {
 }
 
 namespace {
-std::string_view parent_name(std::string_view name) {
-  auto dot = name.rfind('.');
-  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
-}
 std::string where(const ModelParts& parts, std::size_t i) {
   return parts.origin + ": module #" + std::to_string(i) + " '" + std::string(parts.modules[i].name) + "'";
 }
@@ -43,11 +40,11 @@ ModelView::ModelView(ModelParts parts) : parts_(std::move(parts)) {
     if (m.name.empty()) {
       m.parent = no_module;
     } else {
-      const std::string_view wanted = parent_name(m.name);
+      const std::string_view wanted = detail::parent_of(m.name);
       while (!path.empty() && mods[path.back()].name.size() > wanted.size()) path.pop_back();
       m.parent = !path.empty() && mods[path.back()].name == wanted ? path.back() : table->find(wanted, name_of);
       if (m.parent == no_module)
-        throw InputError(where(parts_, i) + ": its parent '" + std::string(parent_name(m.name)) +
+        throw InputError(where(parts_, i) + ": its parent '" + std::string(detail::parent_of(m.name)) +
                          "' does not appear before it; list modules in named_modules() order");
       ++child_count[m.parent];
     }

@@ -1,7 +1,9 @@
 #pragma once
 // Everything a quantizer embedding awqmap needs.
 #include "awqmap/checkpoint.hpp"
+#include "awqmap/coverage.hpp"
 #include "awqmap/error.hpp"
+#include "awqmap/explain.hpp"
 #include "awqmap/mapping.hpp"
 #include "awqmap/model.hpp"
 #include "awqmap/model_description.hpp"

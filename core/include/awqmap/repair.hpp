@@ -1,7 +1,7 @@
 #pragma once
-// Beyond upstream: repair mappings that collapse (mixed dense/MoE layers, vision towers),
-// explain every resolution failure in the model's terms, and report what AWQ will and will
-// not smooth. Plain resolve() stays exactly upstream; these only build on it.
+// Beyond upstream: repair mappings that collapse (mixed dense/MoE layers, vision towers).
+// Plain resolve() stays exactly upstream; repair only builds on it. explain.hpp says why a
+// mapping failed, coverage.hpp what AWQ will and will not smooth.
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,29 +42,8 @@ struct RepairedResolution {
 AWQMAP_API RepairedResolution resolve_with_repair(const ModelView& model, const MappingList& mappings,
                                                   const ResolveOptions& options = {});
 
-/// Why `error` happened, in the model's terms: which layers have which targets, which modules
-/// matched twice, where a hook target was looked for. Layers are named by index ranges. One or
-/// more lines, no trailing newline.
-AWQMAP_API std::string explain(const ModelView& model, const MappingList& mappings, const ResolutionError& error,
-                               const ResolveOptions& options = {});
-
-/// What AWQ will and will not smooth: targeted Linear modules, how many are balance layers of
-/// a resolved group, and the rest folded by name (`model.layers.*.self_attn.o_proj`).
-struct Coverage {
-  struct Unbalanced {
-    std::string name;  ///< layer indices folded to `*`
-    std::size_t count = 0;
-    std::string reason;
-  };
-  std::size_t targeted = 0;
-  std::size_t balanced = 0;
-  std::vector<Unbalanced> unbalanced;  ///< in module order of first appearance
-};
-AWQMAP_API Coverage coverage(const ModelView& model, const MappingList& mappings, const Resolution& resolution,
-                             const ResolveOptions& options = {});
-/// The same for a repaired resolution: modules that only a left-out part of a repaired mapping
-/// would have balanced are attributed to the repair.
-AWQMAP_API Coverage coverage(const ModelView& model, const RepairedResolution& repaired,
-                             const ResolveOptions& options = {});
-
 }  // namespace awqmap
+
+// Code written when this header also declared explain() and coverage() keeps compiling.
+#include "awqmap/coverage.hpp"
+#include "awqmap/explain.hpp"

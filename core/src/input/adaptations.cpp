@@ -33,10 +33,7 @@ std::optional<std::uint64_t> decoder_layer_index(std::string_view name) {
       std::size_t next = name.find('.', dot + 1);
       if (next == std::string_view::npos) return std::nullopt;  // `layers.<i>` with no member
       std::string_view index = name.substr(dot + 1, next - dot - 1);
-      if (!all_digits(index) || index.size() >= 19) return std::nullopt;
-      std::uint64_t value = 0;
-      for (char c : index) value = value * 10 + static_cast<std::uint64_t>(c - '0');
-      return value;
+      return parse_index(index);
     }
     start = dot + 1;
   }

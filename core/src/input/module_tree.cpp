@@ -48,18 +48,6 @@ struct TreeStorage {
 
 }  // namespace
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-std::string_view last_component(std::string_view name) {
-  auto dot = name.rfind('.');
-  return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
-std::string_view parent_of(std::string_view name) {
-  auto dot = name.rfind('.');
-  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
-}
-
 ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLimits& limits)
     : limits_(limits), by_name_(expected_modules) {
   // Modules outnumber tensors by their ancestors (a third more in MoE checkpoints): reserving

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../name_table.hpp"
+#include "../names.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/model.hpp"
 
@@ -47,9 +48,5 @@ class ModuleTreeBuilder {
   std::vector<std::string_view> pending_;
   std::uint32_t last_ = 0;  // the module add() returned last: the next name is usually its sibling
 };
-
-bool all_digits(std::string_view s);
-std::string_view last_component(std::string_view name);
-std::string_view parent_of(std::string_view name);
 
 }  // namespace awqmap::detail
