@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "awqmap/model_description.hpp"
+#include "awqmap/origin.hpp"
 #include "awqmap/registry.hpp"
 #include "awqmap/resolve.hpp"
 #include "support.hpp"
@@ -72,5 +75,53 @@ inline Resolution resolve_exact(const ModelView& model, Selection* selection = n
 
 /// A temporary model would be gone before the resolution that views its names: refused.
 Resolution resolve_exact(ModelView&&, Selection* = nullptr) = delete;
+
+/// Exact-mode selection and resolution of a model a family's plugin knows: `plugin` made the
+/// selection, from its own analysis or a peer rather than upstream's table, and the model
+/// resolves to groups.
+inline Resolution resolve_checked(const ModelView& model, const std::string& plugin, Selection* selection = nullptr) {
+  Selection s;
+  Resolution r = resolve_exact(model, &s);
+  CHECK(s.plugin == plugin);
+  CHECK(s.origin != Origin::upstream);
+  CHECK_FALSE(r.resolved.empty());
+  if (selection) *selection = std::move(s);
+  return r;
+}
+Resolution resolve_checked(ModelView&&, const std::string&, Selection* = nullptr) = delete;
+
+/// groups_under(`prefix`) of resolve_checked(`model`, `plugin`).
+inline std::vector<std::string> layer_groups(const ModelView& model, const std::string& prefix,
+                                             const std::string& plugin, Selection* selection = nullptr) {
+  return groups_under(resolve_checked(model, plugin, selection), prefix);
+}
+
+/// Every group's smooth module lies under `root`: nothing of a tower is smoothed.
+inline void check_all_under(const Resolution& r, const std::string& root) {
+  for (const auto& g : r.resolved) {
+    INFO(g.smooth_name);
+    CHECK(g.smooth_name.rfind(root, 0) == 0);
+  }
+}
+
+/// Expected groups are compared sorted, as groups_under sorts them.
+using Groups = std::vector<std::string>;
+inline Groups sorted(Groups g) {
+  std::sort(g.begin(), g.end());
+  return g;
+}
+/// `g` and `more`, sorted.
+inline Groups plus(Groups g, const Groups& more) {
+  g.insert(g.end(), more.begin(), more.end());
+  return sorted(std::move(g));
+}
+/// `n` copies of `group`: one per expert.
+inline Groups times(int n, const std::string& group) {
+  return Groups(static_cast<std::size_t>(n), group);
+}
+/// `n` copies of `group` (one per expert) and `rest`, sorted.
+inline Groups with_experts(int n, const std::string& group, Groups rest) {
+  return plus(times(n, group), rest);
+}
 
 }  // namespace awqmap::test

@@ -11,30 +11,12 @@
 #include "model_builder.hpp"
 
 using namespace awqmap;
+using test::layer_groups;
+using test::layered;
+using test::with_experts;
 using Groups = std::vector<std::string>;
 
 namespace {
-
-// `layers` copies of `parts` under `<root>.<i>.`, in named_modules order. A part is "N:<name>"
-// for a norm, "M:<name>" for a router (a weight, not a Linear), or a Linear name (64 -> 64).
-ModelView layered(const std::string& architecture, int layers, const std::vector<std::string>& parts,
-                  nlohmann::json config = nlohmann::json::object(), const std::string& root = "model.layers") {
-  test::ModelBuilder b(architecture);
-  b.list(root);
-  for (int l = 0; l < layers; ++l) {
-    std::string p = root + "." + std::to_string(l);
-    b.add(p, "DecoderLayer");
-    for (const auto& part : parts) {
-      if (part.size() > 2 && part[1] == ':')
-        b.add(p + "." + part.substr(2), part[0] == 'N' ? "RMSNorm" : "TopkRouter");
-      else
-        b.linear(p + "." + part, 64, 64);
-    }
-  }
-  config["num_hidden_layers"] = layers;
-  b.config(std::move(config));
-  return b.build();
-}
 
 const std::vector<std::string> llama_parts = {"self_attn.q_proj", "self_attn.k_proj",  "self_attn.v_proj",
                                               "self_attn.o_proj", "mlp.gate_proj",     "mlp.up_proj",
@@ -54,14 +36,6 @@ const Groups llama_gqa_groups = {
     "mlp.up_proj -> mlp.down_proj",
     "post_attention_layernorm -> mlp.gate_proj mlp.up_proj",
 };
-
-Groups layer_groups(const ModelView& m, const std::string& prefix, const std::string& plugin = "dense") {
-  Selection s;
-  auto r = test::resolve_exact(m, &s);
-  CHECK(s.plugin == plugin);
-  CHECK_FALSE(r.resolved.empty());
-  return test::groups_under(r, prefix);
-}
 
 }  // namespace
 
@@ -90,7 +64,7 @@ TEST_CASE("Real dense trees resolve to the groups their modeling code gives one 
   };
   for (const auto& row : rows) {
     INFO(row.architecture);
-    CHECK(layer_groups(test::real_tree(row.architecture), "model.layers.1.") == row.expected);
+    CHECK(layer_groups(test::real_tree(row.architecture), "model.layers.1.", "dense") == row.expected);
   }
 }
 
@@ -100,17 +74,17 @@ TEST_CASE("Llama-named peers get the default groups from the dense plugin") {
         "InstellaForCausalLM", "InternLMForCausalLM", "LongLlamaForCausalLM", "MiMoForCausalLM", "MiniCPMForCausalLM",
         "MobileLLMForCausalLM", "SmolLM3ForCausalLM", "StableLMEpochForCausalLM", "XverseForCausalLM"}) {
     INFO(arch);
-    CHECK(layer_groups(layered(arch, 2, llama_parts), "model.layers.1.") == llama_groups);
+    CHECK(layer_groups(layered(arch, "model.layers", 2, llama_parts), "model.layers.1.", "dense") == llama_groups);
   }
 }
 
 TEST_CASE("Doge with its MoE block keeps only the attention groups and the shared expert's up to down") {
-  auto m = layered("DogeForCausalLM", 2,
+  auto m = layered("DogeForCausalLM", "model.layers", 2,
                    {"N:input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                     "self_attn.dt_proj", "self_attn.o_proj", "N:post_attention_layernorm", "mlp.gate_proj",
                     "mlp.up_proj", "mlp.down_proj", "mlp.router_gate"},
                    {{"is_moe", true}});
-  CHECK(layer_groups(m, "model.layers.0.") ==
+  CHECK(layer_groups(m, "model.layers.0.", "dense") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj", "mlp.up_proj -> mlp.down_proj",
                "self_attn.v_proj -> self_attn.dt_proj self_attn.o_proj"});
 }
@@ -119,28 +93,28 @@ TEST_CASE("StableLM pairs input_layernorm with the MLP only when the residual is
   const std::vector<std::string> parallel = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                                              "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
                                              "mlp.down_proj",    "N:input_layernorm"};
-  CHECK(
-      layer_groups(layered("StableLmForCausalLM", 2, parallel, {{"use_parallel_residual", true}}), "model.layers.0.") ==
-      Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
-             "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
-  CHECK(layer_groups(layered("StableLmForCausalLM", 2, llama_parts, {{"use_parallel_residual", false}}),
-                     "model.layers.0.") == llama_groups);
+  CHECK(layer_groups(layered("StableLmForCausalLM", "model.layers", 2, parallel, {{"use_parallel_residual", true}}),
+                     "model.layers.0.", "dense") ==
+        Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+               "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
+  CHECK(layer_groups(layered("StableLmForCausalLM", "model.layers", 2, llama_parts, {{"use_parallel_residual", false}}),
+                     "model.layers.0.", "dense") == llama_groups);
 }
 
 TEST_CASE("OLMo-2 pairs no post-norm: only v to o and up to down") {
-  auto m = layered("Olmo2ForCausalLM", 2,
+  auto m = layered("Olmo2ForCausalLM", "model.layers", 2,
                    {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                     "N:self_attn.q_norm", "N:self_attn.k_norm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
                     "N:post_attention_layernorm", "N:post_feedforward_layernorm"});
-  CHECK(layer_groups(m, "model.layers.1.") ==
+  CHECK(layer_groups(m, "model.layers.1.", "dense") ==
         Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }
 
 TEST_CASE("Apertus pairs its own norm names and no up to down across xIELU") {
-  auto m = layered("ApertusForCausalLM", 2,
+  auto m = layered("ApertusForCausalLM", "model.layers", 2,
                    {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.up_proj",
                     "mlp.down_proj", "N:attention_layernorm", "N:feedforward_layernorm"});
-  CHECK(layer_groups(m, "model.layers.0.") ==
+  CHECK(layer_groups(m, "model.layers.0.", "dense") ==
         Groups{"attention_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "feedforward_layernorm -> mlp.up_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }
@@ -148,11 +122,11 @@ TEST_CASE("Apertus pairs its own norm names and no up to down across xIELU") {
 TEST_CASE("GLM and GLM-4 smooth the fused gate_up_proj and leave the sandwich norms alone") {
   for (const char* arch : {"GlmForCausalLM", "Glm4ForCausalLM"}) {
     INFO(arch);
-    auto m = layered(arch, 2,
+    auto m = layered(arch, "model.layers", 2,
                      {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                       "mlp.gate_up_proj", "mlp.down_proj", "N:input_layernorm", "N:post_attention_layernorm",
                       "N:post_self_attn_layernorm", "N:post_mlp_layernorm"});
-    CHECK(layer_groups(m, "model.layers.1.") ==
+    CHECK(layer_groups(m, "model.layers.1.", "dense") ==
           Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                  "mlp.gate_up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_up_proj",
                  "self_attn.v_proj -> self_attn.o_proj"});
@@ -219,19 +193,19 @@ TEST_CASE("Remote-code peers resolve with their own module names") {
   };
   for (const auto& row : rows) {
     INFO(row.architecture);
-    auto m = layered(row.architecture, 2, row.parts, nlohmann::json::object(), row.root);
-    CHECK(layer_groups(m, std::string(row.root) + ".1.") == row.expected);
+    auto m = layered(row.architecture, row.root, 2, row.parts, nlohmann::json::object());
+    CHECK(layer_groups(m, std::string(row.root) + ".1.", "dense") == row.expected);
   }
 }
 
 TEST_CASE("Solar Open puts the router and the shared experts in the post-attention group") {
   auto m = layered(
-      "SolarOpenForCausalLM", 2,
+      "SolarOpenForCausalLM", "model.layers", 2,
       {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "M:mlp.gate",
        "mlp.experts.0.gate_proj", "mlp.experts.0.up_proj", "mlp.experts.0.down_proj", "mlp.experts.1.gate_proj",
        "mlp.experts.1.up_proj", "mlp.experts.1.down_proj", "mlp.shared_experts.gate_proj", "mlp.shared_experts.up_proj",
        "mlp.shared_experts.down_proj", "N:input_layernorm", "N:post_attention_layernorm"});
-  CHECK(layer_groups(m, "model.layers.1.") ==
+  CHECK(layer_groups(m, "model.layers.1.", "dense") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
                "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
@@ -254,11 +228,11 @@ TEST_CASE("Klear and Solar Open 2 leave the uncertain post-attention group out")
                                         "mlp.shared_expert.down_proj",
                                         "N:input_layernorm",
                                         "N:post_attention_layernorm"};
-  CHECK(layer_groups(layered("KlearForCausalLM", 2, moe), "model.layers.0.") ==
+  CHECK(layer_groups(layered("KlearForCausalLM", "model.layers", 2, moe), "model.layers.0.", "dense") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
                "mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
-  CHECK(layer_groups(layered("SolarOpen2ForCausalLM", 2, moe), "model.layers.0.") ==
+  CHECK(layer_groups(layered("SolarOpen2ForCausalLM", "model.layers", 2, moe), "model.layers.0.", "dense") ==
         Groups{"mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
                "mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj"});
 }
@@ -268,13 +242,6 @@ namespace {
 const std::string mla_attention_qkv = "input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj";
 const std::string mla_kv_b = "self_attn.kv_a_layernorm -> self_attn.kv_b_proj";
 const std::string mla_q_b = "self_attn.q_a_layernorm -> self_attn.q_b_proj";
-
-// `count` copies of `group` followed by `rest`, sorted: one up -> down group per expert.
-Groups with_repeated(int count, const std::string& group, Groups rest) {
-  for (int i = 0; i < count; ++i) rest.push_back(group);
-  std::sort(rest.begin(), rest.end());
-  return rest;
-}
 
 }  // namespace
 
@@ -292,7 +259,7 @@ TEST_CASE("Described dense trees resolve to the groups their modeling code gives
       // Post-norm around an MoE block whose router and experts read the raw residual; v -> o
       // is skipped as grouped-query (v is narrower than o's input).
       {"FlexOlmoForCausalLM", "model.layers.0.",
-       with_repeated(7, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", {})},
+       with_experts(7, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", {})},
       {"PersimmonForCausalLM", "model.layers.0.", neox_style_qkv},
       {"GPTNeoXJapaneseForCausalLM",
        "gpt_neox_japanese.layers.0.",
@@ -307,11 +274,11 @@ TEST_CASE("Described dense trees resolve to the groups their modeling code gives
       // Every layer of this config is MoE (first_k_dense_replace 0): router, routed and shared
       // experts read the post-attention norm.
       {"Mistral4ForCausalLM", "model.layers.3.",
-       with_repeated(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
-                     {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
-                      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
-                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
-                      mla_kv_b, mla_q_b})},
+       with_experts(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
+                    {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                     "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                     "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+                     mla_kv_b, mla_q_b})},
       // Grouped-query config: no v -> o (the names end in `.linear`, so only the plugin knows).
       {"MoshiForCausalLM",
        "model.layers.1.",
@@ -320,7 +287,7 @@ TEST_CASE("Described dense trees resolve to the groups their modeling code gives
   };
   for (const auto& row : rows) {
     INFO(row.architecture);
-    CHECK(layer_groups(test::described_tree(row.architecture), row.layer) == row.expected);
+    CHECK(layer_groups(test::described_tree(row.architecture), row.layer, "dense") == row.expected);
   }
 }
 
@@ -391,15 +358,15 @@ TEST_CASE("Mistral 4 scopes the post-attention group per dense and MoE layer") {
   }
   b.config({{"num_hidden_layers", 3}, {"first_k_dense_replace", 1}});
   auto m = b.build();
-  CHECK(layer_groups(m, "model.layers.0.") == Groups{mla_attention_qkv, "mlp.up_proj -> mlp.down_proj",
-                                                     "post_attention_layernorm -> mlp.gate_proj mlp.up_proj", mla_kv_b,
-                                                     mla_q_b});
-  CHECK(layer_groups(m, "model.layers.2.") ==
-        with_repeated(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
-                      {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
-                       "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
-                       "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
-                       mla_kv_b, mla_q_b}));
+  CHECK(layer_groups(m, "model.layers.0.", "dense") == Groups{mla_attention_qkv, "mlp.up_proj -> mlp.down_proj",
+                                                              "post_attention_layernorm -> mlp.gate_proj mlp.up_proj",
+                                                              mla_kv_b, mla_q_b});
+  CHECK(layer_groups(m, "model.layers.2.", "dense") ==
+        with_experts(2, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
+                     {mla_attention_qkv, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+                      "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
+                      "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
+                      mla_kv_b, mla_q_b}));
 }
 
 TEST_CASE("Mistral 4 declines a config without num_hidden_layers") {
@@ -422,18 +389,19 @@ TEST_CASE("Moshi pairs v with o when every query head has its own key-value head
                                           "mlp.fc2",
                                           "N:input_layernorm",
                                           "N:post_attention_layernorm"};
-  CHECK(layer_groups(layered("MoshiForCausalLM", 2, parts, {{"num_attention_heads", 4}, {"num_key_value_heads", 4}}),
-                     "model.layers.1.") ==
+  CHECK(layer_groups(layered("MoshiForCausalLM", "model.layers", 2, parts,
+                             {{"num_attention_heads", 4}, {"num_key_value_heads", 4}}),
+                     "model.layers.1.", "dense") ==
         Groups{"input_layernorm -> self_attn.k_proj.linear self_attn.q_proj.linear self_attn.v_proj.linear",
                "mlp.fc1 -> mlp.fc2", "post_attention_layernorm -> mlp.fc1",
                "self_attn.v_proj.linear -> self_attn.o_proj.linear"});
 }
 
 TEST_CASE("NanoChat has weightless norms and a squared ReLU MLP: only v to o") {
-  auto m = layered("NanoChatForCausalLM", 2,
+  auto m = layered("NanoChatForCausalLM", "model.layers", 2,
                    {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.fc1",
                     "mlp.fc2", "N:input_layernorm", "N:post_attention_layernorm"});
-  CHECK(layer_groups(m, "model.layers.1.") == Groups{"self_attn.v_proj -> self_attn.o_proj"});
+  CHECK(layer_groups(m, "model.layers.1.", "dense") == Groups{"self_attn.v_proj -> self_attn.o_proj"});
   // The described tree is grouped-query: v -> o is skipped as incompatible, and nothing fails.
   auto described = test::described_tree("NanoChatForCausalLM");
   Selection s;
@@ -443,18 +411,19 @@ TEST_CASE("NanoChat has weightless norms and a squared ReLU MLP: only v to o") {
 }
 
 TEST_CASE("Ministral Nemotron and CohereCompass get the groups of their blocks from their modeling code") {
-  CHECK(layer_groups(layered("MinistralForCausalLM", 2, llama_parts), "model.layers.1.") == llama_groups);
-  CHECK(layer_groups(layered("NemotronForCausalLM", 2,
+  CHECK(layer_groups(layered("MinistralForCausalLM", "model.layers", 2, llama_parts), "model.layers.1.", "dense") ==
+        llama_groups);
+  CHECK(layer_groups(layered("NemotronForCausalLM", "model.layers", 2,
                              {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                               "mlp.up_proj", "mlp.down_proj", "N:input_layernorm", "N:post_attention_layernorm"}),
-                     "model.layers.1.") ==
+                     "model.layers.1.", "dense") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "post_attention_layernorm -> mlp.up_proj", "self_attn.v_proj -> self_attn.o_proj"});
   // Cohere 2's parallel block: one norm feeds attention and MLP.
-  CHECK(layer_groups(layered("CohereCompassForCausalLM", 2,
+  CHECK(layer_groups(layered("CohereCompassForCausalLM", "model.layers", 2,
                              {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "N:input_layernorm"}),
-                     "model.layers.1.") ==
+                     "model.layers.1.", "dense") ==
         Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }

@@ -13,62 +13,41 @@
 #include "model_builder.hpp"
 
 using awqmap::Selection;
+using awqmap::test::check_all_under;
 using awqmap::test::ModelBuilder;
+using awqmap::test::resolve_checked;
 using Groups = std::vector<std::string>;
 
 namespace {
-
-awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string&) = delete;  // names would dangle
-awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin) {
-  Selection s;
-  auto r = awqmap::test::resolve_exact(m, &s);
-  CHECK(s.plugin == plugin);
-  CHECK_FALSE(r.resolved.empty());
-  return r;
-}
-
-// Every group's smooth module lies under `root`: nothing of a tower is smoothed.
-void check_all_under(const awqmap::Resolution& r, const std::string& root) {
-  for (const auto& g : r.resolved) {
-    INFO(g.smooth_name);
-    CHECK(g.smooth_name.rfind(root, 0) == 0);
-  }
-}
-
-void norm(ModelBuilder& b, const std::string& name, int dim = 64) {
-  b.add(name, "GemmaRMSNorm", {{"shape", {dim}}});
-}
-void lin(ModelBuilder& b, const std::string& name, int in = 64, int out = 64) {
-  b.linear(name, in, out);
-}
 
 // A Gemma 3n / Gemma 4 text decoder layer: q/k/v norms (v_norm without weight), four sandwich
 // norms, a gated MLP, the per-layer-input gate and projection, and (Gemma 4 MoE) a router that
 // reads the residual and experts behind pre_feedforward_layernorm_2.
 void gemma4_layer(ModelBuilder& b, const std::string& p, bool moe) {
-  lin(b, p + "self_attn.q_proj");
-  norm(b, p + "self_attn.q_norm", 16);
-  norm(b, p + "self_attn.k_norm", 16);
+  b.linear(p + "self_attn.q_proj");
+  b.norm(p + "self_attn.q_norm", 16);
+  b.norm(p + "self_attn.k_norm", 16);
   b.add(p + "self_attn.v_norm", "Gemma4RMSNorm");
-  lin(b, p + "self_attn.k_proj");
-  lin(b, p + "self_attn.v_proj");
-  lin(b, p + "self_attn.o_proj");
-  for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + "mlp." + n);
+  b.linear(p + "self_attn.k_proj");
+  b.linear(p + "self_attn.v_proj");
+  b.linear(p + "self_attn.o_proj");
+  for (const char* n : {"gate_proj", "up_proj", "down_proj"}) b.linear(p + "mlp." + n);
   for (const char* n :
        {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"})
-    norm(b, p + n);
-  lin(b, p + "per_layer_input_gate", 64, 16);
-  lin(b, p + "per_layer_projection", 16, 64);
-  norm(b, p + "post_per_layer_input_norm");
+    b.norm(p + n);
+  b.linear(p + "per_layer_input_gate", 64, 16);
+  b.linear(p + "per_layer_projection", 16, 64);
+  b.norm(p + "post_per_layer_input_norm");
   if (moe) {
     b.add(p + "router", "Gemma4TextRouter");
-    lin(b, p + "router.proj", 64, 2);
+    b.linear(p + "router.proj", 64, 2);
     b.list(p + "experts");
     for (int e = 0; e < 2; ++e)
-      for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + "experts." + std::to_string(e) + "." + n);
+      for (const char* n : {"gate_proj", "up_proj", "down_proj"})
+        b.linear(p + "experts." + std::to_string(e) + "." + n);
     for (const char* n :
          {"post_feedforward_layernorm_1", "post_feedforward_layernorm_2", "pre_feedforward_layernorm_2"})
-      norm(b, p + n);
+      b.norm(p + n);
   }
 }
 
@@ -77,11 +56,11 @@ void gemma4_layer(ModelBuilder& b, const std::string& p, bool moe) {
 void gemma4_vision_tower(ModelBuilder& b, const std::string& root) {
   for (int i = 0; i < 2; ++i) {
     std::string p = root + "encoder.layers." + std::to_string(i) + ".";
-    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n + ".linear");
-    for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + "mlp." + n + ".linear");
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n + ".linear");
+    for (const char* n : {"gate_proj", "up_proj", "down_proj"}) b.linear(p + "mlp." + n + ".linear");
     for (const char* n :
          {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"})
-      norm(b, p + n);
+      b.norm(p + n);
   }
 }
 
@@ -96,12 +75,12 @@ const Groups gemma4_moe = {"experts.*.up_proj -> experts.*.down_proj", "experts.
 void gemma3n_layer(ModelBuilder& b, const std::string& p) {
   gemma4_layer(b, p, false);
   b.add(p + "altup", "Gemma3nTextAltUp");
-  lin(b, p + "altup.modality_router", 64, 4);
-  norm(b, p + "altup.router_norm");
+  b.linear(p + "altup.modality_router", 64, 4);
+  b.norm(p + "altup.router_norm");
   b.add(p + "laurel", "Gemma3nTextLaurelBlock");
-  lin(b, p + "laurel.linear_left", 64, 8);
-  lin(b, p + "laurel.linear_right", 8, 64);
-  norm(b, p + "laurel.post_laurel_norm");
+  b.linear(p + "laurel.linear_left", 64, 8);
+  b.linear(p + "laurel.linear_right", 8, 64);
+  b.norm(p + "laurel.post_laurel_norm");
 }
 
 }  // namespace
@@ -125,7 +104,11 @@ TEST_CASE("VaultGemma smooths the MLP with pre_feedforward_layernorm and has no 
 
 TEST_CASE("Gemma 2 keeps the exact upstream list of the defaults plugin") {
   auto model = awqmap::test::real_tree("Gemma2ForCausalLM");
-  auto r = resolve_checked(model, "defaults");
+  Selection s;
+  auto r = awqmap::test::resolve_exact(model, &s);
+  CHECK(s.plugin == "defaults");
+  CHECK(s.origin == awqmap::Origin::upstream);
+  CHECK_FALSE(r.resolved.empty());
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj", "mlp.up_proj -> mlp.down_proj",
                "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj"});
@@ -159,7 +142,7 @@ TEST_CASE("Gemma 4 Unified vision-language has the same groups as Gemma 4 on its
 TEST_CASE("Gemma 4 MoE layers smooth the experts with pre_feedforward_layernorm_2 and leave the router out") {
   for (const char* arch : {"Gemma4ForCausalLM", "Gemma4UnifiedForCausalLM"}) {
     INFO(arch);
-    ModelBuilder b(arch);
+    ModelBuilder b(arch, "GemmaRMSNorm");
     b.list("model.layers");
     gemma4_layer(b, "model.layers.0.", true);
     gemma4_layer(b, "model.layers.1.", true);
@@ -172,7 +155,7 @@ TEST_CASE("Gemma 4 MoE layers smooth the experts with pre_feedforward_layernorm_
 TEST_CASE("Gemma 4 vision-language models keep the vision tower out of every group") {
   for (const char* arch : {"Gemma4ForConditionalGeneration", "Gemma4UnifiedForConditionalGeneration"}) {
     INFO(arch);
-    ModelBuilder b(arch);
+    ModelBuilder b(arch, "GemmaRMSNorm");
     gemma4_vision_tower(b, "model.vision_tower.");
     b.list("model.language_model.layers");
     gemma4_layer(b, "model.language_model.layers.0.", false);
@@ -188,7 +171,7 @@ TEST_CASE("Gemma 4 vision-language models keep the vision tower out of every gro
 TEST_CASE("Gemma 3n smooths only the MLP and leaves AltUp and LAuReL alone") {
   const Groups expected = {"mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj"};
   {
-    ModelBuilder b("Gemma3nForCausalLM");
+    ModelBuilder b("Gemma3nForCausalLM", "GemmaRMSNorm");
     b.list("model.layers");
     gemma3n_layer(b, "model.layers.0.");
     gemma3n_layer(b, "model.layers.1.");
@@ -199,11 +182,11 @@ TEST_CASE("Gemma 3n smooths only the MLP and leaves AltUp and LAuReL alone") {
   }
   {
     // The audio tower's conformer blocks have q/k/v and feed-forward layers of their own.
-    ModelBuilder b("Gemma3nForConditionalGeneration");
+    ModelBuilder b("Gemma3nForConditionalGeneration", "GemmaRMSNorm");
     for (const char* n : {"attn.q_proj", "attn.k_proj", "attn.v_proj", "attn.post", "ffw_layer_start.ffw_layer_1",
                           "ffw_layer_start.ffw_layer_2"})
-      lin(b, std::string("model.audio_tower.conformer.0.") + n);
-    norm(b, "model.audio_tower.conformer.0.ffw_layer_start.pre_layer_norm");
+      b.linear(std::string("model.audio_tower.conformer.0.") + n);
+    b.norm("model.audio_tower.conformer.0.ffw_layer_start.pre_layer_norm");
     b.list("model.language_model.layers");
     gemma3n_layer(b, "model.language_model.layers.0.");
     gemma3n_layer(b, "model.language_model.layers.1.");
@@ -231,14 +214,14 @@ TEST_CASE("T5Gemma 2 smooths no norm into the decoder attention whose k and v al
 TEST_CASE("T5Gemma 2 balances v_proj against o_proj where their widths match") {
   // The same layer with multi-head attention: v_proj -> o_proj is exact in both stacks (the
   // decoder's self and cross values share v_proj's channels).
-  ModelBuilder b("T5Gemma2ForConditionalGeneration");
+  ModelBuilder b("T5Gemma2ForConditionalGeneration", "GemmaRMSNorm");
   for (const char* stack : {"model.encoder.text_model.layers.0.", "model.decoder.layers.0."}) {
     std::string p = stack;
-    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
     for (const char* n : {"pre_self_attn_layernorm", "post_self_attn_layernorm", "pre_feedforward_layernorm",
                           "post_feedforward_layernorm"})
-      norm(b, p + n);
-    for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + "mlp." + n);
+      b.norm(p + n);
+    for (const char* n : {"gate_proj", "up_proj", "down_proj"}) b.linear(p + "mlp." + n);
   }
   auto model = b.build();
   auto r = resolve_checked(model, "gemma");
@@ -265,14 +248,14 @@ TEST_CASE("Gemma 4 described trees resolve to the MLP groups of their modeling c
 TEST_CASE("Gemma 4 drafters smooth their Gemma 4 text layers and not the projections around them") {
   for (const char* arch : {"Gemma4AssistantForCausalLM", "Gemma4UnifiedAssistantForCausalLM"}) {
     INFO(arch);
-    ModelBuilder b(arch);
+    ModelBuilder b(arch, "GemmaRMSNorm");
     b.list("model.layers");
     gemma4_layer(b, "model.layers.0.", false);
     gemma4_layer(b, "model.layers.1.", false);
-    norm(b, "model.norm");
-    lin(b, "lm_head", 64, 128);
-    lin(b, "pre_projection", 128, 64);
-    lin(b, "post_projection", 64, 64);
+    b.norm("model.norm");
+    b.linear("lm_head", 64, 128);
+    b.linear("pre_projection", 128, 64);
+    b.linear("post_projection", 64, 64);
     auto model = b.build();
     auto r = resolve_checked(model, "gemma");
     check_all_under(r, "model.layers.");

@@ -11,40 +11,10 @@
 #include "model_builder.hpp"
 
 using namespace awqmap;
+using test::block_style;
+using test::layer_groups;
+using test::layered;
 using Groups = std::vector<std::string>;
-
-namespace {
-
-// `layers` copies of `parts` under `<root>.<i>.`, in named_modules order. A part is "N:<name>"
-// for a norm, "A:<name>" for an activation module, or a Linear name (64 -> 64).
-ModelView layered(const std::string& architecture, const std::string& root, int layers,
-                  const std::vector<std::string>& parts, nlohmann::json config = nlohmann::json::object()) {
-  test::ModelBuilder b(architecture);
-  b.list(root);
-  for (int l = 0; l < layers; ++l) {
-    std::string p = root + "." + std::to_string(l);
-    b.add(p, "Block");
-    for (const auto& part : parts) {
-      if (part.size() > 2 && part[1] == ':')
-        b.add(p + "." + part.substr(2), part[0] == 'N' ? "LayerNorm" : "GELUActivation");
-      else
-        b.linear(p + "." + part, 64, 64);
-    }
-  }
-  b.config(std::move(config));
-  return b.build();
-}
-
-Groups layer_groups(const ModelView& m, const std::string& prefix, Selection* selection = nullptr) {
-  Selection s;
-  auto r = test::resolve_exact(m, &s);
-  CHECK(s.plugin == "gpt");
-  CHECK_FALSE(r.resolved.empty());
-  if (selection) *selection = s;
-  return test::groups_under(r, prefix);
-}
-
-}  // namespace
 
 TEST_CASE("Real GPT-style and encoder-style trees resolve to the groups their modeling code gives one layer") {
   struct Row {
@@ -106,7 +76,7 @@ TEST_CASE("Real GPT-style and encoder-style trees resolve to the groups their mo
   };
   for (const auto& row : rows) {
     INFO(row.architecture);
-    CHECK(layer_groups(test::real_tree(row.architecture), row.prefix) == row.expected);
+    CHECK(layer_groups(test::real_tree(row.architecture), row.prefix, "gpt") == row.expected);
   }
 }
 
@@ -168,8 +138,8 @@ TEST_CASE("GPT-style peers resolve with their own module names") {
   };
   for (const auto& row : rows) {
     INFO(row.architecture);
-    CHECK(layer_groups(layered(row.architecture, row.root, 2, row.parts), std::string(row.root) + ".1.") ==
-          row.expected);
+    CHECK(layer_groups(layered(block_style, row.architecture, row.root, 2, row.parts), std::string(row.root) + ".1.",
+                       "gpt") == row.expected);
   }
 }
 
@@ -183,13 +153,14 @@ TEST_CASE("Falcon's builder pairs the norms its block has") {
   };
   for (const char* arch : {"FalconForCausalLM", "RWForCausalLM"}) {
     INFO(arch);
-    CHECK(layer_groups(layered(arch, "transformer.h", 2, with({"ln_attn", "ln_mlp"})), "transformer.h.0.") ==
-          Groups{"ln_attn -> self_attention.query_key_value", "ln_mlp -> mlp.dense_h_to_4h"});
-    CHECK(layer_groups(layered(arch, "transformer.h", 2, with({"input_layernorm", "post_attention_layernorm"})),
-                       "transformer.h.0.") ==
+    CHECK(layer_groups(layered(block_style, arch, "transformer.h", 2, with({"ln_attn", "ln_mlp"})), "transformer.h.0.",
+                       "gpt") == Groups{"ln_attn -> self_attention.query_key_value", "ln_mlp -> mlp.dense_h_to_4h"});
+    CHECK(layer_groups(
+              layered(block_style, arch, "transformer.h", 2, with({"input_layernorm", "post_attention_layernorm"})),
+              "transformer.h.0.", "gpt") ==
           Groups{"input_layernorm -> self_attention.query_key_value", "post_attention_layernorm -> mlp.dense_h_to_4h"});
-    CHECK(layer_groups(layered(arch, "transformer.h", 2, with({"input_layernorm"})), "transformer.h.0.") ==
-          Groups{"input_layernorm -> mlp.dense_h_to_4h self_attention.query_key_value"});
+    CHECK(layer_groups(layered(block_style, arch, "transformer.h", 2, with({"input_layernorm"})), "transformer.h.0.",
+                       "gpt") == Groups{"input_layernorm -> mlp.dense_h_to_4h self_attention.query_key_value"});
   }
 }
 
@@ -202,18 +173,19 @@ TEST_CASE("OPT pairs no norm when post-norm and no fc1 to fc2 across GELU") {
                                           "fc1",
                                           "fc2",
                                           "N:final_layer_norm"};
-  CHECK(layer_groups(layered("OPTForCausalLM", "model.decoder.layers", 2, parts,
+  CHECK(layer_groups(layered(block_style, "OPTForCausalLM", "model.decoder.layers", 2, parts,
                              {{"do_layer_norm_before", false}, {"activation_function", "relu"}}),
-                     "model.decoder.layers.0.") == Groups{"fc1 -> fc2", "self_attn.v_proj -> self_attn.out_proj"});
-  CHECK(layer_groups(layered("OPTForCausalLM", "model.decoder.layers", 2, parts,
+                     "model.decoder.layers.0.",
+                     "gpt") == Groups{"fc1 -> fc2", "self_attn.v_proj -> self_attn.out_proj"});
+  CHECK(layer_groups(layered(block_style, "OPTForCausalLM", "model.decoder.layers", 2, parts,
                              {{"do_layer_norm_before", true}, {"activation_function", "gelu"}}),
-                     "model.decoder.layers.0.") ==
-        Groups{"final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
-               "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
+                     "model.decoder.layers.0.",
+                     "gpt") == Groups{"final_layer_norm -> fc1", "self_attn.v_proj -> self_attn.out_proj",
+                                      "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
 }
 
 TEST_CASE("MVP with prompts is declined by the gpt plugin") {
-  auto m = layered("MvpForCausalLM", "model.decoder.layers", 2,
+  auto m = layered(block_style, "MvpForCausalLM", "model.decoder.layers", 2,
                    {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
                     "N:self_attn_layer_norm", "fc1", "fc2", "N:final_layer_norm"},
                    {{"use_prompt", true}});
@@ -302,7 +274,7 @@ TEST_CASE("BART-family BERT-style and recurrent decoders resolve to the groups t
   for (const auto& row : rows) {
     INFO(row.architecture << " under " << row.prefix);
     const auto model = test::described_tree(row.architecture);
-    CHECK(layer_groups(model, row.prefix) == row.expected);
+    CHECK(layer_groups(model, row.prefix, "gpt") == row.expected);
   }
 }
 
@@ -328,13 +300,13 @@ TEST_CASE("Reformer pairs each half's norm with its local or LSH projections") {
   SECTION("ReLU feed-forward") {
     b.config({{"hidden_act", "relu"}});
     const auto m = b.build();
-    CHECK(layer_groups(m, "reformer.encoder.layers.0.") ==
+    CHECK(layer_groups(m, "reformer.encoder.layers.0.", "gpt") ==
           Groups{"attention.layer_norm -> attention.self_attention.key attention.self_attention.query "
                  "attention.self_attention.value",
                  "attention.self_attention.value -> attention.output.dense",
                  "feed_forward.dense.dense -> feed_forward.output.dense",
                  "feed_forward.layer_norm -> feed_forward.dense.dense"});
-    CHECK(layer_groups(m, "reformer.encoder.layers.1.") ==
+    CHECK(layer_groups(m, "reformer.encoder.layers.1.", "gpt") ==
           Groups{"attention.layer_norm -> attention.self_attention.query_key attention.self_attention.value",
                  "attention.self_attention.value -> attention.output.dense",
                  "feed_forward.dense.dense -> feed_forward.output.dense",
@@ -343,7 +315,7 @@ TEST_CASE("Reformer pairs each half's norm with its local or LSH projections") {
   SECTION("GELU feed-forward") {
     b.config({{"hidden_act", "gelu"}});
     const auto m = b.build();
-    CHECK(layer_groups(m, "reformer.encoder.layers.1.") ==
+    CHECK(layer_groups(m, "reformer.encoder.layers.1.", "gpt") ==
           Groups{"attention.layer_norm -> attention.self_attention.query_key attention.self_attention.value",
                  "attention.self_attention.value -> attention.output.dense",
                  "feed_forward.layer_norm -> feed_forward.dense.dense"});
@@ -380,21 +352,21 @@ TEST_CASE("BLIP-2 with a gated T5 language model pairs each T5 sub-layer norm wi
   b.config({{"text_config", {{"model_type", "t5"}, {"feed_forward_proj", "gated-gelu"}}}});
   const auto m = b.build();
   const std::string dec = "language_model.decoder.block.1.layer.";
-  CHECK(layer_groups(m, dec + "0.") ==
+  CHECK(layer_groups(m, dec + "0.", "gpt") ==
         Groups{"SelfAttention.v -> SelfAttention.o", "layer_norm -> SelfAttention.k SelfAttention.q SelfAttention.v"});
-  CHECK(layer_groups(m, dec + "1.") ==
+  CHECK(layer_groups(m, dec + "1.", "gpt") ==
         Groups{"EncDecAttention.v -> EncDecAttention.o", "layer_norm -> EncDecAttention.q"});
-  CHECK(layer_groups(m, dec + "2.") ==
+  CHECK(layer_groups(m, dec + "2.", "gpt") ==
         Groups{"DenseReluDense.wi_1 -> DenseReluDense.wo", "layer_norm -> DenseReluDense.wi_0 DenseReluDense.wi_1"});
-  CHECK(layer_groups(m, "language_model.encoder.block.0.layer.1.") ==
+  CHECK(layer_groups(m, "language_model.encoder.block.0.layer.1.", "gpt") ==
         Groups{"DenseReluDense.wi_1 -> DenseReluDense.wo", "layer_norm -> DenseReluDense.wi_0 DenseReluDense.wi_1"});
-  CHECK(layer_groups(m, "vision_model.").empty());
-  CHECK(layer_groups(m, "qformer.").empty());
+  CHECK(layer_groups(m, "vision_model.", "gpt").empty());
+  CHECK(layer_groups(m, "qformer.", "gpt").empty());
 }
 
 TEST_CASE("The gpt plugin's configuration-dependent decoders follow their configuration") {
   SECTION("RoFormer with rotary values is declined") {
-    auto m = layered("RoFormerForCausalLM", "roformer.encoder.layer", 2,
+    auto m = layered(block_style, "RoFormerForCausalLM", "roformer.encoder.layer", 2,
                      {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
                       "N:attention.output.LayerNorm", "intermediate.dense", "output.dense", "N:output.LayerNorm"},
                      {{"rotary_value", true}});
@@ -404,19 +376,19 @@ TEST_CASE("The gpt plugin's configuration-dependent decoders follow their config
     CHECK(s.declined[0].find("rotary_value") != std::string::npos);
   }
   SECTION("Kosmos-2 without the inner attention norm pairs v_proj with out_proj") {
-    auto m = layered("Kosmos2ForConditionalGeneration", "text_model.model.layers", 2,
+    auto m = layered(block_style, "Kosmos2ForConditionalGeneration", "text_model.model.layers", 2,
                      {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
                       "N:self_attn_layer_norm", "ffn.fc1", "ffn.fc2", "N:ffn.ffn_layernorm", "N:final_layer_norm"});
-    CHECK(layer_groups(m, "text_model.model.layers.0.") ==
+    CHECK(layer_groups(m, "text_model.model.layers.0.", "gpt") ==
           Groups{"final_layer_norm -> ffn.fc1", "self_attn.v_proj -> self_attn.out_proj",
                  "self_attn_layer_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj"});
   }
   SECTION("BLIP-2 with a post-norm GELU OPT pairs no norm and no fc1 to fc2") {
-    auto m = layered("Blip2ForConditionalGeneration", "language_model.model.decoder.layers", 2,
+    auto m = layered(block_style, "Blip2ForConditionalGeneration", "language_model.model.decoder.layers", 2,
                      {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", "self_attn.out_proj",
                       "N:self_attn_layer_norm", "fc1", "fc2", "N:final_layer_norm"},
                      {{"text_config", {{"do_layer_norm_before", false}, {"activation_function", "gelu"}}}});
-    CHECK(layer_groups(m, "language_model.model.decoder.layers.0.") ==
+    CHECK(layer_groups(m, "language_model.model.decoder.layers.0.", "gpt") ==
           Groups{"self_attn.v_proj -> self_attn.out_proj"});
   }
   SECTION("XLM with ReLU pairs lin1 with lin2") {
@@ -435,15 +407,15 @@ TEST_CASE("The gpt plugin's configuration-dependent decoders follow their config
     }
     b.config({{"gelu_activation", false}});
     const auto m = b.build();
-    CHECK(layer_groups(m, "transformer.ffns.1.") == Groups{"lin1 -> lin2"});
-    CHECK(layer_groups(m, "transformer.attentions.1.") == Groups{"v_lin -> out_lin"});
+    CHECK(layer_groups(m, "transformer.ffns.1.", "gpt") == Groups{"lin1 -> lin2"});
+    CHECK(layer_groups(m, "transformer.attentions.1.", "gpt") == Groups{"v_lin -> out_lin"});
   }
   SECTION("xLSTM with fused projections pairs each norm with its fused projections only") {
     auto m =
-        layered("xLSTMForCausalLM", "backbone.blocks", 2,
+        layered(block_style, "xLSTMForCausalLM", "backbone.blocks", 2,
                 {"N:norm_mlstm", "mlstm_layer.qkv_opreact", "mlstm_layer.ifgate_preact", "N:mlstm_layer.multihead_norm",
                  "mlstm_layer.out_proj", "N:norm_ffn", "ffn.proj_up_gate_z", "ffn.proj_down"});
-    CHECK(layer_groups(m, "backbone.blocks.1.") ==
+    CHECK(layer_groups(m, "backbone.blocks.1.", "gpt") ==
           Groups{"norm_ffn -> ffn.proj_up_gate_z", "norm_mlstm -> mlstm_layer.ifgate_preact mlstm_layer.qkv_opreact"});
   }
 }

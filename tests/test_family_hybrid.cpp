@@ -11,19 +11,12 @@
 
 using namespace awqmap;
 using test::groups_under;
+using test::resolve_checked;
+using test::with_experts;
 using test::ModelBuilder;
 using Groups = std::vector<std::string>;
 
 namespace {
-
-Resolution resolve_hybrid(ModelView&&) = delete;  // names would dangle
-Resolution resolve_hybrid(const ModelView& model) {
-  Selection s;
-  Resolution r = test::resolve_exact(model, &s);
-  CHECK(s.plugin == "hybrid");
-  CHECK(s.origin != Origin::upstream);
-  return r;
-}
 
 // A Mamba-2 style mixer under `prefix` (in_proj, conv, gated norm, out_proj).
 void mamba_mixer(ModelBuilder& b, const std::string& prefix) {
@@ -36,14 +29,6 @@ void attention(ModelBuilder& b, const std::string& prefix, const std::string& ou
   b.linear(prefix + "." + out, 32, 32);
 }
 
-// `others` plus `group` once per expert (the real trees hold 8 experts per MoE layer), sorted
-// like groups_under.
-Groups with_experts(const std::string& group, Groups others, int experts = 8) {
-  others.insert(others.end(), static_cast<std::size_t>(experts), group);
-  std::sort(others.begin(), others.end());
-  return others;
-}
-
 void gated_mlp(ModelBuilder& b, const std::string& prefix) {
   b.linear(prefix + ".gate_proj", 32, 64).linear(prefix + ".up_proj", 32, 64).linear(prefix + ".down_proj", 64, 32);
 }
@@ -54,7 +39,7 @@ TEST_CASE("Mamba, FalconMamba: the block norm smooths in_proj alone, from the re
   for (const char* arch : {"MambaForCausalLM", "FalconMambaForCausalLM"}) {
     INFO(arch);
     ModelView m = test::real_tree(arch);
-    Resolution r = resolve_hybrid(m);
+    Resolution r = resolve_checked(m, "hybrid");
     CHECK(groups_under(r, "backbone.layers.2.") == Groups{"norm -> mixer.in_proj"});
     CHECK(r.resolved.size() == 4);
   }
@@ -70,14 +55,14 @@ TEST_CASE("Mamba2 smooths in_proj from the block norm and nothing past the scan"
   }
   b.add("backbone.norm_f", "Mamba2RMSNorm").linear("lm_head", 32, 100);
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "backbone.layers.1.") == Groups{"norm -> mixer.in_proj"});
   CHECK(r.resolved.size() == 3);
 }
 
 TEST_CASE("NemotronH closes one group per block for Mamba attention MLP and MoE mixers with the router") {
   ModelView m = test::real_tree("NemotronHForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == Groups{"norm -> mixer.in_proj"});
   CHECK(groups_under(r, "model.layers.1.") ==
         Groups{"norm -> mixer.experts.*.up_proj mixer.gate mixer.shared_experts.up_proj"});
@@ -100,7 +85,7 @@ TEST_CASE("NemotronH with a latent MoE smooths the experts from fc1_latent_proj"
   b.linear(p + ".shared_experts.up_proj", 32, 64).linear(p + ".shared_experts.down_proj", 64, 32);
   b.linear(p + ".fc1_latent_proj", 32, 16).linear(p + ".fc2_latent_proj", 16, 32);
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"mixer.fc1_latent_proj -> mixer.experts.*.up_proj",
                "norm -> mixer.fc1_latent_proj mixer.gate mixer.shared_experts.up_proj"});
@@ -108,11 +93,9 @@ TEST_CASE("NemotronH with a latent MoE smooths the experts from fc1_latent_proj"
 
 TEST_CASE("GraniteMoeHybrid puts the router the experts and the shared MLP in one post-attention group") {
   ModelView m = test::real_tree("GraniteMoeHybridForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.1.") ==
-        with_experts(
-            "block_sparse_moe.experts.*.up_proj -> block_sparse_moe.experts.*.down_proj",
-            {"input_layernorm -> mamba.in_proj",
+        with_experts(8, "block_sparse_moe.experts.*.up_proj -> block_sparse_moe.experts.*.down_proj", {"input_layernorm -> mamba.in_proj",
              "post_attention_layernorm -> block_sparse_moe.experts.*.gate_proj block_sparse_moe.experts.*.up_proj "
              "block_sparse_moe.router shared_mlp.input_linear",
              "shared_mlp.input_linear -> shared_mlp.output_linear"}));
@@ -132,7 +115,7 @@ TEST_CASE("GraniteMoeHybrid attention layers and dense variants close their own 
     b.add(p + ".input_layernorm", "GraniteMoeHybridRMSNorm").add(p + ".post_attention_layernorm", "RMSNorm");
   }
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == Groups{"input_layernorm -> mamba.in_proj",
                                                      "post_attention_layernorm -> shared_mlp.input_linear",
                                                      "shared_mlp.input_linear -> shared_mlp.output_linear"});
@@ -154,7 +137,7 @@ TEST_CASE("FalconH1 smooths attention and Mamba together from the input norm of 
     b.add(p + ".input_layernorm", "FalconH1RMSNorm").add(p + ".pre_ff_layernorm", "FalconH1RMSNorm");
   }
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.1.") ==
         Groups{"feed_forward.up_proj -> feed_forward.down_proj",
                "input_layernorm -> mamba.in_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -180,14 +163,14 @@ TEST_CASE("Zamba2 smooths the Mamba input of Mamba layers and hybrid layers but 
   mamba_mixer(b, h + ".mamba_decoder.mamba");
   b.add(h + ".mamba_decoder.input_layernorm", "Zamba2RMSNorm");
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == Groups{"input_layernorm -> mamba.in_proj"});
   CHECK(groups_under(r, "model.layers.1.") == Groups{"mamba_decoder.input_layernorm -> mamba_decoder.mamba.in_proj"});
 }
 
 TEST_CASE("LFM2 shares operator_norm between convolution and attention layers, from the real tree") {
   ModelView m = test::real_tree("Lfm2ForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"feed_forward.w3 -> feed_forward.w2", "ffn_norm -> feed_forward.w1 feed_forward.w3",
                "operator_norm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -210,7 +193,7 @@ TEST_CASE("LFM2 convolution layers smooth the convolution's in_proj and not its 
     b.add(p + ".operator_norm", "Lfm2RMSNorm").add(p + ".ffn_norm", "Lfm2RMSNorm");
   }
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == Groups{"feed_forward.w3 -> feed_forward.w2",
                                                      "ffn_norm -> feed_forward.w1 feed_forward.w3",
                                                      "operator_norm -> conv.in_proj"});
@@ -218,13 +201,13 @@ TEST_CASE("LFM2 convolution layers smooth the convolution's in_proj and not its 
 
 TEST_CASE("MiniMax smooths no layer norm because its residual is taken after the norm") {
   ModelView m = test::real_tree("MiniMaxForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   // Softmax-attention layer 0: v -> o is skipped as incompatible (GQA), so only the experts remain.
   const std::string experts = "mlp.experts.*.up_proj -> mlp.experts.*.down_proj";
-  CHECK(groups_under(r, "model.layers.0.") == with_experts(experts, {}));
+  CHECK(groups_under(r, "model.layers.0.") == with_experts(8, experts, {}));
   // Lightning layer 1: the attention's own norm reaches out_proj through the sigmoid output gate,
   // a channel-wise product; SiLU on qkv_proj leaves the input norm out.
-  CHECK(groups_under(r, "model.layers.1.") == with_experts(experts, {"self_attn.norm -> self_attn.out_proj"}));
+  CHECK(groups_under(r, "model.layers.1.") == with_experts(8, experts, {"self_attn.norm -> self_attn.out_proj"}));
   for (const auto& g : r.resolved) CHECK(g.smooth_name.find("layernorm") == std::string::npos);
 }
 
@@ -236,14 +219,14 @@ TEST_CASE("MiniMax softmax attention keeps v to o when v and o match") {
   b.add("model.layers.0.post_attention_layernorm", "MiniMaxRMSNorm").add("model.layers.0.mlp.gate", "Router");
   gated_mlp(b, "model.layers.0.mlp.experts.0");
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"mlp.experts.*.up_proj -> mlp.experts.*.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
 }
 
 TEST_CASE("Kimi Linear KDA layers balance every projection of the input norm and the low-rank gates") {
   ModelView m = test::real_tree("KimiLinearForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   const std::string input =
       "input_layernorm -> self_attn.b_proj self_attn.forget_gate.f_a_proj self_attn.g_a_proj "
       "self_attn.k_proj self_attn.q_proj self_attn.v_proj";
@@ -252,8 +235,7 @@ TEST_CASE("Kimi Linear KDA layers balance every projection of the input norm and
                                                      "self_attn.forget_gate.f_a_proj -> self_attn.forget_gate.f_b_proj",
                                                      "self_attn.g_a_proj -> self_attn.g_b_proj"});
   CHECK(groups_under(r, "model.layers.1.") ==
-        with_experts("mlp.experts.*.up_proj -> mlp.experts.*.down_proj",
-                     {input, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
+        with_experts(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj", {input, "mlp.shared_experts.up_proj -> mlp.shared_experts.down_proj",
                       "post_attention_layernorm -> mlp.experts.*.gate_proj mlp.experts.*.up_proj mlp.gate "
                       "mlp.shared_experts.gate_proj mlp.shared_experts.up_proj",
                       "self_attn.forget_gate.f_a_proj -> self_attn.forget_gate.f_b_proj",
@@ -272,7 +254,7 @@ TEST_CASE("Kimi Linear MLA layers smooth q_a kv_a and the output gate and SiTU d
   b.add("model.layers.0.input_layernorm", "KimiLinearRMSNorm");
   b.add("model.layers.0.post_attention_layernorm", "KimiLinearRMSNorm");
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.o_gate_proj self_attn.q_a_proj",
                "post_attention_layernorm -> mlp.gate_proj mlp.up_proj",
@@ -281,7 +263,7 @@ TEST_CASE("Kimi Linear MLA layers smooth q_a kv_a and the output gate and SiTU d
 
 TEST_CASE("OLMo Hybrid pairs the MLP norm only in its pre-norm linear-attention layers") {
   ModelView m = test::real_tree("OlmoHybridForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"input_layernorm -> linear_attn.a_proj linear_attn.b_proj linear_attn.g_proj linear_attn.k_proj "
                "linear_attn.q_proj linear_attn.v_proj",
@@ -293,7 +275,7 @@ TEST_CASE("OLMo Hybrid pairs the MLP norm only in its pre-norm linear-attention 
 
 TEST_CASE("RecurrentGemma smooths both recurrent branches or q k v from the temporal norm") {
   ModelView m = test::real_tree("RecurrentGemmaForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"channel_pre_norm -> mlp_block.gate_proj mlp_block.up_proj", "mlp_block.up_proj -> mlp_block.down_proj",
                "temporal_pre_norm -> temporal_block.linear_x temporal_block.linear_y"});
@@ -315,7 +297,7 @@ TEST_CASE("HRM-Text has weightless norms so only v to o and the MLP up to down r
     b.add(p + ".input_layernorm", "HrmTextRMSNorm").add(p + ".post_attention_layernorm", "HrmTextRMSNorm");
   }
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.L_module.layers.0.") ==
         Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
   CHECK(r.resolved.size() == 4);
@@ -331,7 +313,7 @@ TEST_CASE("Brumby balances the retention gate with q k v and leaves v to o out")
   b.add(p + ".self_attn.k_norm", "RMSNorm").add(p + ".post_attention_layernorm", "RMSNorm");
   gated_mlp(b, p + ".mlp");
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"input_layernorm -> self_attn.g_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                "mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"});
@@ -354,11 +336,11 @@ TEST_CASE("Hymba smooths the mixer input and the expert MLP from pre_moe_layerno
     return b.build();
   };
   ModelView with_gate = build(true), without_gate = build(false);
-  CHECK(groups_under(resolve_hybrid(with_gate), "model.layers.1.") ==
+  CHECK(groups_under(resolve_checked(with_gate, "hybrid"), "model.layers.1.") ==
         Groups{"input_layernorm -> mamba.in_proj", "moe.experts.*.up_proj -> moe.experts.*.down_proj",
                "pre_moe_layernorm -> moe.experts.*.gate_proj moe.experts.*.up_proj"});
   // Without SiLU the expert is up -> act -> down: no up -> down group.
-  CHECK(groups_under(resolve_hybrid(without_gate), "model.layers.1.") ==
+  CHECK(groups_under(resolve_checked(without_gate, "hybrid"), "model.layers.1.") ==
         Groups{"input_layernorm -> mamba.in_proj", "pre_moe_layernorm -> moe.experts.*.up_proj"});
 }
 
@@ -366,7 +348,7 @@ TEST_CASE("Bamba smooths in_proj or q k v from the input norm and the MLP from p
   ModelView described = test::described_tree("BambaForCausalLM");
   const Groups mamba_layer = {"feed_forward.up_proj -> feed_forward.down_proj", "input_layernorm -> mamba.in_proj",
                               "pre_ff_layernorm -> feed_forward.gate_proj feed_forward.up_proj"};
-  CHECK(groups_under(resolve_hybrid(described), "model.layers.0.") == mamba_layer);
+  CHECK(groups_under(resolve_checked(described, "hybrid"), "model.layers.0.") == mamba_layer);
 
   ModelBuilder b("BambaForCausalLM");
   b.list("model.layers");
@@ -381,7 +363,7 @@ TEST_CASE("Bamba smooths in_proj or q k v from the input norm and the MLP from p
     b.add(p + ".input_layernorm", "BambaRMSNorm").add(p + ".pre_ff_layernorm", "BambaRMSNorm");
   }
   ModelView m = b.build();
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == mamba_layer);
   CHECK(groups_under(r, "model.layers.1.") ==
         Groups{"feed_forward.up_proj -> feed_forward.down_proj",
@@ -392,13 +374,12 @@ TEST_CASE("Bamba smooths in_proj or q k v from the input norm and the MLP from p
 
 TEST_CASE("Jamba balances the router and the experts in its MoE layers and the MLP in the others") {
   ModelView m = test::described_tree("JambaForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") ==
         Groups{"feed_forward.up_proj -> feed_forward.down_proj", "input_layernorm -> mamba.in_proj",
                "pre_ff_layernorm -> feed_forward.gate_proj feed_forward.up_proj"});
   CHECK(groups_under(r, "model.layers.1.") ==
-        with_experts("feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
-                     {"input_layernorm -> mamba.in_proj",
+        with_experts(8, "feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj", {"input_layernorm -> mamba.in_proj",
                       "pre_ff_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
                       "feed_forward.router"}));
 }
@@ -412,18 +393,16 @@ TEST_CASE("Jamba attention layers smooth q k v from the input norm and keep v to
   gated_mlp(b, "model.layers.0.feed_forward.experts.1");
   b.add("model.layers.0.input_layernorm", "JambaRMSNorm").add("model.layers.0.pre_ff_layernorm", "JambaRMSNorm");
   ModelView m = b.build();
-  CHECK(groups_under(resolve_hybrid(m), "model.layers.0.") ==
-        with_experts("feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj",
-                     {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
+  CHECK(groups_under(resolve_checked(m, "hybrid"), "model.layers.0.") ==
+        with_experts(2, "feed_forward.experts.*.up_proj -> feed_forward.experts.*.down_proj", {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                       "pre_ff_layernorm -> feed_forward.experts.*.gate_proj feed_forward.experts.*.up_proj "
                       "feed_forward.router",
-                      "self_attn.v_proj -> self_attn.o_proj"},
-                     2));
+                      "self_attn.v_proj -> self_attn.o_proj"}));
 }
 
 TEST_CASE("Zamba smooths the Mamba input of Mamba and hybrid layers and never the shared block") {
   ModelView m = test::described_tree("ZambaForCausalLM");
-  Resolution r = resolve_hybrid(m);
+  Resolution r = resolve_checked(m, "hybrid");
   CHECK(groups_under(r, "model.layers.0.") == Groups{"input_layernorm -> mamba.in_proj"});
   CHECK(groups_under(r, "model.layers.2.") ==
         Groups{"mamba_decoder.input_layernorm -> mamba_decoder.mamba.in_proj"});
@@ -439,7 +418,7 @@ TEST_CASE("Every real tree of the hybrid family resolves with groups in exact mo
                            "OlmoHybridForCausalLM", "RecurrentGemmaForCausalLM"}) {
     INFO(arch);
     ModelView m = test::real_tree(arch);
-    Resolution r = resolve_hybrid(m);
+    Resolution r = resolve_checked(m, "hybrid");
     CHECK_FALSE(r.resolved.empty());
   }
 }
@@ -449,7 +428,7 @@ TEST_CASE("Every described tree of the hybrid family resolves with groups in exa
                            "Zamba2ForCausalLM", "ZambaForCausalLM"}) {
     INFO(arch);
     ModelView m = test::described_tree(arch);
-    Resolution r = resolve_hybrid(m);
+    Resolution r = resolve_checked(m, "hybrid");
     CHECK_FALSE(r.resolved.empty());
   }
 }

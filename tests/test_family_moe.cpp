@@ -16,64 +16,24 @@
 using awqmap::Selection;
 using awqmap::SelectionMode;
 using awqmap::test::ModelBuilder;
+using awqmap::test::resolve_checked;
+using awqmap::test::sorted;
+using awqmap::test::with_experts;
 using Groups = std::vector<std::string>;
 
 namespace {
 
-Groups sorted(Groups g) {
-  std::sort(g.begin(), g.end());
-  return g;
-}
-
-// `n` copies of `group` (one per expert), then `rest`, sorted as groups_under sorts.
-Groups with_experts(int n, const std::string& group, Groups rest) {
-  for (int i = 0; i < n; ++i) rest.push_back(group);
-  return sorted(rest);
-}
-
-// Selection and resolution in exact mode; the whole model must resolve with groups.
-awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string&) = delete;  // names would dangle
-awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin) {
-  Selection s;
-  auto r = awqmap::test::resolve_exact(m, &s);
-  CHECK(s.plugin == plugin);
-  CHECK(s.origin != awqmap::Origin::upstream);
-  CHECK_FALSE(r.resolved.empty());
-  return r;
-}
-
-void norm(ModelBuilder& b, const std::string& name) {
-  b.add(name, "RMSNorm", {{"shape", {64}}});
-}
-void lin(ModelBuilder& b, const std::string& name) {
-  b.linear(name, 64, 64);
-}
-void router(ModelBuilder& b, const std::string& name) {
-  b.add(name, "TopkRouter", {{"shape", {2, 64}}});
-}
-void gated_mlp(ModelBuilder& b, const std::string& p) {
-  lin(b, p + "gate_proj");
-  lin(b, p + "up_proj");
-  lin(b, p + "down_proj");
-}
-void experts(ModelBuilder& b, const std::string& p, int n = 2) {
-  b.list(p);
-  for (int e = 0; e < n; ++e) gated_mlp(b, p + "." + std::to_string(e) + ".");
-}
-void llama_attention(ModelBuilder& b, const std::string& p) {
-  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-}
 void mla_attention(ModelBuilder& b, const std::string& p, bool indexer) {
   for (const char* n :
        {"q_a_proj", "q_a_layernorm", "q_b_proj", "kv_a_proj_with_mqa", "kv_a_layernorm", "kv_b_proj", "o_proj"}) {
     std::string name = p + "self_attn." + n;
     if (std::string(n).find("layernorm") != std::string::npos)
-      norm(b, name);
+      b.norm(name);
     else
-      lin(b, name);
+      b.linear(name);
   }
   if (indexer)
-    for (const char* n : {"wq_b", "wk", "weights_proj"}) lin(b, p + "self_attn.indexer." + n);
+    for (const char* n : {"wq_b", "wk", "weights_proj"}) b.linear(p + "self_attn.indexer." + n);
 }
 
 // A DeepSeek-style decoder stack: dense layers have `mlp.{gate,up,down}_proj`, sparse ones a
@@ -88,18 +48,18 @@ ModelBuilder deepseek_style(const std::string& arch, const std::vector<bool>& sp
     if (mla)
       mla_attention(b, p, false);
     else
-      llama_attention(b, p);
+      b.llama_attention(p);
     if (sparse[i]) {
-      router(b, p + "mlp.gate");
-      experts(b, p + "mlp.experts");
-      if (shared) gated_mlp(b, p + "mlp.shared_experts.");
+      b.router(p + "mlp.gate");
+      b.experts(p + "mlp.experts");
+      if (shared) b.gated_mlp(p + "mlp.shared_experts.");
     } else {
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
-  norm(b, "model.norm");
+  b.norm("model.norm");
   b.linear("lm_head", 64, 100);
   return b;
 }
@@ -348,17 +308,17 @@ TEST_CASE("Qwen2-MoE balances the shared expert and its gate and skips mlp_only_
   b.list("model.layers");
   for (int i = 0; i < 3; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
-    llama_attention(b, p);
+    b.llama_attention(p);
     if (i != 1) {
-      router(b, p + "mlp.gate");
-      experts(b, p + "mlp.experts");
-      gated_mlp(b, p + "mlp.shared_expert.");
+      b.router(p + "mlp.gate");
+      b.experts(p + "mlp.experts");
+      b.gated_mlp(p + "mlp.shared_expert.");
       b.linear(p + "mlp.shared_expert_gate", 64, 1);
     } else {
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
@@ -403,16 +363,16 @@ TEST_CASE("Llama 4 text with interleave_moe_layer_step 2 has dense feed_forward 
   b.list("model.layers");
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
-    llama_attention(b, p);
+    b.llama_attention(p);
     if (i == 1) {
-      experts(b, p + "feed_forward.experts");
+      b.experts(p + "feed_forward.experts");
       b.linear(p + "feed_forward.router", 64, 2);
-      gated_mlp(b, p + "feed_forward.shared_expert.");
+      b.gated_mlp(p + "feed_forward.shared_expert.");
     } else {
-      gated_mlp(b, p + "feed_forward.");
+      b.gated_mlp(p + "feed_forward.");
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
@@ -436,17 +396,17 @@ TEST_CASE("DeepSeek-V2-Lite without q-LoRA smooths q_proj from the input norm") 
   b.list("model.layers");
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
-    for (const char* n : {"q_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-    norm(b, p + "self_attn.kv_a_layernorm");
+    for (const char* n : {"q_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+    b.norm(p + "self_attn.kv_a_layernorm");
     if (i == 1) {
-      router(b, p + "mlp.gate");
-      experts(b, p + "mlp.experts");
-      gated_mlp(b, p + "mlp.shared_experts.");
+      b.router(p + "mlp.gate");
+      b.experts(p + "mlp.experts");
+      b.gated_mlp(p + "mlp.shared_experts.");
     } else {
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
@@ -511,18 +471,18 @@ TEST_CASE("Ling 2 and LLaDA 2 MoE smooth the fused query_key_value and add the r
     for (int i = 0; i < 2; ++i) {
       std::string p = "model.layers." + std::to_string(i) + ".";
       b.linear(p + "attention.query_key_value", 64, 192);
-      norm(b, p + "attention.query_layernorm");
-      norm(b, p + "attention.key_layernorm");
-      lin(b, p + "attention.dense");
+      b.norm(p + "attention.query_layernorm");
+      b.norm(p + "attention.key_layernorm");
+      b.linear(p + "attention.dense");
       if (i == 1) {
-        router(b, p + "mlp.gate");
-        experts(b, p + "mlp.experts");
-        gated_mlp(b, p + "mlp.shared_experts.");
+        b.router(p + "mlp.gate");
+        b.experts(p + "mlp.experts");
+        b.gated_mlp(p + "mlp.shared_experts.");
       } else {
-        gated_mlp(b, p + "mlp.");
+        b.gated_mlp(p + "mlp.");
       }
-      norm(b, p + "input_layernorm");
-      norm(b, p + "post_attention_layernorm");
+      b.norm(p + "input_layernorm");
+      b.norm(p + "post_attention_layernorm");
     }
     const auto r_model = b.build();  // outlives r, whose names view it
     auto r = resolve_checked(r_model, "moe");
@@ -538,19 +498,19 @@ TEST_CASE("LFM2-MoE smooths conv and attention inputs and splits at num_dense_la
   b.config({{"num_hidden_layers", 2}, {"num_dense_layers", 1}});
   b.list("model.layers");
   // Layer 0: short convolution + dense MLP; layer 1: attention + MoE.
-  lin(b, "model.layers.0.conv.in_proj");
+  b.linear("model.layers.0.conv.in_proj");
   b.add("model.layers.0.conv.conv", "Conv1d");
-  lin(b, "model.layers.0.conv.out_proj");
-  for (const char* n : {"w1", "w3", "w2"}) lin(b, std::string("model.layers.0.feed_forward.") + n);
-  norm(b, "model.layers.0.operator_norm");
-  norm(b, "model.layers.0.ffn_norm");
-  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) lin(b, std::string("model.layers.1.self_attn.") + n);
-  norm(b, "model.layers.1.self_attn.q_layernorm");
-  norm(b, "model.layers.1.self_attn.k_layernorm");
+  b.linear("model.layers.0.conv.out_proj");
+  for (const char* n : {"w1", "w3", "w2"}) b.linear(std::string("model.layers.0.feed_forward.") + n);
+  b.norm("model.layers.0.operator_norm");
+  b.norm("model.layers.0.ffn_norm");
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) b.linear(std::string("model.layers.1.self_attn.") + n);
+  b.norm("model.layers.1.self_attn.q_layernorm");
+  b.norm("model.layers.1.self_attn.k_layernorm");
   b.linear("model.layers.1.feed_forward.gate", 64, 2);
-  experts(b, "model.layers.1.feed_forward.experts");
-  norm(b, "model.layers.1.operator_norm");
-  norm(b, "model.layers.1.ffn_norm");
+  b.experts("model.layers.1.feed_forward.experts");
+  b.norm("model.layers.1.operator_norm");
+  b.norm("model.layers.1.ffn_norm");
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") ==
@@ -568,14 +528,14 @@ TEST_CASE("Hunyuan A13B balances the router mlp.gate.wg and the shared MLP") {
   ModelBuilder b("HunYuanMoEV1ForCausalLM");
   b.list("model.layers");
   const std::string p = "model.layers.0.";
-  llama_attention(b, p);
-  norm(b, p + "self_attn.query_layernorm");
-  norm(b, p + "self_attn.key_layernorm");
+  b.llama_attention(p);
+  b.norm(p + "self_attn.query_layernorm");
+  b.norm(p + "self_attn.key_layernorm");
   b.linear(p + "mlp.gate.wg", 64, 2);
-  experts(b, p + "mlp.experts");
-  gated_mlp(b, p + "mlp.shared_mlp.");
-  norm(b, p + "input_layernorm");
-  norm(b, p + "post_attention_layernorm");
+  b.experts(p + "mlp.experts");
+  b.gated_mlp(p + "mlp.shared_mlp.");
+  b.norm(p + "input_layernorm");
+  b.norm(p + "post_attention_layernorm");
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
@@ -590,11 +550,11 @@ TEST_CASE("gpt-oss adds its router and has no up to down group across the clampe
   ModelBuilder b("GptOssForCausalLM");
   b.list("model.layers");
   const std::string p = "model.layers.0.";
-  llama_attention(b, p);
+  b.llama_attention(p);
   b.linear(p + "mlp.router", 64, 2);
-  experts(b, p + "mlp.experts");
-  norm(b, p + "input_layernorm");
-  norm(b, p + "post_attention_layernorm");
+  b.experts(p + "mlp.experts");
+  b.norm(p + "input_layernorm");
+  b.norm(p + "post_attention_layernorm");
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
@@ -606,13 +566,13 @@ TEST_CASE("GRIN-MoE balances block_sparse_moe.gate with the w1 and w3 experts") 
   ModelBuilder b("GRINMoEForCausalLM");
   b.list("model.layers");
   const std::string p = "model.layers.0.";
-  llama_attention(b, p);
+  b.llama_attention(p);
   b.linear(p + "block_sparse_moe.gate", 64, 2);
   b.list(p + "block_sparse_moe.experts");
   for (int e = 0; e < 2; ++e)
-    for (const char* n : {"w1", "w2", "w3"}) lin(b, p + "block_sparse_moe.experts." + std::to_string(e) + "." + n);
-  norm(b, p + "input_layernorm");
-  norm(b, p + "post_attention_layernorm");
+    for (const char* n : {"w1", "w2", "w3"}) b.linear(p + "block_sparse_moe.experts." + std::to_string(e) + "." + n);
+  b.norm(p + "input_layernorm");
+  b.norm(p + "post_attention_layernorm");
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
   CHECK(awqmap::test::groups_under(r, p) ==
@@ -628,9 +588,9 @@ TEST_CASE("DBRX smooths only norm_1 into Wqkv") {
   const std::string p = "transformer.blocks.0.";
   b.add(p + "norm_attn_norm.norm_1", "LayerNorm", {{"shape", {64}}});
   b.linear(p + "norm_attn_norm.attn.Wqkv", 64, 192);
-  lin(b, p + "norm_attn_norm.attn.out_proj");
+  b.linear(p + "norm_attn_norm.attn.out_proj");
   b.add(p + "norm_attn_norm.norm_2", "LayerNorm", {{"shape", {64}}});
-  lin(b, p + "ffn.router.layer");
+  b.linear(p + "ffn.router.layer");
   b.add(p + "ffn.experts", "DbrxExperts");
   const auto r_model = b.build();  // outlives r, whose names view it
   auto r = resolve_checked(r_model, "moe");
@@ -802,17 +762,17 @@ TEST_CASE("Inkling dense layers keep the MLP norm group and v to o where the wid
   b.list("model.layers");
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
-    llama_attention(b, p);
-    lin(b, p + "self_attn.r_proj");
+    b.llama_attention(p);
+    b.linear(p + "self_attn.r_proj");
     b.add(p + "self_attn.v_sconv.conv1d", "Conv1d");
     if (i == 0) {
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     } else {
-      router(b, p + "mlp.gate");
-      experts(b, p + "mlp.experts");
+      b.router(p + "mlp.gate");
+      b.experts(p + "mlp.experts");
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
   auto m = b.build();
   auto r = resolve_checked(m, "moe");

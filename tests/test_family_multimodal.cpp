@@ -14,65 +14,27 @@
 #include "model_builder.hpp"
 
 using awqmap::Selection;
+using awqmap::test::check_all_under;
 using awqmap::test::ModelBuilder;
+using awqmap::test::plus;
+using awqmap::test::resolve_checked;
+using awqmap::test::sorted;
+using awqmap::test::times;
 using Groups = std::vector<std::string>;
 
 namespace {
-
-Groups sorted(Groups g) {
-  std::sort(g.begin(), g.end());
-  return g;
-}
-
-Groups plus(Groups g, const Groups& more) {
-  g.insert(g.end(), more.begin(), more.end());
-  return sorted(std::move(g));
-}
-
-// `n` copies of `group`, one per expert.
-Groups times(int n, const std::string& group) {
-  return Groups(static_cast<std::size_t>(n), group);
-}
-
-awqmap::Resolution resolve_checked(awqmap::ModelView&&, const std::string& = "") = delete;  // names would dangle
-awqmap::Resolution resolve_checked(const awqmap::ModelView& m, const std::string& plugin = "multimodal") {
-  Selection s;
-  auto r = awqmap::test::resolve_exact(m, &s);
-  CHECK(s.plugin == plugin);
-  CHECK(s.origin != awqmap::Origin::upstream);
-  CHECK_FALSE(r.resolved.empty());
-  return r;
-}
-
-// Every group's smooth module lies under `root`: nothing of a tower is smoothed.
-void check_all_under(const awqmap::Resolution& r, const std::string& root) {
-  for (const auto& g : r.resolved) {
-    INFO(g.smooth_name);
-    CHECK(g.smooth_name.rfind(root, 0) == 0);
-  }
-}
 
 // The groups of a Llama-style decoder layer.
 const Groups llama_gqa = {"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
                           "mlp.up_proj -> mlp.down_proj", "post_attention_layernorm -> mlp.gate_proj mlp.up_proj"};
 const Groups llama = plus(llama_gqa, {"self_attn.v_proj -> self_attn.o_proj"});
 
-void norm(ModelBuilder& b, const std::string& name) {
-  b.add(name, "RMSNorm", {{"shape", {64}}});
-}
-void lin(ModelBuilder& b, const std::string& name, int in = 64, int out = 64) {
-  b.linear(name, in, out);
-}
-void gated_mlp(ModelBuilder& b, const std::string& p) {
-  for (const char* n : {"gate_proj", "up_proj", "down_proj"}) lin(b, p + n);
-}
-
 // A Llama decoder layer under `p` (ending in a dot).
 void llama_layer(ModelBuilder& b, const std::string& p) {
-  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-  gated_mlp(b, p + "mlp.");
-  norm(b, p + "input_layernorm");
-  norm(b, p + "post_attention_layernorm");
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+  b.gated_mlp(p + "mlp.");
+  b.norm(p + "input_layernorm");
+  b.norm(p + "post_attention_layernorm");
 }
 
 void llama_stack(ModelBuilder& b, const std::string& root, int layers = 2) {
@@ -84,11 +46,11 @@ void llama_stack(ModelBuilder& b, const std::string& root, int layers = 2) {
 void clip_tower(ModelBuilder& b, const std::string& root) {
   for (int i = 0; i < 2; ++i) {
     std::string p = root + "encoder.layers." + std::to_string(i) + ".";
-    norm(b, p + "layer_norm1");
-    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) lin(b, p + "self_attn." + n);
-    norm(b, p + "layer_norm2");
-    lin(b, p + "mlp.fc1");
-    lin(b, p + "mlp.fc2");
+    b.norm(p + "layer_norm1");
+    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) b.linear(p + "self_attn." + n);
+    b.norm(p + "layer_norm2");
+    b.linear(p + "mlp.fc1");
+    b.linear(p + "mlp.fc2");
   }
 }
 
@@ -96,25 +58,24 @@ void clip_tower(ModelBuilder& b, const std::string& root) {
 void gated_tower(ModelBuilder& b, const std::string& root) {
   for (int i = 0; i < 2; ++i) {
     std::string p = root + "layers." + std::to_string(i) + ".";
-    norm(b, p + "attention_norm");
-    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "attention." + n);
-    norm(b, p + "ffn_norm");
-    gated_mlp(b, p + "feed_forward.");
+    b.norm(p + "attention_norm");
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "attention." + n);
+    b.norm(p + "ffn_norm");
+    b.gated_mlp(p + "feed_forward.");
   }
 }
 
 // A dense or MoE MLP under `p` ("...mlp."): a router, two routed experts, optional shared experts.
 void moe_mlp(ModelBuilder& b, const std::string& p, bool shared) {
-  b.add(p + "gate", "TopkRouter", {{"shape", {2, 64}}});
-  b.list(p + "experts");
-  for (int e = 0; e < 2; ++e) gated_mlp(b, p + "experts." + std::to_string(e) + ".");
-  if (shared) gated_mlp(b, p + "shared_experts.");
+  b.router(p + "gate");
+  b.experts(p + "experts");
+  if (shared) b.gated_mlp(p + "shared_experts.");
 }
 
 void attention_and_norms(ModelBuilder& b, const std::string& p) {
-  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-  norm(b, p + "input_layernorm");
-  norm(b, p + "post_attention_layernorm");
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+  b.norm(p + "input_layernorm");
+  b.norm(p + "post_attention_layernorm");
 }
 
 // A decoder whose first layer is dense and whose other layers are MoE.
@@ -124,7 +85,7 @@ void dense_then_moe(ModelBuilder& b, const std::string& root, bool shared) {
     std::string p = root + "layers." + std::to_string(i) + ".";
     attention_and_norms(b, p);
     if (i == 0)
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     else
       moe_mlp(b, p + "mlp.", shared);
   }
@@ -180,7 +141,7 @@ TEST_CASE("Llama-style language models beside towers resolve scoped on their rea
   for (const auto& c : cases) {
     INFO(c.architecture);
     auto model = awqmap::test::real_tree(c.architecture);
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, c.root);
     CHECK(awqmap::test::groups_under(r, c.layer) == c.groups);
   }
@@ -188,7 +149,7 @@ TEST_CASE("Llama-style language models beside towers resolve scoped on their rea
 
 TEST_CASE("Qwen3-Omni-MoE thinker balances the router with the experts on its real tree") {
   auto model = awqmap::test::real_tree("Qwen3OmniMoeThinkerForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.layers.2.") ==
         plus(times(8, "mlp.experts.*.up_proj -> mlp.experts.*.down_proj"),
@@ -198,7 +159,7 @@ TEST_CASE("Qwen3-Omni-MoE thinker balances the router with the experts on its re
 
 TEST_CASE("ERNIE 4.5-VL MoE balances both routers and the shared experts and keeps its dense layer apart") {
   auto model = awqmap::test::real_tree("Ernie4_5_VLMoeForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") == llama_gqa);
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
@@ -213,7 +174,7 @@ TEST_CASE("ERNIE 4.5-VL MoE balances both routers and the shared experts and kee
 
 TEST_CASE("MiniMax-M3 sparse VL balances the router and the fused shared experts on its real tree") {
   auto model = awqmap::test::real_tree("MiniMaxM3SparseForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   // The clamped SwiGLU-OAI ((clamp(up) + 1) * glu) leaves no up -> down group; GQA no v -> o.
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
@@ -230,13 +191,13 @@ TEST_CASE("MiniMax-M3-VL balances the sparse-attention indexer with q/k/v") {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     attention_and_norms(b, p);
     if (i == 1)
-      for (const char* n : {"q_proj", "k_proj"}) lin(b, p + "self_attn.indexer." + n);
+      for (const char* n : {"q_proj", "k_proj"}) b.linear(p + "self_attn.indexer." + n);
     moe_mlp(b, p + "mlp.", false);
-    lin(b, p + "mlp.shared_experts.gate_up_proj", 64, 128);
-    lin(b, p + "mlp.shared_experts.down_proj");
+    b.linear(p + "mlp.shared_experts.gate_up_proj", 64, 128);
+    b.linear(p + "mlp.shared_experts.down_proj");
   }
   auto model = b.build();
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   auto g = awqmap::test::groups_under(r, "model.language_model.layers.1.");
   CHECK(std::count(g.begin(), g.end(),
@@ -249,7 +210,7 @@ TEST_CASE("MiniMax-M3-VL balances the sparse-attention indexer with q/k/v") {
 
 TEST_CASE("GLM-4.1V smooths its fused gate_up_proj and leaves the GLM post-norms and the vision MLP out") {
   auto model = awqmap::test::real_tree("Glm4vForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -260,23 +221,23 @@ TEST_CASE("GLM-OCR uses the GLM-4.1V groups") {
   ModelBuilder b("GlmOcrForConditionalGeneration");
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.visual.blocks." + std::to_string(i) + ".";
-    norm(b, p + "norm1");
-    lin(b, p + "attn.qkv", 64, 192);
-    lin(b, p + "attn.proj");
-    norm(b, p + "norm2");
-    gated_mlp(b, p + "mlp.");
+    b.norm(p + "norm1");
+    b.linear(p + "attn.qkv", 64, 192);
+    b.linear(p + "attn.proj");
+    b.norm(p + "norm2");
+    b.gated_mlp(p + "mlp.");
   }
   b.list("model.language_model.layers");
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     attention_and_norms(b, p);
-    lin(b, p + "mlp.gate_up_proj", 64, 128);
-    lin(b, p + "mlp.down_proj");
-    norm(b, p + "post_self_attn_layernorm");
-    norm(b, p + "post_mlp_layernorm");
+    b.linear(p + "mlp.gate_up_proj", 64, 128);
+    b.linear(p + "mlp.down_proj");
+    b.norm(p + "post_self_attn_layernorm");
+    b.norm(p + "post_mlp_layernorm");
   }
   auto model = b.build();
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
         Groups{"input_layernorm -> self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -286,7 +247,7 @@ TEST_CASE("GLM-OCR uses the GLM-4.1V groups") {
 
 TEST_CASE("EXAONE 4.5 keeps only the linear-to-linear groups of its post-norm decoder") {
   auto model = awqmap::test::real_tree("Exaone4_5_ForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
         Groups{"mlp.up_proj -> mlp.down_proj", "self_attn.v_proj -> self_attn.o_proj"});
@@ -294,7 +255,7 @@ TEST_CASE("EXAONE 4.5 keeps only the linear-to-linear groups of its post-norm de
 
 TEST_CASE("Muse Glimmer balances the attention output gate with q/k/v and smooths the MLP with its pre-norm") {
   auto model = awqmap::test::real_tree("MuseGlimmerForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   // GQA: v_proj (256 out) cannot balance o_proj (4096 in).
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
@@ -306,7 +267,7 @@ TEST_CASE("Encoder-decoder and post-norm text models keep only their exact group
   {
     // BART (post-norm, GELU MLP): value -> output projection in self- and cross-attention.
     auto model = awqmap::test::real_tree("Florence2ForConditionalGeneration");
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, "model.language_model.");
     CHECK(awqmap::test::groups_under(r, "model.language_model.encoder.layers.0.") ==
           Groups{"self_attn.v_proj -> self_attn.out_proj"});
@@ -316,7 +277,7 @@ TEST_CASE("Encoder-decoder and post-norm text models keep only their exact group
   {
     // BERT-style post-norm decoder: value -> attention output dense only.
     auto model = awqmap::test::real_tree("BlipForConditionalGeneration");
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, "text_decoder.");
     CHECK(awqmap::test::groups_under(r, "text_decoder.bert.encoder.layer.0.") ==
           Groups{"attention.self.value -> attention.output.dense",
@@ -326,7 +287,7 @@ TEST_CASE("Encoder-decoder and post-norm text models keep only their exact group
     // T5 blocks: each sub-layer's norm feeds its attention or the ReLU MLP's wi; cross-attention
     // k/v read the encoder output, so the cross norm balances the query alone.
     auto model = awqmap::test::real_tree("UdopForConditionalGeneration");
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     // groups_under folds the sub-layer indices too (layer.0 attention, layer.1 cross-attention
     // or MLP, layer.2 MLP).
     CHECK(awqmap::test::groups_under(r, "encoder.block.0.") ==
@@ -343,7 +304,7 @@ TEST_CASE("Encoder-decoder and post-norm text models keep only their exact group
   {
     // Kosmos-2.5: pre-norm, no inner attention norm; the MLP has a sub-norm.
     auto model = awqmap::test::real_tree("Kosmos2_5ForConditionalGeneration");
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, "text_model.model.layers.");
     CHECK(awqmap::test::groups_under(r, "text_model.model.layers.0.") ==
           Groups{"final_layer_norm -> ffn.fc1", "self_attn.v_proj -> self_attn.out_proj",
@@ -367,11 +328,11 @@ TEST_CASE("InstructBLIP-Video smooths its OPT decoder by the config's norm place
   b.config({{"text_config", {{"do_layer_norm_before", false}}}});
   for (int i = 0; i < 2; ++i) {
     std::string p = "language_model.model.decoder.layers." + std::to_string(i) + ".";
-    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) lin(b, p + "self_attn." + n);
-    norm(b, p + "self_attn_layer_norm");
-    lin(b, p + "fc1", 64, 256);
-    lin(b, p + "fc2", 256, 64);
-    norm(b, p + "final_layer_norm");
+    for (const char* n : {"k_proj", "v_proj", "q_proj", "out_proj"}) b.linear(p + "self_attn." + n);
+    b.norm(p + "self_attn_layer_norm");
+    b.linear(p + "fc1", 64, 256);
+    b.linear(p + "fc2", 256, 64);
+    b.norm(p + "final_layer_norm");
   }
   auto model = b.build();
   auto post = awqmap::test::resolve_exact(model);
@@ -405,7 +366,7 @@ TEST_CASE("Llama-style language models of remote-code and tree-less VLMs are sco
       gated_tower(b, "vision_tower.transformer.");
     llama_stack(b, c.root);
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, std::string(c.root) + "layers.");
     CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.1.") == llama);
   }
@@ -418,14 +379,14 @@ TEST_CASE("Qwen2-VL Qwen3-VL and FastVLM keep the default list because their tow
     ModelBuilder b(arch);
     for (int i = 0; i < 2; ++i) {
       std::string p = "model.visual.blocks." + std::to_string(i) + ".";
-      lin(b, p + "attn.qkv", 64, 192);
-      lin(b, p + "attn.proj");
-      lin(b, p + "mlp.fc1");
-      lin(b, p + "mlp.fc2");
+      b.linear(p + "attn.qkv", 64, 192);
+      b.linear(p + "attn.proj");
+      b.linear(p + "mlp.fc1");
+      b.linear(p + "mlp.fc2");
     }
     llama_stack(b, "model.language_model.");
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, "model.language_model.layers.");
     CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") == llama);
   }
@@ -449,7 +410,7 @@ TEST_CASE("MoE language models inside VLMs balance the router and keep dense lay
     clip_tower(b, "vision_tower.");
     dense_then_moe(b, c.root, true);
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, std::string(c.root) + "layers.");
     CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.0.") == llama);
     CHECK(awqmap::test::groups_under(r, std::string(c.root) + "layers.2.") == moe_layer_shared);
@@ -473,22 +434,22 @@ TEST_CASE("Kimi K2.5 and DeepSeek-VL2 smooth latent attention and balance the ro
     b.list(root + "layers");
     for (int i = 0; i < 3; ++i) {
       std::string p = root + "layers." + std::to_string(i) + ".";
-      lin(b, p + "self_attn.q_a_proj", 64, 32);
-      norm(b, p + "self_attn.q_a_layernorm");
-      lin(b, p + "self_attn.q_b_proj", 32, 64);
-      lin(b, p + "self_attn.kv_a_proj_with_mqa", 64, 40);
-      norm(b, p + "self_attn.kv_a_layernorm");
-      lin(b, p + "self_attn.kv_b_proj", 32, 64);
-      lin(b, p + "self_attn.o_proj");
-      norm(b, p + "input_layernorm");
-      norm(b, p + "post_attention_layernorm");
+      b.linear(p + "self_attn.q_a_proj", 64, 32);
+      b.norm(p + "self_attn.q_a_layernorm");
+      b.linear(p + "self_attn.q_b_proj", 32, 64);
+      b.linear(p + "self_attn.kv_a_proj_with_mqa", 64, 40);
+      b.norm(p + "self_attn.kv_a_layernorm");
+      b.linear(p + "self_attn.kv_b_proj", 32, 64);
+      b.linear(p + "self_attn.o_proj");
+      b.norm(p + "input_layernorm");
+      b.norm(p + "post_attention_layernorm");
       if (i == 0)
-        gated_mlp(b, p + "mlp.");
+        b.gated_mlp(p + "mlp.");
       else
         moe_mlp(b, p + "mlp.", true);
     }
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, root + "layers.");
     const Groups attention = {"input_layernorm -> self_attn.kv_a_proj_with_mqa self_attn.q_a_proj",
                               "self_attn.kv_a_layernorm -> self_attn.kv_b_proj",
@@ -515,25 +476,25 @@ TEST_CASE("Mllama smooths the cross-attention layer's input norm into its query 
       for (int i = 0; i < 2; ++i) {
         // Vision layers reuse the decoder's norm names with an fc1/fc2 MLP.
         std::string p = "model.vision_model.transformer.layers." + std::to_string(i) + ".";
-        for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-        lin(b, p + "mlp.fc1");
-        lin(b, p + "mlp.fc2");
-        norm(b, p + "input_layernorm");
-        norm(b, p + "post_attention_layernorm");
+        for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+        b.linear(p + "mlp.fc1");
+        b.linear(p + "mlp.fc2");
+        b.norm(p + "input_layernorm");
+        b.norm(p + "post_attention_layernorm");
       }
     std::string r0 = root;
     b.list(r0 + "layers");
     llama_layer(b, r0 + "layers.0.");
     std::string p = r0 + "layers.1.";
-    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "cross_attn." + n);
-    norm(b, p + "cross_attn.q_norm");
-    norm(b, p + "cross_attn.k_norm");
-    norm(b, p + "input_layernorm");
-    gated_mlp(b, p + "mlp.");
-    norm(b, p + "post_attention_layernorm");
+    for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "cross_attn." + n);
+    b.norm(p + "cross_attn.q_norm");
+    b.norm(p + "cross_attn.k_norm");
+    b.norm(p + "input_layernorm");
+    b.gated_mlp(p + "mlp.");
+    b.norm(p + "post_attention_layernorm");
     llama_layer(b, r0 + "layers.2.");
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, r0 + "layers.");
     CHECK(awqmap::test::groups_under(r, r0 + "layers.0.") == self_layer);
     CHECK(awqmap::test::groups_under(r, r0 + "layers.1.") == cross_layer);
@@ -549,12 +510,12 @@ TEST_CASE("Cohere Compass smooths the input norm into attention and MLP together
     b.list("model.language_model.layers");
     for (int i = 0; i < 2; ++i) {
       std::string p = "model.language_model.layers." + std::to_string(i) + ".";
-      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-      gated_mlp(b, p + "mlp.");
-      norm(b, p + "input_layernorm");
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+      b.gated_mlp(p + "mlp.");
+      b.norm(p + "input_layernorm");
     }
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, "model.language_model.layers.");
     CHECK(awqmap::test::groups_under(r, "model.language_model.layers.1.") ==
           Groups{"input_layernorm -> mlp.gate_proj mlp.up_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj",
@@ -569,17 +530,17 @@ TEST_CASE("LFM2-VL closes one operator_norm group per conv or attention layer") 
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     if (i == 0) {
-      lin(b, p + "conv.in_proj", 64, 192);
-      lin(b, p + "conv.out_proj");
+      b.linear(p + "conv.in_proj", 64, 192);
+      b.linear(p + "conv.out_proj");
     } else {
-      for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) lin(b, p + "self_attn." + n);
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) b.linear(p + "self_attn." + n);
     }
-    for (const char* n : {"w1", "w3", "w2"}) lin(b, p + "feed_forward." + n);
-    norm(b, p + "operator_norm");
-    norm(b, p + "ffn_norm");
+    for (const char* n : {"w1", "w3", "w2"}) b.linear(p + "feed_forward." + n);
+    b.norm(p + "operator_norm");
+    b.norm(p + "ffn_norm");
   }
   auto model = b.build();
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   const Groups ffn = {"feed_forward.w3 -> feed_forward.w2", "ffn_norm -> feed_forward.w1 feed_forward.w3"};
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
@@ -596,17 +557,17 @@ TEST_CASE("Phi-4-multimodal balances the LoRA A matrices with the base projectio
     std::string p = "model.layers." + std::to_string(i) + ".";
     for (const char* proj : {"self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj"}) {
       std::string q = p + proj + ".";
-      lin(b, q + "base_layer");
+      b.linear(q + "base_layer");
       for (const char* adapter : {"speech", "vision"}) {
-        lin(b, q + "lora_A." + adapter, 64, 8);
-        lin(b, q + "lora_B." + adapter, 8, 64);
+        b.linear(q + "lora_A." + adapter, 64, 8);
+        b.linear(q + "lora_B." + adapter, 8, 64);
       }
     }
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
   }
   auto model = b.build();
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   CHECK(awqmap::test::groups_under(r, "model.layers.1.") ==
         Groups{"input_layernorm -> self_attn.qkv_proj.base_layer self_attn.qkv_proj.lora_A.speech "
                "self_attn.qkv_proj.lora_A.vision",
@@ -641,7 +602,7 @@ TEST_CASE("MiniCPM-V 4.6 gets the Qwen3.5 hybrid groups scoped to its language m
 
 TEST_CASE("PI0 smooths its PaliGemma language model only and no v_proj against o_proj") {
   auto model = awqmap::test::real_tree("PI0ForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.vlm.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.vlm.language_model.layers.17.") == llama_gqa);
 }
@@ -654,14 +615,14 @@ TEST_CASE("Intern-S2-Preview gets the hybrid groups with the router and the shar
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     if (i == 0)
-      for (const char* n : {"in_proj_qkvz", "in_proj_ba", "out_proj"}) lin(b, p + "linear_attn." + n);
+      for (const char* n : {"in_proj_qkvz", "in_proj_ba", "out_proj"}) b.linear(p + "linear_attn." + n);
     else
-      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-    norm(b, p + "input_layernorm");
-    norm(b, p + "post_attention_layernorm");
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+    b.norm(p + "input_layernorm");
+    b.norm(p + "post_attention_layernorm");
     moe_mlp(b, p + "mlp.", false);
-    gated_mlp(b, p + "mlp.shared_expert.");
-    lin(b, p + "mlp.shared_expert_gate", 64, 1);
+    b.gated_mlp(p + "mlp.shared_expert.");
+    b.linear(p + "mlp.shared_expert_gate", 64, 1);
   }
   auto model = b.build();
   Selection s;
@@ -680,7 +641,7 @@ TEST_CASE("Intern-S2-Preview gets the hybrid groups with the router and the shar
 
 TEST_CASE("GLM-5 Next smooths only the MLP norm into every MLP consumer on its real tree") {
   auto model = awqmap::test::real_tree("Glm5NextForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
         Groups{"post_attention_layernorm -> mlp.gate_proj mlp.up_proj"});
@@ -694,13 +655,13 @@ TEST_CASE("upstream's vision-language registrations are scoped to the language m
   // blocks' gated MLP no post_attention_layernorm, so upstream's default list fails on it.
   auto omni = awqmap::test::real_tree("Qwen2_5OmniThinkerForConditionalGeneration");
   CHECK_THROWS_AS(awqmap::resolve(omni, *awqmap::test::shipped_registry().default_mappings()), awqmap::ResolutionError);
-  auto r = resolve_checked(omni);
+  auto r = resolve_checked(omni, "multimodal");
   check_all_under(r, "model.layers.");
   CHECK(awqmap::test::groups_under(r, "model.layers.0.") == sorted(llama_gqa));
   // Gemma 3 with its SigLIP tower: upstream's gemma3 list, scoped.
   auto gemma3 = awqmap::load_model_description(
       (awqmap::test::corpus_dir() / "Gemma3ForConditionalGeneration.tiny.model.json").string());
-  auto g = resolve_checked(gemma3);
+  auto g = resolve_checked(gemma3, "multimodal");
   check_all_under(g, "model.language_model.layers.");
   Groups want = {"mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj"};
   auto got = awqmap::test::groups_under(g, "model.language_model.layers.0.");
@@ -785,7 +746,7 @@ TEST_CASE("vision and video-language models resolve scoped to their language mod
   for (const auto& c : cases) {
     INFO(c.architecture);
     auto model = awqmap::test::described_tree(c.architecture);
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, c.root);
     CHECK(awqmap::test::groups_under(r, c.layer) == sorted(c.groups));
   }
@@ -793,7 +754,7 @@ TEST_CASE("vision and video-language models resolve scoped to their language mod
 
 TEST_CASE("IDEFICS smooths its gated cross-attention layers with the query alone on its described tree") {
   auto model = awqmap::test::described_tree("IdeficsForVisionText2Text");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   for (const auto& g : r.resolved) {
     INFO(g.smooth_name);
     CHECK((g.smooth_name.rfind("model.layers.", 0) == 0 ||
@@ -807,7 +768,7 @@ TEST_CASE("IDEFICS smooths its gated cross-attention layers with the query alone
 
 TEST_CASE("Step 3.7 balances the attention gate and every MLP consumer on its described tree") {
   auto model = awqmap::test::described_tree("Step3p7ForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   const std::string attention =
       "input_layernorm -> self_attn.g_proj self_attn.k_proj self_attn.q_proj self_attn.v_proj";
@@ -831,9 +792,9 @@ ModelBuilder step3p7(const nlohmann::json& text_config) {
   for (int i = 0; i < 3; ++i) {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     attention_and_norms(b, p);
-    lin(b, p + "self_attn.g_proj", 64, 4);
+    b.linear(p + "self_attn.g_proj", 64, 4);
     if (i == 0)
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     else
       moe_mlp(b, p + "mlp.", true);
   }
@@ -883,7 +844,7 @@ TEST_CASE("Step 3.7 declines a malformed clamp list") {
 
 TEST_CASE("Inkling balances r_proj with q/k/v and leaves the sparse post-attention norm out on its described tree") {
   auto model = awqmap::test::described_tree("InklingForConditionalGeneration");
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   check_all_under(r, "model.language_model.layers.");
   // v_proj -> o_proj is skipped: grouped-query attention.
   CHECK(awqmap::test::groups_under(r, "model.language_model.layers.0.") ==
@@ -899,12 +860,12 @@ TEST_CASE("Inkling smooths the post-attention norm of its dense layers only") {
   for (int i = 0; i < 2; ++i) {
     std::string p = "model.language_model.layers." + std::to_string(i) + ".";
     attention_and_norms(b, p);
-    lin(b, p + "self_attn.r_proj", 64, 16);
+    b.linear(p + "self_attn.r_proj", 64, 16);
     if (i == 0) {
-      gated_mlp(b, p + "mlp.");
+      b.gated_mlp(p + "mlp.");
     } else {
       b.add(p + "mlp.gate", "InklingTopkRouter", {{"shape", {4, 64}}});
-      for (int e = 0; e < 2; ++e) gated_mlp(b, p + "mlp.experts." + std::to_string(e) + ".");
+      for (int e = 0; e < 2; ++e) b.gated_mlp(p + "mlp.experts." + std::to_string(e) + ".");
     }
   }
   auto model = b.build();
@@ -934,7 +895,7 @@ TEST_CASE("tree-less Llama-style VLMs are scoped to their language model on mode
     gated_tower(b, "model.vqmodel.");
     llama_stack(b, root);
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, std::string(root) + "layers.");
     CHECK(awqmap::test::groups_under(r, std::string(root) + "layers.1.") == llama);
   }
@@ -982,13 +943,13 @@ TEST_CASE("UDOP balances both halves of a gated-activation MLP input with its no
   b.list("encoder.block");
   for (int i = 0; i < 2; ++i) {
     std::string p = "encoder.block." + std::to_string(i) + ".layer.";
-    for (const char* n : {"q", "k", "v", "o"}) lin(b, p + "0.SelfAttention." + n);
-    norm(b, p + "0.layer_norm");
-    for (const char* n : {"wi_0", "wi_1", "wo"}) lin(b, p + "1.DenseReluDense." + n);
-    norm(b, p + "1.layer_norm");
+    for (const char* n : {"q", "k", "v", "o"}) b.linear(p + "0.SelfAttention." + n);
+    b.norm(p + "0.layer_norm");
+    for (const char* n : {"wi_0", "wi_1", "wo"}) b.linear(p + "1.DenseReluDense." + n);
+    b.norm(p + "1.layer_norm");
   }
   auto model = b.build();
-  auto r = resolve_checked(model);
+  auto r = resolve_checked(model, "multimodal");
   CHECK(awqmap::test::groups_under(r, "encoder.block.1.") ==
         sorted({"layer.*.SelfAttention.v -> layer.*.SelfAttention.o",
                 "layer.*.layer_norm -> layer.*.SelfAttention.k layer.*.SelfAttention.q layer.*.SelfAttention.v",
@@ -1005,14 +966,14 @@ TEST_CASE("HunYuanVL smooths its decoder and not the vision blocks that reuse it
     b.list(std::string(vit) + "layers");
     for (int i = 0; i < 2; ++i) {
       std::string p = std::string(vit) + "layers." + std::to_string(i) + ".";
-      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) lin(b, p + "self_attn." + n);
-      lin(b, p + "mlp.dense_h_to_4h");
-      lin(b, p + "mlp.dense_4h_to_h");
-      norm(b, p + "input_layernorm");
-      norm(b, p + "post_attention_layernorm");
+      for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "self_attn." + n);
+      b.linear(p + "mlp.dense_h_to_4h");
+      b.linear(p + "mlp.dense_4h_to_h");
+      b.norm(p + "input_layernorm");
+      b.norm(p + "post_attention_layernorm");
     }
     auto model = b.build();
-    auto r = resolve_checked(model);
+    auto r = resolve_checked(model, "multimodal");
     check_all_under(r, std::string(root) + "layers.");
     CHECK(awqmap::test::groups_under(r, std::string(root) + "layers.0.") == llama);
   }
