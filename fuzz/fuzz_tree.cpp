@@ -1,14 +1,17 @@
 // The checkpoint tree builder and the architecture's checkpoint adaptations (renames, dropped
 // tensors, fused expert splits). The input is config.json on its first line, then one tensor a
 // line: `name` or `name d0,d1,...` (BF16). A well-formed safetensors file is built from it, so
-// that the fuzzer spends its time past the header checks, in the tree.
+// that the fuzzer spends its time past the header checks, in the tree. The header is written
+// in input order (the reader must not depend on it) with a tensor's data right after the
+// previous one's; names that are not UTF-8 get U+FFFD for the bad bytes.
+#include <unordered_set>
+
 #include "fuzz_support.hpp"
 
-#include <nlohmann/json.hpp>
-
 namespace {
-// Tensor data is zeros, written for every input; shapes implying more are left out of the file.
-constexpr std::size_t kMaxData = 64 << 10;
+// Tensor data is a hole in the file (never read, never written), so shapes may be large; shapes
+// implying more than this in all are left out of the file.
+constexpr std::size_t kMaxData = std::size_t{1} << 30;
 
 std::vector<std::int64_t> parse_shape(std::string_view s) {
   std::vector<std::int64_t> shape;
@@ -30,6 +33,16 @@ std::vector<std::int64_t> parse_shape(std::string_view s) {
   if (any) shape.push_back(v);
   return shape;
 }
+
+awqmap::fuzz::ScratchFile& config_file() {
+  static awqmap::fuzz::ScratchFile f("config.json");
+  return f;
+}
+
+awqmap::fuzz::ScratchFile& shard_file() {
+  static awqmap::fuzz::ScratchFile f("model.safetensors");
+  return f;
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -42,16 +55,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t eol = input.find('\n');
   const std::string_view config = input.substr(0, eol);
   input = eol == std::string_view::npos ? std::string_view() : input.substr(eol + 1);
-  nlohmann::json header = nlohmann::json::object();
+  // The length field's 8 bytes first, filled in when the header is complete.
+  std::string file(8, '\0');
+  file.reserve(8 + 2 * input.size() + 64);
+  file += '{';
+  std::unordered_set<std::string_view> names;
+  std::vector<std::int64_t> shape;
   std::size_t offset = 0;
   while (!input.empty()) {
     const std::size_t end = input.find('\n');
     std::string_view line = input.substr(0, end);
     input = end == std::string_view::npos ? std::string_view() : input.substr(end + 1);
     const std::size_t space = line.rfind(' ');
-    std::string name(line.substr(0, space));
-    std::vector<std::int64_t> shape =
-        space == std::string_view::npos ? std::vector<std::int64_t>{4, 4} : parse_shape(line.substr(space + 1));
+    const std::string_view name = line.substr(0, space);
+    if (space == std::string_view::npos)
+      shape.assign({4, 4});
+    else
+      shape = parse_shape(line.substr(space + 1));
     std::size_t bytes = 2;
     for (std::int64_t d : shape) {
       if (d != 0 && bytes > kMaxData / static_cast<std::size_t>(d)) {
@@ -60,20 +80,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       bytes *= static_cast<std::size_t>(d);
     }
-    if (bytes > kMaxData || offset + bytes > kMaxData || header.contains(name)) continue;
-    header[name] = {{"dtype", "BF16"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+    if (bytes > kMaxData || offset + bytes > kMaxData || !names.insert(name).second) continue;
+    if (file.size() > 9) file += ',';
+    awqmap::fuzz::append_json_string(file, name);
+    file += R"(:{"dtype":"BF16","shape":[)";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      if (i) file += ',';
+      file += std::to_string(shape[i]);
+    }
+    file += R"(],"data_offsets":[)";
+    file += std::to_string(offset);
+    file += ',';
+    file += std::to_string(offset + bytes);
+    file += "]}";
     offset += bytes;
   }
-  const auto& dir = awqmap::fuzz::scratch();
-  awqmap::fuzz::write_file(dir / "config.json", config);
-  awqmap::fuzz::write_file(
-      dir / "model.safetensors",
-      awqmap::fuzz::safetensors_file(header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), offset));
+  file += '}';
+  const std::uint64_t header_size = file.size() - 8;
+  for (int i = 0; i < 8; ++i) file[static_cast<std::size_t>(i)] = static_cast<char>((header_size >> (8 * i)) & 0xFF);
+  config_file().assign(config);
+  shard_file().assign(file, offset);
   AWQMAP_FUZZ_EXPECTED_ERRORS({
     awqmap::CheckpointOptions options;
     options.registry = &awqmap::fuzz::shipped_registry();
     awqmap::CheckpointSummary summary;
-    awqmap::ModelView model = awqmap::load_checkpoint(dir.string(), options, &summary);
+    awqmap::ModelView model = awqmap::load_checkpoint(awqmap::fuzz::scratch().string(), options, &summary);
     awqmap::fuzz::select_and_resolve(model);
   });
   return 0;
