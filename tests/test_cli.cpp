@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <set>
 
 #include "support.hpp"
 
@@ -24,16 +25,30 @@ TEST_CASE("resolve in json format prints awqmap.resolved/v1 matching the corpus"
   CHECK(out["selection"]["plugin"] == "defaults");
   CHECK(out["mappings"] == expected["mappings"]);
   CHECK(out["resolved"] == expected["resolved"]);
-  CHECK(out["skipped"] == expected["skipped"]);
+  // Skipped groups carry upstream's fields, and awqmap's shapes for incompatible ones.
+  REQUIRE(out["skipped"].size() == expected["skipped"].size());
+  for (std::size_t i = 0; i < out["skipped"].size(); ++i) {
+    auto entry = out["skipped"][i];
+    CHECK(entry.contains("shapes") == (entry["reason"] == "incompatible"));
+    entry.erase("shapes");
+    CHECK(entry == expected["skipped"][i]);
+  }
 }
 
 TEST_CASE("resolve prints a table with a line per group, skipped counts and a summary") {
-  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
+  auto r = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --full");
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("[0] model.layers.0.input_layernorm -> q_proj, k_proj, v_proj  (parent model.layers.0.self_attn)") !=
-        std::string::npos);
+  CHECK(r.out.find("\n[0] model.layers.0.input_layernorm -> ...self_attn.q_proj, ...self_attn.k_proj, "
+                   "...self_attn.v_proj\n") != std::string::npos);
+  CHECK(r.out.find("\n[0] model.layers.3.input_layernorm -> ") != std::string::npos);
   CHECK(r.out.find("skipped: incompatible 4") != std::string::npos);
   CHECK(r.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
+  // Without --full, the four layers share a line.
+  auto folded = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json"));
+  REQUIRE(folded.exit_code == 0);
+  CHECK(folded.out.find("\n[0] model.layers.{0-3}.input_layernorm -> ...self_attn.q_proj, ...self_attn.k_proj, "
+                        "...self_attn.v_proj  (4 groups)\n") != std::string::npos);
+  CHECK(folded.out.find("12 resolved, 4 skipped, from 4 mappings") != std::string::npos);
 }
 
 TEST_CASE("resolve with a mappings file uses the user's list with selection kind user") {
@@ -145,6 +160,8 @@ TEST_CASE("plugins --format json lists each plugin's registrations with their or
   auto none = run_cli("plugins --format json " + kNoPlugins);
   REQUIRE(none.exit_code == 0);
   CHECK(nlohmann::json::parse(none.out)["plugins"].empty());
+  CHECK(nlohmann::json::parse(none.out)["default_mappings_plugin"].is_null());
+  CHECK(nlohmann::json::parse(none.out)["adaptations"].empty());
   CHECK(run_cli("plugins --format yaml").exit_code == 2);
 }
 
@@ -224,4 +241,46 @@ TEST_CASE("coverage lists what AWQ will not smooth, and the table always shows t
   auto detailed = run_cli("resolve " + corpus("LlamaForCausalLM.tiny.model.json") + " --coverage");
   CHECK(detailed.out.find("model.layers.*.self_attn.o_proj: 4 - v_proj->o_proj skipped, incompatible shapes") !=
         std::string::npos);
+}
+
+TEST_CASE("plugins lists the checkpoint adaptations the registry holds and the plugin that sets the default list") {
+  auto p = run_cli("plugins --format json");
+  REQUIRE(p.exit_code == 0);
+  auto out = nlohmann::json::parse(p.out);
+  CHECK(out["default_mappings_plugin"] == "defaults");
+  const awqmap::Registry& registry = shipped_registry();
+  std::size_t renames = 0, dropped = 0, fused = 0;
+  for (const auto& a : out["adaptations"]) {
+    const auto expected = registry.adaptations(a["architecture"].get<std::string>());
+    CHECK(a["dropped"] == expected.dropped);
+    REQUIRE(a["renames"].size() == expected.renames.size());
+    for (std::size_t i = 0; i < expected.renames.size(); ++i) {
+      CHECK(a["renames"][i]["pattern"] == expected.renames[i].pattern);
+      CHECK(a["renames"][i]["replacement"] == expected.renames[i].replacement);
+    }
+    REQUIRE(a["fused_experts"].size() == expected.fused_experts.size());
+    for (std::size_t i = 0; i < expected.fused_experts.size(); ++i) {
+      CHECK(a["fused_experts"][i]["fused"] == expected.fused_experts[i].fused);
+      CHECK(a["fused_experts"][i]["parts"] == expected.fused_experts[i].parts);
+    }
+    renames += expected.renames.size();
+    dropped += expected.dropped.size();
+    fused += expected.fused_experts.size();
+  }
+  CHECK(renames > 0);
+  CHECK(dropped > 0);
+  CHECK(fused > 0);
+  // Every registered architecture with adaptations is listed.
+  std::size_t with_adaptations = 0;
+  std::set<std::string> seen;
+  for (const auto& e : registry.architectures()) {
+    if (!seen.insert(e.architecture).second) continue;
+    const auto a = registry.adaptations(e.architecture);
+    with_adaptations += !a.dropped.empty() || !a.renames.empty() || !a.fused_experts.empty();
+  }
+  CHECK(out["adaptations"].size() == with_adaptations);
+  auto text = run_cli("plugins");
+  CHECK(text.out.find("\ndefault mappings: set by plugin defaults\n") != std::string::npos);
+  CHECK(text.out.find("\ncheckpoint adaptations") != std::string::npos);
+  CHECK(text.out.find(" rename ") != std::string::npos);
 }

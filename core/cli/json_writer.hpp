@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "../src/word_scan.hpp"
+#include "word_scan.hpp"  // core/src: internal, header-only
 
 namespace awqmap::cli {
 

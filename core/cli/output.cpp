@@ -1,6 +1,6 @@
+// The JSON of a resolution (awqmap.resolved/v1) and of a resolution error, and the text helpers.
 #include "output.hpp"
 
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "json_writer.hpp"
@@ -153,6 +153,18 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     append_json_string(out, s.smooth_name);
     out += ", \"reason\": ";
     append_json_string(out, to_string(s.reason));
+    if (auto shapes = incompatible_shapes(model, s)) {
+      out += ", \"shapes\": {\"smooth_layer\": {\"name\": ";
+      append_json_string(out, shapes->smooth);
+      out += ", \"out_features\": " + std::to_string(shapes->out_features) + "}, \"balance_layers\": [";
+      for (std::size_t b = 0; b < shapes->balances.size(); ++b) {
+        out += b ? ", {\"name\": " : "{\"name\": ";
+        append_json_string(out, shapes->balances[b].first);
+        out += ", \"in_features\": " + std::to_string(shapes->balances[b].second) + "}";
+      }
+      out += std::string("], \"rule\": \"") +
+               (shapes->factor == 1 ? "out_features == in_features" : "out_features == 3 * in_features") + "\"}";
+    }
     out += "}";
   }
   out += "]";
@@ -202,85 +214,22 @@ std::string selection_text(const Selection& s) {
   return out;
 }
 
-namespace {
-// Balance names relative to the parent, shortened when a group has many of them.
-std::string balance_summary(const ResolvedMapping& r) {
-  auto relative = [&](std::string_view name) {
-    if (!r.parent_name.empty() && name.size() > r.parent_name.size() &&
-        name.substr(0, r.parent_name.size()) == r.parent_name && name[r.parent_name.size()] == '.')
-      return printable(name.substr(r.parent_name.size() + 1));
-    return printable(name);
+std::optional<IncompatibleShapes> incompatible_shapes(const ModelView& model, const SkippedGroup& s) {
+  if (s.reason != SkipReason::incompatible) return std::nullopt;
+  // docs/semantics.md §6 step 3: which o_proj a v_proj or qkv_proj cannot be scaled into.
+  auto ends_with = [](std::string_view name, std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
   };
-  std::string out;
-  const std::size_t shown = r.balance_names.size() > 6 ? 4 : r.balance_names.size();
-  for (std::size_t i = 0; i < shown; ++i) {
-    if (i) out += ", ";
-    out += relative(r.balance_names[i]);
+  const ModuleIndex smooth = model.find(s.smooth_name);
+  if (smooth == no_module || !model[smooth].out_features) return std::nullopt;
+  IncompatibleShapes shapes{s.smooth_name, *model[smooth].out_features, ends_with(s.smooth_name, ".qkv_proj") ? 3 : 1, {}};
+  for (auto b : s.balance_names) {
+    const ModuleIndex i = model.find(b);
+    if (i == no_module || !ends_with(b, ".o_proj") || !model[i].in_features) continue;
+    if (shapes.out_features != shapes.factor * *model[i].in_features) shapes.balances.emplace_back(b, *model[i].in_features);
   }
-  if (shown < r.balance_names.size())
-    out += ", ... (" + std::to_string(r.balance_names.size()) + " balance layers, last " +
-           relative(r.balance_names.back()) + ")";
-  return out;
-}
-}  // namespace
-
-std::string resolution_table(const ModelView& model, const Selection& selection, const MappingList& mappings,
-                             const Resolution& r, const Extras& extras) {
-  static const CheckpointSummary no_checkpoint;
-  const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
-  std::string out = printable(model.architecture()) + " (" + printable(model.origin()) + ")\n";
-  if (checkpoint.shards) {
-    std::size_t dropped = 0;
-    for (const auto& d : checkpoint.dropped) dropped += d.count;
-    out += "checkpoint: " + std::to_string(checkpoint.shards) + " shard(s), " + std::to_string(checkpoint.tensors) +
-           " tensors, " + std::to_string(model.size()) + " modules, " + std::to_string(dropped) + " tensors dropped\n";
-  }
-  out += "mappings: " + std::to_string(selection.mappings.size()) + ", " + printable(selection_text(selection)) + "\n";
-  if (extras.repair) {
-    for (const auto& rep : extras.repair->repairs) {
-      out += "repaired mapping " + std::to_string(rep.mapping) + " (" + std::string(to_string(rep.error)) + ")";
-      if (rep.replaced_by.empty()) out += ": left out";
-      else out += " into";
-      for (auto i : rep.replaced_by) out += " [" + std::to_string(i) + "]";
-      out += ":\n";
-      for (auto i : rep.replaced_by) out += "  [" + std::to_string(i) + "] " + printable(mappings[i].smooth_layer) + "\n";
-      for (const auto& l : rep.left_out) out += "  left out: " + printable(l) + "\n";
-    }
-  }
-  out += "\n";
-  for (const auto& rm : r.resolved) {
-    out += "[" + std::to_string(rm.mapping) + "] " + printable(rm.smooth_name) + " -> " + balance_summary(rm) +
-           "  (parent " + (rm.parent_name.empty() ? std::string("<root>") : printable(rm.parent_name)) + ")";
-    if (rm.activation_hook_target) out += " hook " + printable(*rm.activation_hook_target);
-    out += "\n";
-  }
-  std::map<std::string, std::size_t> by_reason;
-  for (const auto& s : r.skipped) ++by_reason[std::string(to_string(s.reason))];
-  if (!by_reason.empty()) {
-    out += "\nskipped:";
-    for (const auto& [reason, n] : by_reason) out += " " + reason + " " + std::to_string(n) + ";";
-    out.pop_back();
-    out += "\n";
-  }
-  if (extras.coverage) {
-    out += "\ncoverage: " + std::to_string(extras.coverage->balanced) + " of " +
-           std::to_string(extras.coverage->targeted) + " targeted Linear modules are balanced\n";
-    for (const auto& u : extras.coverage->unbalanced)
-      out += "  " + printable(u.name) + ": " + std::to_string(u.count) + " - " + printable(u.reason) + "\n";
-  }
-  out += "\n" + std::to_string(r.resolved.size()) + " resolved, " + std::to_string(r.skipped.size()) +
-         " skipped, from " + std::to_string(mappings.size()) + (mappings.size() == 1 ? " mapping" : " mappings");
-  if (extras.repair) {
-    std::size_t layers = 0, whole = 0;
-    for (const auto& rep : extras.repair->repairs) {
-      layers += rep.left_out_layers;
-      whole += rep.replaced_by.empty();
-    }
-    if (layers) out += ", " + std::to_string(layers) + (layers == 1 ? " layer" : " layers") + " left out by repair";
-    if (whole) out += ", " + std::to_string(whole) + (whole == 1 ? " mapping" : " mappings") + " left out by repair";
-  }
-  out += "\n";
-  return out;
+  if (shapes.balances.empty()) return std::nullopt;
+  return shapes;
 }
 
 }  // namespace awqmap::cli

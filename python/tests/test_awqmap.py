@@ -262,6 +262,9 @@ class ApiTest(unittest.TestCase):
                     checked += 1
                     continue
                 self.assertEqual(p.returncode, 0, p.stderr)
+                # The CLI adds the shapes of incompatible groups to upstream's skipped fields.
+                for s in want["skipped"]:
+                    s.pop("shapes", None)
                 for key in ("architecture", "selection", "mappings", "resolved", "skipped"):
                     self.assertEqual(got[key], want[key], key)
                 checked += 1

@@ -31,6 +31,11 @@ class Module:
         return self.type == cls or cls in self.bases
 
 
+def upstream_skipped(result):
+    """The skipped groups with upstream's fields only (awqmap adds the shapes of incompatible ones)."""
+    return [{k: s[k] for k in ("mapping", "smooth_name", "reason")} for s in result["skipped"]]
+
+
 def match_name(name, target):
     if target.startswith("re:"):
         return re.match(target[3:], name) is not None
@@ -232,7 +237,7 @@ def check_corpus_repairs(corpus, cli):
             except ResolutionError as e:
                 print(f"{name}: the repaired mappings fail in the reference with {e.kind}")
                 return 1
-            if [got["resolved"], got["skipped"]] != [want[0], want[1]]:
+            if [got["resolved"], upstream_skipped(got)] != [want[0], want[1]]:
                 print(f"{name}: awqmap's repaired resolution differs from the reference's")
                 return 1
             checked += 1
@@ -276,7 +281,7 @@ def main():
             if want_kind:
                 ok = run.returncode == 4 and got and got["kind"] == want_kind
             else:
-                ok = run.returncode == 0 and [got["resolved"], got["skipped"]] == [want[0], want[1]]
+                ok = run.returncode == 0 and [got["resolved"], upstream_skipped(got)] == [want[0], want[1]]
             outcomes[want_kind or "ok"] = outcomes.get(want_kind or "ok", 0) + 1
             if not ok:
                 print(f"case {case} differs: reference {want_kind or want}, awqmap exit {run.returncode}: "
