@@ -41,7 +41,12 @@ class NameTable {
   /// The id stored for `name`, or no_entry. `name_of(id)` gives an entry's name.
   template <class NameOf>
   std::uint32_t find(std::string_view name, const NameOf& name_of) const {
-    const std::uint64_t h = name_hash(name);
+    return find_hashed(name, name_hash(name), name_of);
+  }
+
+  /// find() with `h` == name_hash(name), for callers that insert the name next when it is absent.
+  template <class NameOf>
+  std::uint32_t find_hashed(std::string_view name, std::uint64_t h, const NameOf& name_of) const {
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t slot = h & mask_;; slot = (slot + 1) & mask_) {
       const Slot& e = slots_[slot];

@@ -20,8 +20,13 @@ void count(std::vector<DroppedTensors>& dropped, const std::string& reason) {
   dropped.push_back({reason, 1});
 }
 
+struct LayerIndex {
+  std::uint64_t value;
+  std::size_t prefix;  // `<...>.layers.<i>.`: every name beginning so has this index
+};
+
 // The index of a decoder layer (`<...>.layers.<i>.` outside vision and audio towers).
-std::optional<std::uint64_t> decoder_layer_index(std::string_view name) {
+std::optional<LayerIndex> decoder_layer_index(std::string_view name) {
   std::size_t start = 0;
   bool tower = false;
   while (start < name.size()) {
@@ -33,11 +38,20 @@ std::optional<std::uint64_t> decoder_layer_index(std::string_view name) {
       std::size_t next = name.find('.', dot + 1);
       if (next == std::string_view::npos) return std::nullopt;  // `layers.<i>` with no member
       std::string_view index = name.substr(dot + 1, next - dot - 1);
-      return parse_index(index);
+      const auto value = parse_index(index);
+      if (!value) return std::nullopt;
+      return LayerIndex{*value, next + 1};
     }
     start = dot + 1;
   }
   return std::nullopt;
+}
+
+// name.find("..") searches for each '.' in turn: a call per component.
+bool has_double_dot(std::string_view name) {
+  for (std::size_t i = 1; i < name.size(); ++i)
+    if (name[i] == '.' && name[i - 1] == '.') return true;
+  return false;
 }
 
 bool ends_with_component(std::string_view name, std::string_view suffix) {
@@ -60,6 +74,10 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
                  const std::string& architecture, const InputLimits& limits, ModuleTreeBuilder& tree,
                  CheckpointSummary& summary) {
   constexpr std::size_t kAhead = 8;
+  // The layer prefix found last: the tensors of one layer come together, and a name with the
+  // same prefix has the same index without scanning its components again.
+  std::string_view layer_prefix;
+  std::uint64_t layer_of_prefix = 0;
   for (std::size_t i = 0; i < set.tensors.size(); ++i) {
     if (i + kAhead < set.tensors.size()) tree.prefetch(parent_of(set.tensors[i + kAhead].name));
     Tensor& t = set.tensors[i];
@@ -79,7 +97,14 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       }
     if (dropped) continue;
     if (layers) {
-      auto index_of = decoder_layer_index(t.name);
+      std::optional<std::uint64_t> index_of;
+      if (!layer_prefix.empty() && t.name.substr(0, layer_prefix.size()) == layer_prefix) {
+        index_of = layer_of_prefix;
+      } else if (auto found = decoder_layer_index(t.name)) {
+        index_of = found->value;
+        layer_prefix = t.name.substr(0, found->prefix);
+        layer_of_prefix = found->value;
+      }
       if (index_of && *index_of >= *layers) {
         count(summary.dropped, "decoder layer index >= num_hidden_layers (" + std::to_string(*layers) +
                                    "): a multi-token-prediction layer the model does not load");
@@ -87,7 +112,7 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       }
     }
     const std::string_view name = t.name;
-    if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos)
+    if (name.front() == '.' || name.back() == '.' || has_double_dot(name))
       fail(file, "tensor name '" + printable(name) + "' has an empty component");
     bool split = false;
     for (const auto& f : adapt.fused_experts) {
@@ -108,7 +133,8 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       for (std::uint64_t e = 0; e < experts; ++e)
         for (const auto& part : f.parts) {
           std::string_view module = set.own(base + f.prefix + "." + std::to_string(e) + "." + part);
-          tree.set_weight(tree.add(module, file), {shape[1] / parts_count, shape[2]});
+          const std::int64_t dims[2] = {shape[1] / parts_count, shape[2]};
+          tree.set_weight(tree.add(module, file), dims, 2);
         }
       ++summary.fused_split;
       split = true;
@@ -116,7 +142,7 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
     }
     if (split) continue;
     std::uint32_t id = tree.add(parent_of(name), file);
-    if (last_component(name) == "weight") tree.set_weight(id, set.shape(t));
+    if (last_component(name) == "weight") tree.set_weight(id, set.dims.data() + t.shape_begin, t.shape_size);
   }
 }
 

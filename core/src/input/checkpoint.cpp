@@ -58,8 +58,13 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   };
   if (auto index = files.find("model.safetensors.index.json")) {
     const std::string index_display = files.display("model.safetensors.index.json");
-    const simdjson::padded_string text = detail::RegularFile(*index, index_display).read_all(json_limit);
-    for (const auto& s : detail::index_shards(text, index_display, parser)) {
+    // The index and its parser are freed before the shards are read, whose headers and tensors
+    // then reuse that memory (already faulted in) rather than grow the heap.
+    detail::ShardList list =
+        detail::index_shards(detail::RegularFile(*index, index_display).read_all(json_limit), index_display);
+    // A guess (the index may be stale), but right for checkpoints that load at all.
+    set.tensors.reserve(std::min<std::size_t>(list.tensors, limits.max_modules));
+    for (const auto& s : list.shards) {
       auto shard = files.find(s);
       if (!shard)
         fail(index_display, "names shard '" + detail::printable(s) + "', which is not in " + detail::printable(directory));

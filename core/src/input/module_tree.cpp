@@ -53,7 +53,8 @@ ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLi
   // Modules outnumber tensors by their ancestors (a third more in MoE checkpoints): reserving
   // for them spares moving every node when the vector would grow.
   nodes_.reserve(expected_modules + expected_modules / 2 + 16);
-  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, {}, false});
+  dims_.reserve(2 * expected_modules);
+  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, 0, 0, false});
   by_name_.insert(0, std::string_view{}, [this](std::uint32_t id) { return nodes_[id].name; });
 }
 
@@ -66,7 +67,8 @@ void ModuleTreeBuilder::reserve_or_fail(std::uint64_t more, const std::string& f
 std::uint32_t ModuleTreeBuilder::add(std::string_view name, const std::string& file) {
   auto name_of = [this](std::uint32_t id) { return nodes_[id].name; };
   if (nodes_[last_].name == name) return last_;
-  if (std::uint32_t id = by_name_.find(name, name_of); id != no_entry) return last_ = id;
+  const std::uint64_t hash = name_hash(name);
+  if (std::uint32_t id = by_name_.find_hashed(name, hash, name_of); id != no_entry) return last_ = id;
   const auto depth = static_cast<std::uint64_t>(std::count(name.begin(), name.end(), '.')) + 1;
   if (depth > limits_.max_name_depth)
     over_limit(file, "module name '" + printable(name.substr(0, 80)) + "...' has " + std::to_string(depth) + " parts",
@@ -80,17 +82,23 @@ std::uint32_t ModuleTreeBuilder::add(std::string_view name, const std::string& f
   std::uint32_t parent = no_entry;
   // The previous module's parent is usually this one's: compared before hashing.
   const std::uint32_t last_parent = nodes_[last_].parent;
-  for (std::string_view cur = name;; cur = parent_of(cur)) {
-    parent = last_parent != no_entry && nodes_[last_parent].name == cur ? last_parent : by_name_.find(cur, name_of);
+  pending_.emplace_back(name, hash);
+  for (std::string_view cur = parent_of(name);; cur = parent_of(cur)) {
+    if (last_parent != no_entry && nodes_[last_parent].name == cur) {
+      parent = last_parent;
+      break;
+    }
+    const std::uint64_t h = name_hash(cur);
+    parent = by_name_.find_hashed(cur, h, name_of);
     if (parent != no_entry) break;
-    pending_.push_back(cur);  // the root always exists, so this stops at the latest there
+    pending_.emplace_back(cur, h);  // the root always exists, so this stops at the latest there
   }
   if (nodes_.size() + pending_.size() > limits_.max_modules)
     over_limit(file, "the tensors name more modules than allowed", "max_modules", limits_.max_modules);
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     auto id = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.push_back({*it, last_component(*it), parent, no_entry, no_entry, {}, false});
-    by_name_.insert(id, *it, name_of);
+    nodes_.push_back({it->first, last_component(it->first), parent, no_entry, no_entry, 0, 0, false});
+    by_name_.insert_hashed(id, it->first, it->second, name_of);
     nodes_[id].next_sibling = nodes_[parent].first_child;
     nodes_[parent].first_child = id;
     parent = id;
@@ -98,9 +106,11 @@ std::uint32_t ModuleTreeBuilder::add(std::string_view name, const std::string& f
   return last_ = parent;
 }
 
-void ModuleTreeBuilder::set_weight(std::uint32_t id, std::vector<std::int64_t> shape) {
-  nodes_[id].weight_shape = std::move(shape);
+void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n) {
+  nodes_[id].shape_begin = static_cast<std::uint32_t>(dims_.size());
+  nodes_[id].shape_size = static_cast<std::uint32_t>(n);
   nodes_[id].has_weight = true;
+  dims_.insert(dims_.end(), dims, dims + n);
 }
 
 void ModuleTreeBuilder::finish(ModelParts& parts) {
@@ -161,20 +171,21 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     bool all_numeric = has_children;
     for (std::uint32_t c = node.first_child; c != no_entry && all_numeric; c = nodes_[c].next_sibling)
       all_numeric = all_digits(nodes_[c].last);
-    if (node.has_weight && node.weight_shape.size() == 2) {
+    const std::int64_t* shape = dims_.data() + node.shape_begin;
+    if (node.has_weight && node.shape_size == 2) {
       if (is_embedding_name(node.last)) {
         m.type = "Embedding";
       } else {
         m.type = "Linear";
-        m.out_features = node.weight_shape[0];
-        m.in_features = node.weight_shape[1];
+        m.out_features = shape[0];
+        m.in_features = shape[1];
       }
     } else if (all_numeric) {
       m.type = "ModuleList";
     } else {
       m.type = "Module";
     }
-    if (node.has_weight) m.shape = std::move(node.weight_shape);
+    if (node.has_weight) m.shape.assign(shape, shape + node.shape_size);
     parts.modules.push_back(std::move(m));
   }
   parts.storage = std::move(storage);

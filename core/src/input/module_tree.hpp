@@ -24,7 +24,8 @@ class ModuleTreeBuilder {
   /// Starts loading the table slot that add(name) will probe: callers adding many names call
   /// it a few names ahead, so that the probes do not each wait for memory.
   void prefetch(std::string_view name) const { by_name_.prefetch(name_hash(name)); }
-  void set_weight(std::uint32_t id, std::vector<std::int64_t> shape);
+  /// The module's weight has the shape `dims[0..n)` (copied).
+  void set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n);
   /// Modules so far, the root included.
   std::size_t size() const { return nodes_.size(); }
   /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
@@ -39,13 +40,14 @@ class ModuleTreeBuilder {
     std::string_view last;  // last name component, the sort key among siblings
     std::uint32_t parent;
     std::uint32_t first_child = no_entry, next_sibling = no_entry;
-    std::vector<std::int64_t> weight_shape;
+    std::uint32_t shape_begin = 0, shape_size = 0;  // in dims_, when has_weight
     bool has_weight = false;
   };
   const InputLimits& limits_;
   std::vector<Node> nodes_;
+  std::vector<std::int64_t> dims_;  // every weight's shape, back to back
   NameTable by_name_;
-  std::vector<std::string_view> pending_;
+  std::vector<std::pair<std::string_view, std::uint64_t>> pending_;  // names and their hashes
   std::uint32_t last_ = 0;  // the module add() returned last: the next name is usually its sibling
 };
 

@@ -39,9 +39,13 @@ struct TensorSet {
 void read_shard(const RegularFile& shard, simdjson::ondemand::parser& parser, const InputLimits& limits,
                 TensorSet& set);
 
-/// Shard names of an index's weight_map, in order of first appearance; names that leave the
-/// directory (absolute, `..`) are refused. `text` is the index file.
-std::vector<std::string> index_shards(const simdjson::padded_string& text, const std::string& display,
-                                      simdjson::ondemand::parser& parser);
+struct ShardList {
+  std::vector<std::string> shards;  ///< in order of first appearance
+  std::size_t tensors = 0;          ///< entries of the weight_map
+};
+
+/// Shard names of an index's weight_map; names that leave the directory (absolute, `..`) are
+/// refused. `text` is the index file.
+ShardList index_shards(const simdjson::padded_string& text, const std::string& display);
 
 }  // namespace awqmap::detail
