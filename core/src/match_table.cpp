@@ -51,19 +51,22 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   auto it = cache_.find(text);
   if (it != cache_.end()) return it->second;
   Target t = Target::compile(text, origin);
-  std::vector<char> hits(model_.size(), 1);
-  // A necessary condition first, on the dense tails: a plain name that lacks the suffix's last
-  // (up to) eight bytes cannot match. Names that are not plain (a final newline may follow the
-  // suffix) are left to the filter, which checks everything again.
   const std::string suffix = required_suffix_of(text);
-  if (!suffix.empty()) {
-    const std::size_t k = suffix.size() < 8 ? suffix.size() : 8;
-    const std::uint64_t want = tail_word(suffix);
-    const std::uint64_t mask = k == 8 ? ~0ull : ~0ull << (8 * (8 - k));
-    for (std::size_t i = 0; i < hits.size(); ++i)
-      hits[i] = static_cast<char>(!plain_[i] || ((tails_[i] & mask) == want && names_[i].size() >= suffix.size()));
+  if (suffix.empty()) {
+    std::vector<char> hits(model_.size(), 1);
+    t.filter(model_.modules(), names_, plain_, hits);
+    return cache_.emplace(text, std::move(hits)).first->second;
   }
-  t.filter(model_.modules(), names_, plain_, hits);
+  // One pass: a necessary condition on the dense tails (a plain name that lacks the suffix's
+  // last, up to eight, bytes cannot match), and the full match only for names that pass it.
+  // Names that are not plain (a final newline may follow the suffix) always get the full match.
+  std::vector<char> hits(model_.size(), 0);
+  const std::size_t k = suffix.size() < 8 ? suffix.size() : 8;
+  const std::uint64_t want = tail_word(suffix);
+  const std::uint64_t mask = k == 8 ? ~0ull : ~0ull << (8 * (8 - k));
+  for (std::size_t i = 0; i < hits.size(); ++i)
+    if (((tails_[i] & mask) == want && names_[i].size() >= suffix.size()) || !plain_[i])
+      hits[i] = static_cast<char>(t.matches_name(names_[i], plain_[i] != 0));
   return cache_.emplace(text, std::move(hits)).first->second;
 }
 

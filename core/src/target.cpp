@@ -57,7 +57,15 @@ struct Glob {
     for (std::size_t k = 1; k < middle_end; ++k) {
       const Segment& seg = segments[k];
       bool found = false;
+      // A literal first byte is looked for with memchr: the segment can start only there.
+      const bool literal_first = seg.size() && seg.any[0] != '1';
       while (cursor + seg.size() <= limit) {
+        if (literal_first) {
+          const auto* at = static_cast<const char*>(
+              std::memchr(s.data() + cursor, seg.chars[0], limit - seg.size() + 1 - cursor));
+          if (!at) break;
+          cursor = static_cast<std::size_t>(at - s.data());
+        }
         if (seg.matches_at(s, cursor)) {
           found = true;
           break;
