@@ -1,6 +1,9 @@
 # awqmap_add_plugin(NAME SOURCES src... [OUTPUT_DIRECTORY dir] [INSTALL])
 # builds an awqmap plugin: a module library named awqmap-<NAME>.so, linked against
-# awqmap::core, with only its entry symbol exported. Put the directory that holds it on
+# awqmap::core (whose C functions it calls: <awqmap/plugin.h>), with only its entry symbol
+# exported. Sources may be C++ or C (a C plugin needs C enabled: project(... LANGUAGES C CXX)).
+# The plugin may be built with other compiler flags or another C++ standard library than
+# awqmap itself: only the C contract crosses (docs/plugins.md). Put the directory that holds it on
 # AWQMAP_PLUGIN_PATH (or pass --plugin-dir). INSTALL installs it into the awqmap plugin
 # directory of CMAKE_INSTALL_PREFIX.
 function(awqmap_add_plugin name)
@@ -19,6 +22,7 @@ function(awqmap_add_plugin name)
     OUTPUT_NAME "awqmap-${name}"
     SUFFIX ".so"
     CXX_VISIBILITY_PRESET hidden
+    C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})

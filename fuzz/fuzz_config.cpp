@@ -1,7 +1,8 @@
 // config.json with the hybrid-attention builders (Qwen3-Next, Qwen3.5) of the builder toolkit:
 // the input is config.json, read twice — from a checkpoint directory whose tensors form a small
 // hybrid model (the checkpoint reader, selection through the shipped plugins), and as the
-// config of a model description handed straight to the toolkit.
+// config of a model description handed straight to the toolkit (through the plugin-side view
+// of the model, as a plugin reads it).
 #include "fuzz_support.hpp"
 
 #include <nlohmann/json.hpp>
@@ -80,19 +81,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The same config inside a description, straight into the toolkit.
   const std::string description = R"({"format": "awqmap.model/v1", "architecture": "Qwen3NextForCausalLM", "config": )" +
                                   std::string(config) + R"(, "modules": )" + hybrid_description_modules + "}";
+  // The toolkit is plugin-side code: it reports a bad config as awqmap::plugin::Error, which a
+  // plugin's builder turns into the core's InputError.
   AWQMAP_FUZZ_EXPECTED_ERRORS({
     awqmap::ModelView model = awqmap::parse_model_description(description, "fuzz.model.json");
-    (void)awqmap::toolkit::layer_types(model);
-    for (bool moe_fields : {false, true}) {
-      awqmap::toolkit::HybridAttentionOptions o;
-      if (moe_fields) o.config_class_fields = {"num_experts"};
-      awqmap::BuildResult b = awqmap::toolkit::build_hybrid_attention_mappings(model, o);
-      if (b.mappings) {
-        try {
-          (void)awqmap::resolve(model, *b.mappings);
-        } catch (const awqmap::ResolutionError&) {
+    try {
+      (void)awqmap::toolkit::layer_types(model);
+      for (bool moe_fields : {false, true}) {
+        awqmap::toolkit::HybridAttentionOptions o;
+        if (moe_fields) o.config_class_fields = {"num_experts"};
+        awqmap::BuildResult b = awqmap::toolkit::build_hybrid_attention_mappings(model, o);
+        if (b.mappings) {
+          try {
+            (void)awqmap::resolve(model, *b.mappings);
+          } catch (const awqmap::ResolutionError&) {
+          }
         }
       }
+    } catch (const awqmap::plugin::Error&) {
     }
   });
   return 0;

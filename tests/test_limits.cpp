@@ -158,7 +158,7 @@ TEST_CASE("a config giving 10^12 layers is refused before anything is allocated"
     try {
       toolkit::layer_types(model);
       FAIL("no error");
-    } catch (const InputError& e) {
+    } catch (const plugin::Error& e) {
       const std::string m = e.what();
       CHECK(contains(m, field));
       CHECK(contains(m, "layer limit of " + std::to_string(toolkit::max_layers)));
@@ -205,7 +205,7 @@ TEST_CASE("a config value of the wrong type is described by its type, not echoed
   try {
     toolkit::layer_types(model);
     FAIL("no error");
-  } catch (const InputError& e) {
+  } catch (const plugin::Error& e) {
     const std::string m = e.what();
     CHECK(contains(m, "num_hidden_layers must be an integer, not a string"));
     CHECK_FALSE(contains(m, "SSSS"));

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <memory>
 #include <thread>
 
 #include "awqmap/error.hpp"
@@ -128,8 +130,9 @@ TEST_CASE("broken plugins are refused by name and leave the registry unchanged")
   }
   SECTION("another API version") {
     std::string e = load_error(registry, fixture("wrong_api"));
-    CHECK(e.find("awqmap-wrong_api.so: plugin API version " + std::to_string(plugin_api_version + 98)) !=
-          std::string::npos);
+    CHECK(e.find("awqmap-wrong_api.so: built for plugin API " + std::to_string(plugin_api_version + 98) +
+                 ", this awqmap speaks " + std::to_string(plugin_api_version) +
+                 ": rebuild the plugin against this awqmap") != std::string::npos);
   }
   SECTION("throws while registering") {
     std::string e = load_error(registry, fixture("throws_while_registering"));
@@ -298,4 +301,175 @@ TEST_CASE("the same plugin found twice on the search path is loaded once, with a
   REQUIRE(registry.skipped_duplicates().size() == 1);
   CHECK(registry.skipped_duplicates()[0].find("same name and version") != std::string::npos);
   CHECK(registry.select(test::ModelBuilder("LlamaForCausalLM").build()).plugin == "defaults");
+}
+
+namespace {
+// Two layers of norm -> q/k/v, v -> o, under model.layers.
+ModelView two_layer_model(const std::string& arch) {
+  test::ModelBuilder b(arch);
+  b.config({{"num_hidden_layers", 2}, {"norm_parent", "model.layers.1"}});
+  b.add("model", "Model").list("model.layers");
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "model.layers." + std::to_string(l);
+    b.add(p, "Layer").add(p + ".norm", "RMSNorm");
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) b.linear(p + "." + proj, 4, 4);
+  }
+  return b.build();
+}
+
+std::vector<std::string> names(const std::vector<std::string_view>& views) {
+  return {views.begin(), views.end()};
+}
+}  // namespace
+
+TEST_CASE("plugins built with _GLIBCXX_USE_CXX11_ABI=0 or _GLIBCXX_DEBUG load and resolve like any other") {
+  for (const std::string name : {"old_abi", "debug_stl"}) {
+    INFO(name);
+    Registry registry;
+    PluginLoader(registry).load_file(fixture(name));
+    REQUIRE(registry.plugins().size() == 1);
+    CHECK(registry.plugins()[0]->name == name);
+    CHECK(registry.plugins()[0]->version == "1.0.0");
+
+    ModelView fixed = two_layer_model(name + "StaticForCausalLM");
+    Selection st = registry.select(fixed);
+    CHECK(st.kind == SelectionKind::static_list);
+    CHECK(st.origin == Origin::peer);
+    CHECK(st.source == "a peer's file");
+    Resolution rs = resolve(fixed, st.mappings);
+    REQUIRE(rs.resolved.size() == 2);
+    CHECK(rs.resolved[1].smooth_name == "model.layers.1.norm");
+    CHECK(names(rs.resolved[1].balance_names) ==
+          std::vector<std::string>{"model.layers.1.q_proj", "model.layers.1.k_proj"});
+
+    ModelView dynamic = two_layer_model(name + "DynamicForCausalLM");
+    Selection dy = registry.select(dynamic);
+    CHECK(dy.kind == SelectionKind::dynamic);
+    CHECK(dy.builder == name + "_builder");
+    REQUIRE(dy.mappings.size() == 2);
+    CHECK(dy.mappings[0].smooth_layer == "re:.*layers\\.1\\.norm$");
+    CHECK(dy.mappings[0].balance_layers == std::vector<std::string>{"re:.*layers\\.1\\.(q_proj|k_proj|v_proj)$"});
+    Resolution rd = resolve(dynamic, dy.mappings);
+    REQUIRE(rd.resolved.size() == 3);  // one norm group, then v -> o in both layers
+    CHECK(names(rd.resolved[0].balance_names) ==
+          std::vector<std::string>{"model.layers.1.q_proj", "model.layers.1.k_proj", "model.layers.1.v_proj"});
+    CHECK(rd.resolved[2].smooth_name == "model.layers.1.v_proj");
+
+    CheckpointAdaptations a = registry.adaptations(name + "DynamicForCausalLM");
+    REQUIRE(a.renames.size() == 1);
+    CHECK(a.renames[0].replacement == "\\1.q_proj");
+    REQUIRE(a.fused_experts.size() == 1);
+    CHECK(a.fused_experts[0].parts == std::vector<std::string>{"gate_proj", "up_proj"});
+  }
+}
+
+TEST_CASE("a plugin written in plain C registers a static table and a dynamic builder that work") {
+  Registry registry;
+  PluginLoader(registry).load_file(fixture("plain_c"));
+  REQUIRE(registry.plugins().size() == 1);
+  CHECK(registry.plugins()[0]->name == "plain_c");
+  PluginLoader(registry).load_file(defaults_plugin());
+  CHECK(registry.plugins()[0]->version == "0.1.0");
+
+  ModelView fixed = two_layer_model("PlainCStaticForCausalLM");
+  Selection st = registry.select(fixed, SelectionMode::upstream);
+  CHECK(st.kind == SelectionKind::static_list);
+  CHECK(st.origin == Origin::upstream);
+  CHECK(st.source == "llm-compressor");
+  REQUIRE(st.mappings.size() == 2);
+  CHECK(st.mappings[0].balance_layers.size() == 3);
+  CHECK_FALSE(st.mappings[0].activation_hook_target);
+
+  ModelView dynamic = two_layer_model("PlainCDynamicForCausalLM");
+  Selection dy = registry.select(dynamic);
+  CHECK(dy.kind == SelectionKind::dynamic);
+  CHECK(dy.builder == "plain_c_builder");
+  REQUIRE(dy.mappings.size() == 1);
+  CHECK(dy.mappings[0].smooth_layer == "re:.*norm$");
+  // The Linear children of config.norm_parent, in module order (the norm is no Linear).
+  CHECK(dy.mappings[0].balance_layers ==
+        std::vector<std::string>{"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$", "re:.*o_proj$"});
+
+  test::ModelBuilder without("PlainCDynamicForCausalLM");
+  without.linear("q_proj", 4, 4);
+  Selection declined = registry.select(without.build());
+  CHECK(declined.kind == SelectionKind::default_list);
+  REQUIRE(declined.declined_builders.size() == 1);
+  CHECK(declined.declined_builders[0].reason == "config.norm_parent is not set");
+
+  test::ModelBuilder wrong("PlainCDynamicForCausalLM");
+  wrong.config({{"norm_parent", 7}}).linear("q_proj", 4, 4);
+  CHECK_THROWS_WITH(registry.select(wrong.build()),
+                    Catch::Contains("dynamic builder 'plain_c_builder' of plugin 'plain_c' (") &&
+                        Catch::Contains("awqmap-plain_c.so) failed on test model: config.norm_parent must be a string"));
+}
+
+TEST_CASE("plugin information with another ABI fingerprint or struct size is refused by name with the reason") {
+  Registry registry;
+  PluginLoader(registry).load_file(defaults_plugin());
+  const std::string before = snapshot(registry);
+  const std::string abi = load_error(registry, fixture("bad_abi"));
+  CHECK(abi.find("awqmap-bad_abi.so: built for the ABI 'c1;ptr=4;sizet=4;int=4;le', this awqmap's is '" +
+                 std::string(AWQMAP_PLUGIN_ABI) + "'") != std::string::npos);
+  CHECK(abi.find("rebuild the plugin for this machine") != std::string::npos);
+  const std::string size = load_error(registry, fixture("bad_size"));
+  CHECK(size.find("awqmap-bad_size.so: its plugin information is " + std::to_string(sizeof(awqmap_plugin_info) + 8) +
+                  " bytes, this awqmap's is " + std::to_string(sizeof(awqmap_plugin_info))) != std::string::npos);
+  CHECK(size.find("rebuild the plugin against this awqmap") != std::string::npos);
+  CHECK(snapshot(registry) == before);
+}
+
+TEST_CASE("a builder that throws becomes an error naming the plugin and the builder and nothing escapes") {
+  Registry registry;
+  PluginLoader(registry).load_file(fixture("dynamic_fixture"));
+  try {
+    (void)registry.select(fixture_model("FixtureThrowsForCausalLM", true));
+    FAIL("no error");
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("dynamic builder 'throws_runtime_error' of plugin 'dynamic_fixture' (") != std::string::npos);
+    CHECK(m.find("awqmap-dynamic_fixture.so) failed on test model: the builder gives up on 5 modules") !=
+          std::string::npos);
+  }
+  CHECK_THROWS_WITH(registry.select(fixture_model("FixtureThrowsIntForCausalLM", true)),
+                    Catch::Contains("dynamic builder 'throws_an_int' of plugin 'dynamic_fixture'") &&
+                        Catch::Contains("an exception that is not a std::exception"));
+  // The registry still works after both.
+  CHECK(registry.select(fixture_model("FixtureForCausalLM", true)).builder == "fixture_builder");
+}
+
+TEST_CASE("an in-process registration that throws keeps nothing and frees its builders") {
+  Registry registry;
+  auto alive = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = alive;
+  CHECK_THROWS_WITH(registry.register_plugin({"inline", "inline", "1", {}},
+                                             [&](Registrar& r) {
+                                               r.add_dynamic("InlineForCausalLM", "holds_state",
+                                                             [held = std::move(alive)](const plugin::Model&) {
+                                                               return BuildResult::decline(std::to_string(*held));
+                                                             });
+                                               throw std::runtime_error("gives up after registering");
+                                             }),
+                    Catch::Contains("plugin 'inline' (inline) failed while registering: gives up after registering"));
+  CHECK(watch.expired());  // the builder's closure was destroyed with the staging area
+  CHECK(registry.architectures().empty());
+}
+
+TEST_CASE("the shipped plugins and fixtures call no C++ function of the core") {
+  // What a plugin takes from libawqmap must be the C contract alone: an undefined awqmap::
+  // symbol would tie it to the core's C++ ABI again.
+  for (const fs::path& file : {defaults_plugin(), fs::path(AWQMAP_PLUGIN_BUILD_DIR) / "awqmap-moe.so",
+                               fs::path(AWQMAP_PLUGIN_BUILD_DIR) / "awqmap-multimodal.so", fixture("old_abi"),
+                               fixture("plain_c")}) {
+    INFO(file.string());
+    std::unique_ptr<FILE, int (*)(FILE*)> nm(::popen(("nm -D --undefined-only " + file.string()).c_str(), "r"),
+                                             &::pclose);
+    REQUIRE(nm);
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, nm.get())) out.append(buf, n);
+    CHECK(out.find("awqmap_registrar_") != std::string::npos);
+    CHECK(out.find("_ZN6awqmap") == std::string::npos);
+    CHECK(out.find("_ZNK6awqmap") == std::string::npos);
+  }
 }

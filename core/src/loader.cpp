@@ -13,12 +13,17 @@
 #include <fstream>
 
 #include "awqmap/error.hpp"
+#include "awqmap/plugin.h"
 
 namespace awqmap {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// The entry symbol's name, and this build's fingerprint of what crosses the boundary.
+constexpr const char* plugin_entry_symbol = "awqmap_plugin";
+constexpr const char* plugin_abi = AWQMAP_PLUGIN_ABI;
 
 // Whether `address` lies in an executable segment of the loaded object `object`.
 bool in_executable_segment(const link_map* object, const void* address) {
@@ -45,13 +50,14 @@ bool in_executable_segment(const link_map* object, const void* address) {
   return q.found;
 }
 
-// What AWQMAP_PLUGIN (Boost.DLL's alias) exports is a pointer-sized data object holding the
-// address of the entry function. A library that exports the name as a function or as other
+// What AWQMAP_PLUGIN_ENTRY exports is a pointer-sized data object holding the address of the
+// entry function. A library that exports the name as a function or as other
 // data would make the loader jump to arbitrary bytes, so what the symbol is and where it points
 // are checked in the dynamic loader's own tables before anything is called.
-PluginEntry* checked_entry(const boost::dll::shared_library& library, const std::string& shown) {
+awqmap_plugin_entry_fn checked_entry(const boost::dll::shared_library& library, const std::string& shown) {
   const std::string symbol(plugin_entry_symbol);
-  const std::string fix = "; declare the entry with AWQMAP_PLUGIN from <awqmap/plugin.hpp>";
+  const std::string fix =
+      "; declare the entry with AWQMAP_PLUGIN from <awqmap/plugin.hpp> (AWQMAP_PLUGIN_ENTRY from <awqmap/plugin.h> in C)";
   void* handle = library.native();
   ::dlerror();
   void* found = ::dlsym(handle, plugin_entry_symbol);
@@ -78,7 +84,9 @@ PluginEntry* checked_entry(const boost::dll::shared_library& library, const std:
   if (!in_executable_segment(own, target))
     throw InputError(shown + ": not an awqmap plugin: its '" + symbol +
                      "' symbol does not point to code in the plugin" + fix);
-  return reinterpret_cast<PluginEntry*>(const_cast<void*>(target));
+  awqmap_plugin_entry_fn entry_fn = nullptr;
+  std::memcpy(&entry_fn, &target, sizeof entry_fn);
+  return entry_fn;
 }
 
 }  // namespace
@@ -110,12 +118,20 @@ void PluginLoader::load_file(const fs::path& file) {
   if (!library->has(plugin_entry_symbol))
     throw InputError(shown + ": not an awqmap plugin: it exports no '" + std::string(plugin_entry_symbol) +
                      "' entry symbol (declare one with AWQMAP_PLUGIN from <awqmap/plugin.hpp>)");
-  const PluginInfo* info = checked_entry(*library, shown)();
+  const awqmap_plugin_info* info = checked_entry(*library, shown)();
   if (!info) throw InputError(shown + ": the plugin's entry point returned no plugin information");
+  // api_version first: it is the one member every version of the contract has in place.
   if (info->api_version != plugin_api_version)
-    throw InputError(shown + ": plugin API version " + std::to_string(info->api_version) +
-                     ", but this awqmap needs version " + std::to_string(plugin_api_version) +
-                     "; rebuild the plugin against this awqmap");
+    throw InputError(shown + ": built for plugin API " + std::to_string(info->api_version) + ", this awqmap speaks " +
+                     std::to_string(plugin_api_version) + ": rebuild the plugin against this awqmap");
+  if (info->struct_size != sizeof(awqmap_plugin_info))
+    throw InputError(shown + ": its plugin information is " + std::to_string(info->struct_size) +
+                     " bytes, this awqmap's is " + std::to_string(sizeof(awqmap_plugin_info)) +
+                     " (another compiler or target?): rebuild the plugin against this awqmap");
+  if (!info->abi || std::strcmp(info->abi, plugin_abi) != 0)
+    throw InputError(shown + ": built for the ABI '" + (info->abi ? std::string(info->abi) : std::string("(none)")) +
+                     "', this awqmap's is '" + plugin_abi +
+                     "' (pointer, size_t and int sizes, byte order): rebuild the plugin for this machine");
   if (!info->name || !*info->name) throw InputError(shown + ": the plugin has an empty name");
   if (!info->register_plugin) throw InputError(shown + ": the plugin has no registration callback");
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <new>
 
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
@@ -13,11 +14,27 @@ namespace awqmap {
 namespace {
 using PluginPtr = std::shared_ptr<const PluginRecord>;
 
+// A plugin's builder: its C function, and the user data the core owns from registration on.
+// Destroyed (user data freed by the plugin's own function) before the plugin is unloaded: see
+// DynamicEntry's member order.
+struct Builder {
+  awqmap_builder_fn fn = nullptr;
+  void* user_data = nullptr;
+  awqmap_destroy_fn destroy = nullptr;
+
+  Builder(awqmap_builder_fn f, void* u, awqmap_destroy_fn d) : fn(f), user_data(u), destroy(d) {}
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+  ~Builder() {
+    if (destroy) destroy(user_data);
+  }
+};
+
 // Member order matters: `plugin` (which keeps the library mapped) is destroyed last.
 struct DynamicEntry {
   PluginPtr plugin;
   std::string builder_name;
-  DynamicBuilder build;
+  std::shared_ptr<const Builder> build;
   Provenance provenance;
 };
 struct StaticEntry {
@@ -36,12 +53,13 @@ std::string describe(const PluginRecord& p) {
   return "plugin '" + p.name + "' (" + p.file + ")";
 }
 
-// Collects one plugin's registrations, validating each as it arrives.
-class Staging : public Registrar {
+// Collects one plugin's registrations, validating each as it arrives. Throws InputError
+// naming the plugin; the C registrar functions turn that into a status and a message.
+class Staging {
  public:
   explicit Staging(PluginPtr plugin) : plugin_(std::move(plugin)) {}
 
-  void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) override {
+  void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
     check_mappings(mappings, "static mappings for " + architecture);
     Key key{architecture, tier_of(provenance)};
@@ -49,29 +67,29 @@ class Staging : public Registrar {
       if (s.first == key) fail("registers static mappings for " + architecture + tier_text(key.second) + " twice");
     statics.emplace_back(std::move(key), StaticEntry{plugin_, std::move(mappings), std::move(provenance)});
   }
-  void add_dynamic(const std::string& architecture, const std::string& builder_name, DynamicBuilder builder,
-                   Provenance provenance) override {
+  void add_dynamic(const std::string& architecture, const std::string& builder_name,
+                   std::shared_ptr<const Builder> builder, Provenance provenance) {
     check_name(architecture, "add_dynamic: architecture");
     check_name(builder_name, "add_dynamic: builder name for " + architecture);
-    if (!builder) fail("add_dynamic: the builder '" + builder_name + "' for " + architecture + " is empty");
+    if (!builder->fn) fail("add_dynamic: the builder '" + builder_name + "' for " + architecture + " is empty");
     Key key{architecture, tier_of(provenance)};
     for (const auto& d : dynamics)
       if (d.first == key) fail("registers a dynamic builder for " + architecture + tier_text(key.second) + " twice");
     dynamics.emplace_back(std::move(key),
                           DynamicEntry{plugin_, builder_name, std::move(builder), std::move(provenance)});
   }
-  void set_default(MappingList mappings, Provenance provenance) override {
+  void set_default(MappingList mappings, Provenance provenance) {
     check_mappings(mappings, "the default mappings");
     if (default_list) fail("sets the default mappings twice");
     default_list = StaticEntry{plugin_, std::move(mappings), std::move(provenance)};
   }
-  void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) override {
+  void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) {
     check_name(architecture, "drop_checkpoint_tensors: architecture");
     check_pattern(pattern, "dropped-tensor pattern for " + architecture);
     adaptations[architecture].dropped.push_back(pattern);
   }
   void rename_checkpoint_keys(const std::string& architecture, const std::string& pattern,
-                              const std::string& replacement) override {
+                              const std::string& replacement) {
     check_name(architecture, "rename_checkpoint_keys: architecture");
     check_pattern(pattern, "key-rename pattern for " + architecture);
     check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
@@ -82,7 +100,7 @@ class Staging : public Registrar {
     }
     adaptations[architecture].renames.push_back({pattern, replacement});
   }
-  void split_fused_experts(const std::string& architecture, FusedExpertSplit split) override {
+  void split_fused_experts(const std::string& architecture, FusedExpertSplit split) {
     check_name(architecture, "split_fused_experts: architecture");
     check_name(split.fused, "split_fused_experts: fused tensor suffix for " + architecture);
     check_name(split.prefix, "split_fused_experts: expert prefix for " + architecture);
@@ -90,6 +108,8 @@ class Staging : public Registrar {
     for (const auto& p : split.parts) check_name(p, "split_fused_experts: part name for " + architecture);
     adaptations[architecture].fused_experts.push_back(std::move(split));
   }
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(describe(*plugin_) + " " + what); }
+  const PluginRecord& plugin() const { return *plugin_; }
 
   std::vector<std::pair<Key, StaticEntry>> statics;
   std::vector<std::pair<Key, DynamicEntry>> dynamics;
@@ -99,7 +119,6 @@ class Staging : public Registrar {
  private:
   PluginPtr plugin_;
 
-  [[noreturn]] void fail(const std::string& what) const { throw InputError(describe(*plugin_) + " " + what); }
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
   }
@@ -121,6 +140,218 @@ class Staging : public Registrar {
 };
 }  // namespace
 
+}  // namespace awqmap
+
+// The C registrar: a staging area and the first failure's message. Once a call has failed,
+// every later call fails too, so a plugin that ignores a status still keeps nothing.
+struct awqmap_registrar {
+  awqmap::Staging* staging = nullptr;
+  std::string error;
+  bool failed = false;
+};
+
+// What a builder call returns through the C functions.
+struct awqmap_build {
+  awqmap::MappingList mappings;
+  bool declined = false;
+  std::string declined_because;
+  bool failed = false;
+  std::string message;
+};
+
+namespace {
+
+// Runs `what` against the registrar's staging area; every exception becomes a status and the
+// registrar's message.
+template <class F>
+int registrar_call(awqmap_registrar* r, const char* call, F&& what) noexcept {
+  if (!r) return AWQMAP_PLUGIN_INVALID_ARGUMENT;
+  if (r->failed) return AWQMAP_PLUGIN_FAILED;
+  try {
+    what(*r->staging);
+    return AWQMAP_PLUGIN_OK;
+  } catch (const awqmap::InputError& e) {
+    r->error = e.what();
+  } catch (const std::bad_alloc&) {
+    r->error = "out of memory";
+  } catch (const std::exception& e) {
+    r->error = awqmap::describe(r->staging->plugin()) + " " + call + ": " + e.what();
+  } catch (...) {
+    r->error = awqmap::describe(r->staging->plugin()) + " " + call + " failed";
+  }
+  r->failed = true;
+  return AWQMAP_PLUGIN_FAILED;
+}
+
+std::string text(const char* s) {
+  return s ? std::string(s) : std::string();
+}
+
+// NULL strings where a string is needed are refused by the staging area's own checks (empty),
+// except inside a mapping, where they are refused here by position.
+awqmap::MappingList mappings_from_c(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings,
+                                    std::size_t count, const std::string& what) {
+  if (count && !mappings) staging.fail("passes no mapping array for " + what);
+  awqmap::MappingList out;
+  out.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const awqmap_plugin_mapping& m = mappings[i];
+    const std::string where = "mapping #" + std::to_string(i) + " of " + what;
+    if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where);
+    if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where);
+    std::vector<std::string> balance;
+    balance.reserve(m.balance_count);
+    for (std::size_t j = 0; j < m.balance_count; ++j) {
+      if (!m.balance_layers[j]) staging.fail("passes a NULL balance layer #" + std::to_string(j) + " in " + where);
+      balance.emplace_back(m.balance_layers[j]);
+    }
+    std::optional<std::string> hook;
+    if (m.activation_hook_target) hook = m.activation_hook_target;
+    out.emplace_back(m.smooth_layer, std::move(balance), std::move(hook));
+  }
+  return out;
+}
+
+awqmap::Provenance provenance_from_c(const awqmap::Staging& staging, const awqmap_provenance* p) {
+  awqmap::Provenance out;
+  if (!p) return out;
+  switch (p->origin) {
+    case AWQMAP_ORIGIN_ANALYSIS: out.origin = awqmap::Origin::analysis; break;
+    case AWQMAP_ORIGIN_UPSTREAM: out.origin = awqmap::Origin::upstream; break;
+    case AWQMAP_ORIGIN_PEER: out.origin = awqmap::Origin::peer; break;
+    default:
+      staging.fail("gives an unknown origin " + std::to_string(p->origin) +
+                   " (AWQMAP_ORIGIN_ANALYSIS, _UPSTREAM or _PEER)");
+  }
+  out.source = text(p->source);
+  return out;
+}
+
+template <class F>
+int build_call(awqmap_build* out, F&& what) noexcept {
+  if (!out) return AWQMAP_PLUGIN_INVALID_ARGUMENT;
+  try {
+    what(*out);
+    return AWQMAP_PLUGIN_OK;
+  } catch (...) {
+    out->failed = true;
+    if (out->message.empty()) out->message = "out of memory while recording its result";
+    return AWQMAP_PLUGIN_FAILED;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int awqmap_registrar_add_static(awqmap_registrar* r, const char* architecture, const awqmap_plugin_mapping* mappings,
+                                size_t count, const awqmap_provenance* provenance) {
+  return registrar_call(r, "add_static", [&](awqmap::Staging& s) {
+    const std::string arch = text(architecture);
+    s.add_static(arch, mappings_from_c(s, mappings, count, "static mappings for " + arch),
+                 provenance_from_c(s, provenance));
+  });
+}
+
+int awqmap_registrar_add_dynamic(awqmap_registrar* r, const char* architecture, const char* builder_name,
+                                 awqmap_builder_fn builder, void* user_data, awqmap_destroy_fn destroy,
+                                 const awqmap_provenance* provenance) {
+  // The core owns user_data from here on, whatever happens next.
+  std::shared_ptr<const awqmap::Builder> held;
+  try {
+    held = std::make_shared<const awqmap::Builder>(builder, user_data, destroy);
+  } catch (...) {
+    if (destroy) destroy(user_data);
+    if (r && !r->failed) {
+      r->failed = true;
+      r->error = "out of memory";
+    }
+    return AWQMAP_PLUGIN_FAILED;
+  }
+  return registrar_call(r, "add_dynamic", [&](awqmap::Staging& s) {
+    s.add_dynamic(text(architecture), text(builder_name), std::move(held), provenance_from_c(s, provenance));
+  });
+}
+
+int awqmap_registrar_set_default(awqmap_registrar* r, const awqmap_plugin_mapping* mappings, size_t count,
+                                 const awqmap_provenance* provenance) {
+  return registrar_call(r, "set_default", [&](awqmap::Staging& s) {
+    s.set_default(mappings_from_c(s, mappings, count, "the default mappings"), provenance_from_c(s, provenance));
+  });
+}
+
+int awqmap_registrar_drop_checkpoint_tensors(awqmap_registrar* r, const char* architecture, const char* pattern) {
+  return registrar_call(r, "drop_checkpoint_tensors", [&](awqmap::Staging& s) {
+    if (!pattern) s.fail("drop_checkpoint_tensors: passes no pattern");
+    s.drop_checkpoint_tensors(text(architecture), pattern);
+  });
+}
+
+int awqmap_registrar_rename_checkpoint_keys(awqmap_registrar* r, const char* architecture, const char* pattern,
+                                            const char* replacement) {
+  return registrar_call(r, "rename_checkpoint_keys", [&](awqmap::Staging& s) {
+    if (!pattern) s.fail("rename_checkpoint_keys: passes no pattern");
+    s.rename_checkpoint_keys(text(architecture), pattern, text(replacement));
+  });
+}
+
+int awqmap_registrar_split_fused_experts(awqmap_registrar* r, const char* architecture, const char* fused,
+                                         const char* prefix, const char* const* parts, size_t part_count) {
+  return registrar_call(r, "split_fused_experts", [&](awqmap::Staging& s) {
+    awqmap::FusedExpertSplit split{text(fused), text(prefix), {}};
+    if (part_count && !parts) s.fail("split_fused_experts: passes no parts array");
+    for (std::size_t i = 0; i < part_count; ++i) split.parts.push_back(text(parts[i]));
+    s.split_fused_experts(text(architecture), std::move(split));
+  });
+}
+
+int awqmap_registrar_fail(awqmap_registrar* r, const char* message) {
+  return registrar_call(r, "fail", [&](awqmap::Staging& s) {
+    s.fail("failed while registering: " + (message && *message ? std::string(message) : "no reason given"));
+  });
+}
+
+const char* awqmap_registrar_error(const awqmap_registrar* r) {
+  return r && r->failed ? r->error.c_str() : nullptr;
+}
+
+int awqmap_build_add_mapping(awqmap_build* out, const char* smooth_layer, const char* const* balance_layers,
+                             size_t balance_count, const char* activation_hook_target) {
+  if (out && (!smooth_layer || (balance_count && !balance_layers))) {
+    out->failed = true;
+    out->message = "awqmap_build_add_mapping got a NULL smooth_layer or balance_layers";
+    return AWQMAP_PLUGIN_INVALID_ARGUMENT;
+  }
+  return build_call(out, [&](awqmap_build& b) {
+    std::vector<std::string> balance;
+    for (std::size_t i = 0; i < balance_count; ++i) {
+      if (!balance_layers[i]) throw std::invalid_argument("NULL balance layer");
+      balance.emplace_back(balance_layers[i]);
+    }
+    std::optional<std::string> hook;
+    if (activation_hook_target) hook = activation_hook_target;
+    b.mappings.emplace_back(smooth_layer, std::move(balance), std::move(hook));
+  });
+}
+
+int awqmap_build_decline(awqmap_build* out, const char* reason) {
+  return build_call(out, [&](awqmap_build& b) {
+    b.declined = true;
+    b.declined_because = text(reason);
+  });
+}
+
+int awqmap_build_fail(awqmap_build* out, const char* message) {
+  return build_call(out, [&](awqmap_build& b) {
+    b.failed = true;
+    if (b.message.empty()) b.message = message && *message ? message : "no reason given";
+  });
+}
+
+}  // extern "C"
+
+namespace awqmap {
+
 struct Registry::State {
   std::vector<PluginPtr> plugins;
   std::map<Key, DynamicEntry> dynamic;
@@ -132,22 +363,41 @@ struct Registry::State {
 Registry::Registry() : state_(std::make_unique<State>()) {}
 Registry::~Registry() = default;
 
-void Registry::register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
+const awqmap_plugin_model* plugin_model(const ModelView& model) {
+  return reinterpret_cast<const awqmap_plugin_model*>(&model);
+}
+
+void Registry::register_plugin(PluginRecord record, const std::function<void(Registrar&)>& register_fn,
                                bool allow_override) {
-  if (!register_fn) throw InputError(describe(plugin) + " has no registration callback");
-  auto record = std::make_shared<const PluginRecord>(std::move(plugin));
+  if (!register_fn) throw InputError(describe(record) + " has no registration callback");
+  register_with(
+      std::move(record), [&register_fn](awqmap_registrar* r) { return plugin::run_registration(r, register_fn); },
+      allow_override);
+}
+
+void Registry::register_plugin(PluginRecord record, int (*register_fn)(awqmap_registrar*), bool allow_override) {
+  if (!register_fn) throw InputError(describe(record) + " has no registration callback");
+  register_with(std::move(record), register_fn, allow_override);
+}
+
+void Registry::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
+                             bool allow_override) {
+  auto record = std::make_shared<const PluginRecord>(std::move(plugin_record));
   Staging staging(record);
+  awqmap_registrar registrar;
+  registrar.staging = &staging;
+  int status = AWQMAP_PLUGIN_FAILED;
   try {
-    register_fn(staging);
-  } catch (const InputError& e) {
-    // The registrar's own errors already name the plugin; one the plugin threw may not.
-    if (std::string_view(e.what()).find(record->file) != std::string_view::npos) throw;
-    throw InputError(describe(*record) + " failed while registering: " + e.what());
-  } catch (const std::exception& e) {
-    throw InputError(describe(*record) + " failed while registering: " + e.what());
+    status = call(&registrar);
   } catch (...) {
-    throw InputError(describe(*record) + " failed while registering (unknown exception)");
+    // A C++ plugin without the header's own guard: nothing it registered is kept.
+    throw InputError(describe(*record) + " failed while registering: an exception escaped its registration "
+                     "function; register through AWQMAP_PLUGIN, which catches it");
   }
+  if (registrar.failed) throw InputError(registrar.error);
+  if (status != AWQMAP_PLUGIN_OK)
+    throw InputError(describe(*record) + " failed while registering: its registration function returned " +
+                     std::to_string(status) + " without a message");
 
   std::unique_lock lock(mutex_);
   State& s = *state_;
@@ -202,15 +452,22 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
     if (auto it = s.dynamic.find(Key{arch, tier}); it != s.dynamic.end()) {
       const DynamicEntry& d = it->second;
       const std::string who = "dynamic builder '" + d.builder_name + "' of " + describe(*d.plugin);
-      BuildResult r;
+      awqmap_build r;
+      int status = AWQMAP_PLUGIN_FAILED;
       try {
-        r = d.build(model);
-      } catch (const std::exception& e) {
-        throw InputError(who + " failed on " + model.origin() + ": " + e.what());
+        status = d.build->fn(d.build->user_data, plugin_model(model), &r);
+      } catch (...) {
+        // A C++ builder registered without the header's own guard.
+        r.failed = true;
+        r.message = "an exception escaped the builder; register it through awqmap::Registrar, which catches it";
       }
-      if (r.mappings) {
+      if (r.failed || status != AWQMAP_PLUGIN_OK)
+        throw InputError(who + " failed on " + model.origin() + ": " +
+                         (r.message.empty() ? "it returned " + std::to_string(status) + " without a message"
+                                            : r.message));
+      if (!r.declined) {
         try {
-          validate_mappings(*r.mappings, who);
+          validate_mappings(r.mappings, who);
         } catch (const InputError& e) {
           throw InputError(who + " built an invalid mapping list: " + e.what());
         }
@@ -219,7 +476,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
         out.plugin = d.plugin->name;
         out.origin = d.provenance.origin;
         out.source = d.provenance.source;
-        out.mappings = std::move(*r.mappings);
+        out.mappings = std::move(r.mappings);
         return out;
       }
       const std::string reason = r.declined_because.empty() ? "no reason given" : r.declined_because;

@@ -12,7 +12,7 @@
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
-using awqmap::ModelView;
+using awqmap::plugin::Model;
 using awqmap::Origin;
 
 namespace {
@@ -248,18 +248,18 @@ const MappingList moshi_mappings = {
     {R"(re:.*mlp\.fc1$)", {R"(re:.*mlp\.fc2$)"}},
 };
 
-bool config_true(const ModelView& model, std::string_view key) {
-  const auto* v = model.config_field(key);
+bool config_true(const Model& model, std::string_view key) {
+  const auto v = model.config_field(key);
   return v && v->is_boolean() && v->get<bool>();
 }
 
-BuildResult build_stablelm(const ModelView& model) {
+BuildResult build_stablelm(const Model& model) {
   return BuildResult::use(config_true(model, "use_parallel_residual") ? stablelm_parallel_mappings : llama_mappings);
 }
 
 // Doge's MoE block (CDMoE) also reads the post-attention norm through its router and the
 // expert embeddings (an Embedding used as a matrix), which cannot be balanced: no group then.
-BuildResult build_doge(const ModelView& model) {
+BuildResult build_doge(const Model& model) {
   MappingList m = doge_attention_mappings;
   if (config_true(model, "is_moe")) {
     m.push_back({"re:.*mlp.up_proj$", {"re:.*mlp.down_proj$"}});
@@ -272,7 +272,7 @@ BuildResult build_doge(const ModelView& model) {
 
 // Moshi: v -> o only with as many key-value heads as query heads. The names end in `.linear`,
 // so resolution's grouped-query width check (which looks for `.o_proj`) would not catch it.
-BuildResult build_moshi(const ModelView& model) {
+BuildResult build_moshi(const Model& model) {
   MappingList m = moshi_mappings;
   auto heads = awqmap::toolkit::config_integer(model, "num_attention_heads");
   auto kv_heads = awqmap::toolkit::config_integer(model, "num_key_value_heads");
@@ -285,7 +285,7 @@ BuildResult build_moshi(const ModelView& model) {
 // first_k_dense_replace layers, then router + routed experts + shared experts). The
 // post-attention group is scoped per layer kind, so that a dense layer, which has no router,
 // does not collapse into the next.
-BuildResult build_mistral4(const ModelView& model) {
+BuildResult build_mistral4(const Model& model) {
   auto layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
   if (!layers) return BuildResult::decline("the config gives no num_hidden_layers");
   if (*layers < 1 || *layers > awqmap::toolkit::max_layers)

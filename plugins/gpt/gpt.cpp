@@ -12,7 +12,7 @@
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
-using awqmap::ModelView;
+using awqmap::plugin::Model;
 using awqmap::Origin;
 
 namespace {
@@ -190,7 +190,7 @@ const MappingList rwkv_mappings = {
     {"re:.*blocks\\.\\d+\\.ln2$", {"re:.*feed_forward\\.key$", "re:.*feed_forward\\.receptance$"}},
 };
 
-bool has_module_ending(const ModelView& model, std::string_view suffix) {
+bool has_module_ending(const Model& model, std::string_view suffix) {
   for (const auto& m : model.modules()) {
     std::string_view n = m.name;
     if (n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
@@ -202,7 +202,7 @@ bool has_module_ending(const ModelView& model, std::string_view suffix) {
 // Falcon-40B/180B), one shared norm (parallel_attn: Falcon-7B, Falcon 2), or a sequential block
 // (input_layernorm, post_attention_layernorm: Falcon-RW). query_key_value is multi-query or
 // grouped, so never query_key_value -> dense; dense_h_to_4h -> dense_4h_to_h would cross GELU.
-BuildResult build_falcon(const ModelView& model) {
+BuildResult build_falcon(const Model& model) {
   if (has_module_ending(model, ".ln_attn") || has_module_ending(model, ".ln_mlp"))
     return BuildResult::use(
         {{"re:.*ln_attn$", {"re:.*self_attention.query_key_value$"}}, {"re:.*ln_mlp$", {"re:.*mlp.dense_h_to_4h$"}}});
@@ -219,10 +219,10 @@ BuildResult build_falcon(const ModelView& model) {
 // feeds fc1; anchored on `layers.N.` because the decoder has a final_layer_norm too). OPT-350m
 // sets do_layer_norm_before=false (post-norm): then only v -> out_proj. fc1 -> fc2 is exact
 // only through a ReLU.
-BuildResult build_opt(const ModelView& model) {
-  const auto* before = model.config_field("do_layer_norm_before");
+BuildResult build_opt(const Model& model) {
+  const auto before = model.config_field("do_layer_norm_before");
   bool pre_norm = !before || !before->is_boolean() || before->get<bool>();
-  const auto* act = model.config_field("activation_function");
+  const auto act = model.config_field("activation_function");
   bool relu = !act || (act->is_string() && act->get<std::string>() == "relu");
   MappingList m;
   if (pre_norm)
@@ -236,28 +236,28 @@ BuildResult build_opt(const ModelView& model) {
 
 // MVP with use_prompt concatenates learned prompt keys and values to the attention's own, so
 // v_proj's output is no longer all that attention mixes: no group then.
-BuildResult build_mvp(const ModelView& model) {
-  const auto* prompt = model.config_field("use_prompt");
+BuildResult build_mvp(const Model& model) {
+  const auto prompt = model.config_field("use_prompt");
   if (prompt && prompt->is_boolean() && prompt->get<bool>())
     return BuildResult::decline("use_prompt mixes prompt values into the attention");
   return BuildResult::use(bart_decoder_mappings);
 }
 
 // `config.<key>` (or `config.text_config.<key>`) as a string; `fallback` when absent or not a string.
-std::string config_string(const ModelView& model, std::string_view key, const std::string& fallback) {
-  const auto* v = model.config_field(key);
+std::string config_string(const Model& model, std::string_view key, const std::string& fallback) {
+  const auto v = model.config_field(key);
   return v && v->is_string() ? v->get<std::string>() : fallback;
 }
 
 // `config.<key>` as a boolean; `fallback` when absent or not a boolean.
-bool config_bool(const ModelView& model, std::string_view key, bool fallback) {
-  const auto* v = model.config_field(key);
+bool config_bool(const Model& model, std::string_view key, bool fallback) {
+  const auto v = model.config_field(key);
   return v && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
 // RoFormer: post-norm BERT layers; with rotary_value the rotary embedding also turns pairs of
 // value channels by position-dependent angles, which no per-channel scale passes through.
-BuildResult build_roformer(const ModelView& model) {
+BuildResult build_roformer(const Model& model) {
   if (config_bool(model, "rotary_value", false))
     return BuildResult::decline("rotary_value rotates value channel pairs before the attention output");
   return BuildResult::use(bert_mappings);
@@ -267,7 +267,7 @@ BuildResult build_roformer(const ModelView& model) {
 // ffn.fc1), scoped to its layers: the image-to-text projection has an attention of its own.
 // With the inner attention norm (`inner_attn_ln`, a LayerNorm over all heads before out_proj)
 // v_proj -> out_proj is not exact; fc1 -> GELU -> ffn_layernorm -> fc2 never is.
-BuildResult build_kosmos2(const ModelView& model) {
+BuildResult build_kosmos2(const Model& model) {
   const std::string layer = "re:.*text_model\\.model\\.layers\\.\\d+\\.";
   MappingList m = {
       {layer + "self_attn_layer_norm$",
@@ -285,7 +285,7 @@ BuildResult build_kosmos2(const ModelView& model) {
 // layer_norm feeds self-attention q/k/v, the cross-attention's q alone (k/v read the encoder
 // output) or the MLP's input projections; v -> o is a per-head mix in both attentions; the
 // MLP's wi -> wo is exact through ReLU, wi_1 -> wo through the gated activation, else none.
-BuildResult build_blip2_language_model(const ModelView& model) {
+BuildResult build_blip2_language_model(const Model& model) {
   const std::string lm = "re:.*language_model\\.";
   if (has_module_ending(model, ".self_attn_layer_norm")) {
     const std::string layer = lm + ".*layers\\.\\d+\\.";
@@ -316,7 +316,7 @@ BuildResult build_blip2_language_model(const ModelView& model) {
 // XLM: post-norm (layer_norm1/2 follow the residual add), its per-layer modules in parallel
 // ModuleLists; v_lin -> out_lin is a per-head mix; lin1 -> lin2 is exact only through ReLU
 // (gelu_activation false).
-BuildResult build_xlm(const ModelView& model) {
+BuildResult build_xlm(const Model& model) {
   MappingList m = {{"re:.*attentions\\.\\d+\\.v_lin$", {"re:.*attentions\\.\\d+\\.out_lin$"}}};
   if (!config_bool(model, "gelu_activation", true))
     m.push_back({"re:.*ffns\\.\\d+\\.lin1$", {"re:.*ffns\\.\\d+\\.lin2$"}});
@@ -328,7 +328,7 @@ BuildResult build_xlm(const ModelView& model) {
 // alternation, as attn_layers mixes them); LSH and local attention both mix value rows per
 // head. feed_forward.layer_norm feeds dense.dense, and dense.dense -> output.dense is exact
 // only through ReLU (hidden_act, "relu" by default).
-BuildResult build_reformer(const ModelView& model) {
+BuildResult build_reformer(const Model& model) {
   MappingList m = {
       {"re:.*attention\\.layer_norm$", {"re:.*attention\\.self_attention\\.(query_key|query|key|value)$"}},
       {"re:.*attention\\.self_attention\\.value$", {"re:.*attention\\.output\\.dense$"}},
@@ -343,7 +343,7 @@ BuildResult build_reformer(const ModelView& model) {
 // or the fused qkv_opreact and ifgate_preact); the cell's output goes through a per-head norm
 // before out_proj (no v -> out_proj). norm_ffn feeds the gated FFN (`silu(proj_up_gate(x)) *
 // proj_up(x)`), so proj_up -> proj_down is exact; the fused proj_up_gate_z packs both halves.
-BuildResult build_xlstm(const ModelView& model) {
+BuildResult build_xlstm(const Model& model) {
   if (has_module_ending(model, ".mlstm_layer.qkv_opreact"))
     return BuildResult::use({
         {"re:.*norm_mlstm$", {"re:.*mlstm_layer\\.qkv_opreact$", "re:.*mlstm_layer\\.ifgate_preact$"}},

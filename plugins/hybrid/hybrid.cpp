@@ -17,7 +17,7 @@
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
-using awqmap::ModelView;
+using awqmap::plugin::Model;
 using awqmap::Origin;
 
 namespace {
@@ -141,8 +141,8 @@ const MappingList recurrent_gemma_mappings = {
 };
 
 /// Whether some module's dotted name ends with `suffix` (a whole-component suffix).
-bool has_module(const ModelView& model, std::string_view suffix, bool linear_only = false) {
-  return std::any_of(model.modules().begin(), model.modules().end(), [&](const awqmap::Module& m) {
+bool has_module(const Model& model, std::string_view suffix, bool linear_only = false) {
+  return std::any_of(model.modules().begin(), model.modules().end(), [&](const awqmap::plugin::Module& m) {
     if (m.name.size() < suffix.size() || m.name.substr(m.name.size() - suffix.size()) != suffix) return false;
     if (m.name.size() > suffix.size() && m.name[m.name.size() - suffix.size() - 1] != '.') return false;
     return !linear_only || m.is_linear();
@@ -150,7 +150,7 @@ bool has_module(const ModelView& model, std::string_view suffix, bool linear_onl
 }
 
 /// Indices i of the modules named `...layers.<i>.<child>...` (whole name components).
-std::vector<std::size_t> layers_with(const ModelView& model, std::string_view child) {
+std::vector<std::size_t> layers_with(const Model& model, std::string_view child) {
   std::set<std::size_t> found;
   for (const auto& m : model.modules()) {
     std::string_view name = m.name;
@@ -175,7 +175,7 @@ std::vector<std::size_t> layers_with(const ModelView& model, std::string_view ch
 // the norm beside the experts (the peer leaves the router out); with a latent MoE the experts
 // read `fc1_latent_proj` instead, which then smooths them. No up -> down: ReLU² is not
 // scale-equivariant.
-BuildResult build_nemotron_h(const ModelView& model) {
+BuildResult build_nemotron_h(const Model& model) {
   if (layers_with(model, "norm").empty()) return BuildResult::decline("no module named layers.<i>.norm");
   bool latent = has_module(model, "mixer.fc1_latent_proj", true);
   std::string experts = latent ? "fc1_latent_proj" : "experts\\.\\d+\\.up_proj";
@@ -193,14 +193,14 @@ BuildResult build_nemotron_h(const ModelView& model) {
 // through `in_proj`; the MLP reads `pre_moe_layernorm` (the peer's `post_attention_layernorm`
 // does not exist), with a router only when there is more than one expert. up -> down only when
 // the experts are gated (their `gate_proj` exists only with SiLU).
-BuildResult build_hymba(const ModelView& model) {
+BuildResult build_hymba(const Model& model) {
   if (!has_module(model, "input_layernorm") && !has_module(model, "pre_moe_layernorm"))
     return BuildResult::decline("no input_layernorm or pre_moe_layernorm module");
   MappingList m = {
       {"re:.*input_layernorm$", {"re:.*mamba\\.in_proj$"}},
       {"re:.*pre_moe_layernorm$", {"re:.*moe\\.(router|experts\\.\\d+\\.gate_proj|experts\\.\\d+\\.up_proj)$"}},
   };
-  bool gated = std::any_of(model.modules().begin(), model.modules().end(), [](const awqmap::Module& x) {
+  bool gated = std::any_of(model.modules().begin(), model.modules().end(), [](const awqmap::plugin::Module& x) {
     return x.name.find("moe.experts.") != std::string_view::npos && x.name.size() >= 10 &&
            x.name.substr(x.name.size() - 10) == ".gate_proj";
   });
@@ -215,7 +215,7 @@ BuildResult build_hymba(const ModelView& model) {
 // holds the dense MLP, or the router, the experts and the shared expert. v -> o is left out in
 // both kinds (a convolution on v in KDA, kv_b in MLA). The SiTU activation squashes `up_proj`,
 // so up -> down only with a plain gated MLP.
-BuildResult build_kimi_linear(const ModelView& model) {
+BuildResult build_kimi_linear(const Model& model) {
   if (!has_module(model, "input_layernorm")) return BuildResult::decline("no input_layernorm module");
   MappingList m = {
       {"re:.*input_layernorm$",
@@ -228,7 +228,7 @@ BuildResult build_kimi_linear(const ModelView& model) {
       {"re:.*post_attention_layernorm$",
        {"re:.*mlp\\.(gate|gate_proj|up_proj|experts\\.\\d+\\.(gate|up)_proj|shared_experts\\.(gate|up)_proj)$"}},
   };
-  const nlohmann::json* act = awqmap::toolkit::config_field(model, "hidden_act");
+  const auto act = awqmap::toolkit::config_field(model, "hidden_act");
   bool situ = act && act->is_string() && act->get<std::string>() == "situ";
   if (!situ) m.push_back({"re:.*mlp\\..*up_proj$", {"re:.*mlp\\..*down_proj$"}});
   return BuildResult::use(std::move(m));
@@ -239,7 +239,7 @@ BuildResult build_kimi_linear(const ModelView& model) {
 // `post_attention_layernorm` feeds the residual stream. The MLP group is scoped to the linear
 // layers (found by their `linear_attn` module); v -> o and up -> down hold in attention layers
 // (q/k norms touch only q and k).
-BuildResult build_olmo_hybrid(const ModelView& model) {
+BuildResult build_olmo_hybrid(const Model& model) {
   std::vector<std::size_t> linear = layers_with(model, "linear_attn");
   if (linear.empty() && layers_with(model, "self_attn").empty())
     return BuildResult::decline("no module under layers.<i>.linear_attn or layers.<i>.self_attn");

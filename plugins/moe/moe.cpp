@@ -9,7 +9,6 @@
 // Optional modules (shared experts that only some configs build, indexers that only some layers
 // have) are folded into an alternation with a module every layer of that kind has, so that a
 // layer without them still closes its group.
-#include <awqmap/error.hpp>
 #include <awqmap/plugin.hpp>
 #include <awqmap/toolkit.hpp>
 
@@ -19,13 +18,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 namespace {
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
-using awqmap::ModelView;
+using awqmap::plugin::Model;
 using awqmap::Origin;
 using awqmap::Provenance;
 
@@ -169,11 +167,11 @@ enum class Split {
   mlp_types,         // mlp_layer_types, else every layer is sparse
 };
 
-[[noreturn]] void bad_config(const ModelView& model, const std::string& what) {
-  throw awqmap::InputError("config of " + model.origin() + ": " + what + "; fix the config, or pass --mappings FILE");
+[[noreturn]] void bad_config(const Model& model, const std::string& what) {
+  throw awqmap::plugin::Error("config of " + model.origin() + ": " + what + "; fix the config, or pass --mappings FILE");
 }
 
-std::int64_t checked_layers(const ModelView& model, std::int64_t n, const char* field) {
+std::int64_t checked_layers(const Model& model, std::int64_t n, const char* field) {
   if (n < 0) bad_config(model, std::string(field) + " must not be negative");
   if (n > awqmap::toolkit::max_layers)
     bad_config(model, std::string(field) + " gives " + std::to_string(n) + " layers, more than the " +
@@ -182,8 +180,8 @@ std::int64_t checked_layers(const ModelView& model, std::int64_t n, const char* 
 }
 
 // A list field of integers (mlp_only_layers, moe_layers); nullopt when absent or null.
-std::optional<std::vector<std::int64_t>> integer_list(const ModelView& model, const char* key) {
-  const nlohmann::json* v = model.config_field(key);
+std::optional<std::vector<std::int64_t>> integer_list(const Model& model, const char* key) {
+  const auto v = model.config_field(key);
   if (!v || v->is_null()) return std::nullopt;
   if (!v->is_array()) bad_config(model, std::string(key) + " must be a list of integers");
   if (v->size() > static_cast<std::size_t>(awqmap::toolkit::max_layers))
@@ -201,13 +199,13 @@ struct LayerSplit {
 };
 
 // nullopt, with `why`, when the config does not say which layers are sparse.
-std::optional<LayerSplit> split_layers(const ModelView& model, Split rule, std::string& why) {
+std::optional<LayerSplit> split_layers(const Model& model, Split rule, std::string& why) {
   using awqmap::toolkit::config_integer;
   auto layers = config_integer(model, "num_hidden_layers");
   std::vector<bool> sparse;
 
   auto from_threshold = [&](const char* field) -> bool {
-    if (const nlohmann::json* types = model.config_field("mlp_layer_types"); types && !types->is_null()) {
+    if (const auto types = model.config_field("mlp_layer_types"); types && !types->is_null()) {
       if (!types->is_array()) bad_config(model, "mlp_layer_types must be a list of strings");
       std::int64_t n =
           checked_layers(model, layers.value_or(static_cast<std::int64_t>(types->size())), "num_hidden_layers");
@@ -244,7 +242,7 @@ std::optional<LayerSplit> split_layers(const ModelView& model, Split rule, std::
       if (!from_threshold("num_dense_layers")) return std::nullopt;
       break;
     case Split::mlp_types: {
-      const nlohmann::json* types = model.config_field("mlp_layer_types");
+      const auto types = model.config_field("mlp_layer_types");
       if (types && !types->is_null()) {
         if (!from_threshold("mlp_layer_types")) return std::nullopt;
         break;
@@ -345,7 +343,7 @@ void add_scoped(MappingList& out, const Family& f, const std::vector<std::size_t
   out.push_back({prefix + norm, std::move(balance)});
 }
 
-BuildResult build_family(const ModelView& model, const Family& f) {
+BuildResult build_family(const Model& model, const Family& f) {
   std::string why;
   auto split = split_layers(model, f.split, why);
   if (!split) return BuildResult::decline(why);
@@ -562,7 +560,7 @@ void split_fused(awqmap::Registrar& r, const std::string& architecture, const st
 }
 
 awqmap::DynamicBuilder builder(const Family& f) {
-  return [&f](const ModelView& model) { return build_family(model, f); };
+  return [&f](const Model& model) { return build_family(model, f); };
 }
 
 std::string modeling(const std::string& dir) {

@@ -14,14 +14,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include <awqmap/plugin.hpp>
 #include <awqmap/toolkit.hpp>
 
 using awqmap::BuildResult;
 using awqmap::MappingList;
-using awqmap::ModelView;
+using awqmap::plugin::Model;
 using awqmap::Origin;
 
 namespace {
@@ -277,16 +276,16 @@ const MappingList opt_post_norm = {
     {opt_layer + "self_attn\\.v_proj$", {opt_layer + "self_attn\\.out_proj$"}},
 };
 
-BuildResult build_opt_language_model(const ModelView& model) {
+BuildResult build_opt_language_model(const Model& model) {
   // The Vicuna checkpoints carry a Llama language model (text_config.model_type "llama"); without
   // a text model type of its own the config falls back to the top-level one, and the default
   // text model is OPT.
-  const nlohmann::json* type = awqmap::toolkit::config_field(model, "model_type");
+  const auto type = awqmap::toolkit::config_field(model, "model_type");
   if (type && type->is_string() && *type == "llama") return BuildResult::use(lm_llama);
   if (type && !(type->is_string() && (*type == "opt" || *type == "instructblipvideo")))
     return BuildResult::decline("text_config.model_type " + type->dump() +
                                 " is neither opt nor llama, the language models mapped here");
-  const nlohmann::json* pre = awqmap::toolkit::config_field(model, "do_layer_norm_before");
+  const auto pre = awqmap::toolkit::config_field(model, "do_layer_norm_before");
   if (pre && !pre->is_boolean()) return BuildResult::decline("config do_layer_norm_before is not a boolean");
   // OPTConfig's default is true.
   return BuildResult::use(!pre || pre->get<bool>() ? opt_pre_norm : opt_post_norm);
@@ -298,7 +297,7 @@ BuildResult build_opt_language_model(const ModelView& model) {
 // attention groups, scoped here to the language model; the post-attention group is this
 // plugin's one alternation of every MLP consumer, which needs no MoE detection (a missed one
 // would drop the router) and lets dense and MoE layers close their own groups.
-BuildResult build_hybrid_language_model(const ModelView& model) {
+BuildResult build_hybrid_language_model(const Model& model) {
   static const awqmap::toolkit::HybridAttentionOptions exact{{}, true};
   BuildResult built = awqmap::toolkit::build_hybrid_attention_mappings(model, exact);
   if (!built.mappings) return built;
@@ -387,10 +386,10 @@ const MappingList minimax_m3_text = {
 
 // The clamp bound of each layer from a per-layer list (`swiglu_limits`): a number, or null or 0
 // for none. Empty when the config has no list; nullopt (with `why`) when it is malformed.
-std::optional<std::vector<bool>> clamped_layers(const ModelView& model, const char* key, std::int64_t layers,
+std::optional<std::vector<bool>> clamped_layers(const Model& model, const char* key, std::int64_t layers,
                                                 std::string& why) {
   std::vector<bool> out(static_cast<std::size_t>(layers), false);
-  const nlohmann::json* list = awqmap::toolkit::config_field(model, key);
+  const auto list = awqmap::toolkit::config_field(model, key);
   if (!list) return out;
   if (!list->is_array()) {
     why = std::string("config ") + key + " is not a list";
@@ -415,7 +414,7 @@ std::optional<std::vector<bool>> clamped_layers(const ModelView& model, const ch
 // output, which leaves v -> o exact); dense and MoE layers (router, experts, shared expert) mix.
 // Layers whose SwiGLU is clamped (`swiglu_limits` for the routed experts, `swiglu_limits_shared`
 // for the shared expert and the dense MLP) get no up -> down group there.
-BuildResult build_step3p7(const ModelView& model) {
+BuildResult build_step3p7(const Model& model) {
   std::optional<std::int64_t> layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
   if (!layers || *layers < 1 || *layers > awqmap::toolkit::max_layers)
     return BuildResult::decline("config num_hidden_layers is missing or out of range");
@@ -451,12 +450,12 @@ BuildResult build_step3p7(const ModelView& model) {
 // a sparse layer the post-attention norm feeds the router, the routed experts and the shared
 // experts, whose fused gate/up tensors [shared, inter, hidden] are no modules: that group is
 // left out. Routed and shared experts are gated, so their up -> down stays.
-BuildResult build_inkling(const ModelView& model) {
+BuildResult build_inkling(const Model& model) {
   std::optional<std::int64_t> layers = awqmap::toolkit::config_integer(model, "num_hidden_layers");
   if (!layers || *layers < 1 || *layers > awqmap::toolkit::max_layers)
     return BuildResult::decline("config num_hidden_layers is missing or out of range");
   std::vector<std::size_t> dense;
-  if (const nlohmann::json* types = awqmap::toolkit::config_field(model, "mlp_layer_types")) {
+  if (const auto types = awqmap::toolkit::config_field(model, "mlp_layer_types")) {
     if (!types->is_array() || types->size() < static_cast<std::size_t>(*layers))
       return BuildResult::decline("config mlp_layer_types is not a list of num_hidden_layers entries");
     for (std::size_t i = 0; i < static_cast<std::size_t>(*layers); ++i) {
@@ -498,8 +497,8 @@ const MappingList chameleon_swin_norm = {
     {chameleon_layer + "mlp\\.up_proj$", {chameleon_layer + "mlp\\.down_proj$"}},
 };
 
-BuildResult build_chameleon(const ModelView& model) {
-  const nlohmann::json* swin = awqmap::toolkit::config_field(model, "swin_norm");
+BuildResult build_chameleon(const Model& model) {
+  const auto swin = awqmap::toolkit::config_field(model, "swin_norm");
   if (swin && !swin->is_boolean()) return BuildResult::decline("config swin_norm is not a boolean");
   // ChameleonConfig's default is false.
   return BuildResult::use(swin && swin->get<bool>() ? chameleon_swin_norm : chameleon_pre_norm);

@@ -19,7 +19,7 @@ const HybridAttentionOptions moe_text_exact{moe_text.config_class_fields, true};
 const HybridAttentionOptions no_fields_exact{{}, true};
 
 awqmap::DynamicBuilder builder(const HybridAttentionOptions& options) {
-  return [&options](const awqmap::ModelView& model) {
+  return [&options](const awqmap::plugin::Model& model) {
     return awqmap::toolkit::build_hybrid_attention_mappings(model, options);
   };
 }

@@ -16,7 +16,7 @@ const HybridAttentionOptions upstream_options{
 const HybridAttentionOptions exact_options{upstream_options.config_class_fields, true};
 
 awqmap::DynamicBuilder builder(const HybridAttentionOptions& options) {
-  return [&options](const awqmap::ModelView& model) {
+  return [&options](const awqmap::plugin::Model& model) {
     return awqmap::toolkit::build_hybrid_attention_mappings(model, options);
   };
 }

@@ -30,7 +30,7 @@ void classify(std::string_view name, std::set<std::size_t>& dense, std::set<std:
   }
 }
 
-awqmap::BuildResult build_step3p5(const awqmap::ModelView& model) {
+awqmap::BuildResult build_step3p5(const awqmap::plugin::Model& model) {
   using awqmap::toolkit::index_alternation;
   std::set<std::size_t> dense, moe;
   for (const auto& m : model.modules()) classify(m.name, dense, moe);

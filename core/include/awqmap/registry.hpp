@@ -2,6 +2,7 @@
 // What plugins registered — static lists, dynamic builders, checkpoint adaptations, the
 // default list — each entry owned by the plugin that registered it, and the selection of
 // docs/semantics.md §2. Safe to select from many threads once loading is done.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "awqmap/export.hpp"
+#include "awqmap/model.hpp"
 #include "awqmap/plugin.hpp"
 #include "awqmap/selection.hpp"
 
@@ -21,6 +23,14 @@ struct PluginRecord {
   std::string name;
   std::string version;
   std::shared_ptr<const void> library;
+};
+
+/// Fused per-layer expert tensors that calibration splits into one module per expert
+/// (docs/semantics.md §8): what a plugin registered with split_fused_experts.
+struct FusedExpertSplit {
+  std::string fused;
+  std::string prefix;
+  std::vector<std::string> parts;
 };
 
 struct KeyRename {
@@ -47,6 +57,11 @@ struct ArchitectureEntry {
   MappingList mappings;  ///< static only
 };
 
+/// The C handle through which builders read `model` (awqmap_model_view_* of <awqmap/plugin.h>).
+/// It lets in-process code run plugin-side code, such as the toolkit, on a core model:
+/// awqmap::plugin::Model converts from a ModelView through it.
+AWQMAP_API const awqmap_plugin_model* plugin_model(const ModelView& model);
+
 class AWQMAP_API Registry {
  public:
   Registry();
@@ -54,12 +69,15 @@ class AWQMAP_API Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  /// Runs `register_fn` against a staging area and commits it only if it succeeds entirely.
-  /// Errors (InputError) name `plugin.file` and the item. With `allow_override`, an
-  /// architecture/kind (or the default list) that an earlier plugin already registered keeps
-  /// the earlier registration and the later one is ignored; without it, that is an error
-  /// naming both files.
-  /// Also takes any callable, for in-process registrations (tests, embedders).
+  /// Runs a plugin's C registration function (awqmap_plugin_info::register_plugin) against a
+  /// staging area and commits it only if it succeeds entirely. Errors (InputError) name
+  /// `plugin.file` and the item. With `allow_override`, an architecture/kind (or the default
+  /// list) that an earlier plugin already registered keeps the earlier registration and the
+  /// later one is ignored; without it, that is an error naming both files.
+  void register_plugin(PluginRecord plugin, int (*register_fn)(awqmap_registrar*), bool allow_override = false);
+  /// The same for in-process registrations (tests, embedders), through the plugin-side
+  /// awqmap::Registrar of <awqmap/plugin.hpp>; an exception `register_fn` throws fails the
+  /// registration like a plugin's.
   void register_plugin(PluginRecord plugin, const std::function<void(Registrar&)>& register_fn,
                        bool allow_override = false);
 
@@ -86,6 +104,8 @@ class AWQMAP_API Registry {
   struct State;
 
  private:
+  void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
+
   std::unique_ptr<State> state_;
   std::vector<std::string> skipped_duplicates_;
   mutable std::shared_mutex mutex_;
