@@ -25,6 +25,7 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : 
     names_[i] = name;
     plain_[i] = Target::is_plain_name(name);
     tails_[i] = tail_word(name);
+    if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));
   }
   // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
   std::vector<char> ignored(n, 0);
@@ -64,9 +65,10 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   const std::size_t k = suffix.size() < 8 ? suffix.size() : 8;
   const std::uint64_t want = tail_word(suffix);
   const std::uint64_t mask = k == 8 ? ~0ull : ~0ull << (8 * (8 - k));
-  for (std::size_t i = 0; i < hits.size(); ++i)
-    if (((tails_[i] & mask) == want && names_[i].size() >= suffix.size()) || !plain_[i])
-      hits[i] = static_cast<char>(t.matches_name(names_[i], plain_[i] != 0));
+  const std::uint64_t* tails = tails_.data();
+  for (std::size_t i = 0, n = hits.size(); i < n; ++i)
+    if ((tails[i] & mask) == want) hits[i] = static_cast<char>(t.matches_name(names_[i], plain_[i] != 0));
+  for (ModuleIndex i : not_plain_) hits[i] = static_cast<char>(t.matches_name(names_[i], false));
   return cache_.emplace(text, std::move(hits)).first->second;
 }
 

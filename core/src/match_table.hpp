@@ -30,6 +30,7 @@ class MatchTable {
   // patterns end in a literal suffix, and testing it here touches 8 bytes per module instead
   // of a cache line of each name.
   std::vector<std::uint64_t> tails_;
+  std::vector<ModuleIndex> not_plain_;  // names the tail test cannot rule out (usually none)
   std::unordered_map<std::string, std::vector<char>> cache_;
 };
 

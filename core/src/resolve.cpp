@@ -106,6 +106,7 @@ class Resolver {
   const MappingList& mappings_;
   detail::MatchTable& table_;
   Resolution out_;
+  std::vector<ModuleIndex> balance_;
 
   const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
     return table_.hits(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
@@ -143,11 +144,16 @@ class Resolver {
 
     // Modules that match any target of this mapping, found with one tight pass per target;
     // the walk below visits only those (the others cannot change its state).
-    std::vector<char> any_hit(model_.size(), 0);
-    for (const auto* h : hits)
-      for (std::size_t i = 0; i < any_hit.size(); ++i) any_hit[i] |= (*h)[i];
+    const std::size_t n = model_.size();
+    std::vector<char> any_hit(n, 0);
+    for (const auto* h : hits) {
+      // Through plain pointers and a fixed count, so that the loop is vectorized.
+      char* __restrict out = any_hit.data();
+      const char* __restrict in = h->data();
+      for (std::size_t i = 0; i < n; ++i) out[i] |= in[i];
+    }
     std::vector<ModuleIndex> candidates;
-    for (std::size_t i = 0; i < any_hit.size(); ++i)
+    for (std::size_t i = 0; i < n; ++i)
       if (any_hit[i]) candidates.push_back(static_cast<ModuleIndex>(i));
 
     for (const ModuleIndex mi : candidates) {
@@ -223,7 +229,8 @@ class Resolver {
     }
     const ModuleIndex smooth = smooth_list[0];
     const Module& sm = model_[smooth];
-    std::vector<ModuleIndex> balance;
+    std::vector<ModuleIndex>& balance = balance_;  // reused: one allocation for every group
+    balance.clear();
     for (std::size_t t = 1; t < targets.size(); ++t)
       balance.insert(balance.end(), matches[slot[t]].begin(), matches[slot[t]].end());
 
