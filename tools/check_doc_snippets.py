@@ -4,7 +4,7 @@
     tools/check_doc_snippets.py --cxx c++ --cc cc -I core/include [-I ...] FILE.md ...
 
 A block fenced with ```cpp (or ```c) that defines a whole translation unit (it has a
-`main`, an `AWQMAP_PLUGIN(...)` entry, or only declarations) is compiled as it is. A block of
+`main`, an `AWQMAP_PLUGIN(...)` or `AWQMAP_PLUGIN_ENTRY(...)` entry, or only declarations) is compiled as it is. A block of
 statements (it does not start with `#include` or a declaration) is compiled inside a function
 that receives `const std::string& path` (or `const char* path` in C), after the block's own
 `#include` lines. A block fenced with ```cpp no-compile is skipped (say why next to it).
@@ -20,7 +20,7 @@ import tempfile
 
 FENCE = re.compile(r"^```(cpp|c\+\+|c)(\s+no-compile)?\s*$")
 TOP_LEVEL = re.compile(r"^\s*(#|namespace\b|static\b|struct\b|class\b|int main\b|extern\b|using\b|template\b|"
-                       r"const\b|constexpr\b|inline\b|void\b|AWQMAP_PLUGIN\b|//|$)")
+                       r"const\b|constexpr\b|inline\b|void\b|AWQMAP_PLUGIN(_ENTRY)?\b|//|$)")
 
 
 def blocks(path):

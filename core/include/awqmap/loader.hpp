@@ -19,8 +19,9 @@ class AWQMAP_API PluginLoader {
   explicit PluginLoader(Registry& registry, LoaderOptions options = {});
 
   /// Loads one plugin. Throws InputError naming the file: unreadable, not a shared library,
-  /// missing dependencies (the dynamic loader's message is included), no entry symbol, another
-  /// plugin API version, or a failed registration. A file already loaded is not loaded again.
+  /// missing dependencies (the dynamic loader's message is included), no entry symbol (or one
+  /// that is not the entry pointer), another plugin API version, struct size or ABI fingerprint
+  /// (docs/plugins.md), or a failed registration. A file already loaded is not loaded again.
   void load_file(const std::filesystem::path& file);
 
   /// Loads every `*.so` in `dir` in name order; other files are skipped. Throws InputError
