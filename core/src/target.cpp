@@ -386,10 +386,19 @@ struct Target::Compiled {
 
 namespace {
 // Every distinct target string is compiled once per process; compiled targets are immutable.
+// The cache is bounded by count and by the bytes of pattern text it holds: a compiled pattern
+// costs memory in proportion to its text (a 50,000-layer index alternation, about 300 kB of
+// text, compiles to some 24 MB), and builders generate long patterns unique to one model.
 struct CompiledCache {
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const Target::Compiled>> by_text;
+  std::size_t text_bytes = 0;
 };
+// Patterns longer than this are compiled for their callers only, never kept: they are the
+// generated ones, and the targets handed out keep their compiled form alive while in use.
+constexpr std::size_t kMaxCachedPattern = 4096;
+constexpr std::size_t kMaxCachedEntries = 1 << 14;
+constexpr std::size_t kMaxCachedTextBytes = 1 << 20;
 CompiledCache& compiled_cache() {
   static CompiledCache cache;
   return cache;
@@ -419,15 +428,19 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     c->glob = fast_glob(pattern);
     c->suffix = required_suffix(pattern);
   }
+  if (text.size() > kMaxCachedPattern) return Target(std::move(c));
   CompiledCache& cache = compiled_cache();
   std::lock_guard lock(cache.mutex);
   // A long-running embedder (or a fuzzer) may compile unboundedly many distinct patterns; the
   // cache only saves recompiling the few that recur, so it is dropped when it grows large.
   // Targets already handed out keep their compiled form alive.
-  constexpr std::size_t kMaxCached = 1 << 14;
-  if (cache.by_text.size() >= kMaxCached) cache.by_text.clear();
-  auto inserted = cache.by_text.emplace(text, std::move(c)).first;
-  return Target(inserted->second);
+  if (cache.by_text.size() >= kMaxCachedEntries || cache.text_bytes + text.size() > kMaxCachedTextBytes) {
+    cache.by_text.clear();
+    cache.text_bytes = 0;
+  }
+  auto [it, inserted] = cache.by_text.emplace(text, std::move(c));
+  if (inserted) cache.text_bytes += text.size();
+  return Target(it->second);
 }
 
 namespace detail {
