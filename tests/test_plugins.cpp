@@ -199,13 +199,17 @@ TEST_CASE("plugin files that are not plugins are clear errors naming the file") 
   SECTION("empty .so") {
     auto f = dir.write("awqmap-empty.so", "");
     std::string e = load_error(registry, f);
-    CHECK(e.find("awqmap-empty.so: cannot load the plugin") != std::string::npos);
+    CHECK(e.find("awqmap-empty.so: cannot load the plugin: file too short;") != std::string::npos);
+    CHECK(e.find("Bad file descriptor") == std::string::npos);  // Boost's stale errno text is left out
   }
   SECTION("text file named .so") {
     auto f = dir.write("awqmap-text.so", "this is not an ELF file\n");
     std::string e = load_error(registry, f);
     CHECK(e.find("awqmap-text.so: cannot load the plugin") != std::string::npos);
-    CHECK(e.find("dlerror") != std::string::npos);  // the dynamic loader's own message
+    // The dynamic loader's own reason, without Boost's wrapping or the path said twice.
+    CHECK(e.find("dlerror") == std::string::npos);
+    CHECK(e.find("boost::") == std::string::npos);
+    CHECK(e.find("awqmap-text.so: cannot load the plugin: file too short;") != std::string::npos);
   }
   SECTION("missing file") {
     CHECK(load_error(registry, dir.path / "nope.so").find("does not exist") != std::string::npos);

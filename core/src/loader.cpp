@@ -20,6 +20,18 @@ namespace awqmap {
 namespace fs = std::filesystem;
 
 namespace {
+// The dynamic loader's own words from Boost.DLL's message, which wraps them as
+// "...load() failed (dlerror system message: PATH: REASON): ERRNO TEXT" — the errno text is
+// whatever errno last held, unrelated to the failure. Falls back to the whole message.
+std::string dynamic_loader_reason(const std::string& what, const std::string& path) {
+  const std::string marker = "dlerror system message: ";
+  const auto start = what.find(marker);
+  const auto end = what.rfind("): ");
+  if (start == std::string::npos || end == std::string::npos || end < start + marker.size()) return what;
+  std::string reason = what.substr(start + marker.size(), end - start - marker.size());
+  if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
+  return reason.empty() ? what : reason;
+}
 
 // The entry symbol's name, and this build's fingerprint of what crosses the boundary.
 constexpr const char* plugin_entry_symbol = "awqmap_plugin";
@@ -112,7 +124,7 @@ void PluginLoader::load_file(const fs::path& file) {
   try {
     library->load(canonical, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw InputError(shown + ": cannot load the plugin: " + e.what() +
+    throw InputError(shown + ": cannot load the plugin: " + dynamic_loader_reason(e.what(), canonical.string()) +
                      "; is it a shared library built for this machine, with its dependencies installed?");
   }
   if (!library->has(plugin_entry_symbol))
