@@ -14,7 +14,7 @@ TEST_CASE("every corpus model resolves its expected mappings exactly as upstream
     DYNAMIC_SECTION(name) {
       ModelView model = load_model_description((test::corpus_dir() / (name + ".model.json")).string());
       auto expected = test::read_json(test::corpus_dir() / (name + ".expected.json"));
-      MappingList mappings = mappings_from_json(expected["mappings"], name + ".expected.json");
+      MappingList mappings = mappings_from_json(expected["mappings"].dump(), name + ".expected.json");
       test::check_against_expected(model, mappings, expected);
     }
   }
@@ -28,7 +28,7 @@ TEST_CASE("every corpus model gets upstream's mappings from the shipped plugins"
       ModelView model = load_model_description((test::corpus_dir() / (name + ".model.json")).string());
       auto expected = test::read_json(test::corpus_dir() / (name + ".expected.json"));
       const std::string kind = expected["selection"]["kind"];
-      MappingList want = mappings_from_json(expected["mappings"], name + ".expected.json");
+      MappingList want = mappings_from_json(expected["mappings"].dump(), name + ".expected.json");
       if (kind == "user") {
         MappingList user = load_mappings_file((test::corpus_dir() / (name + ".mappings.json")).string());
         CHECK(user == want);
@@ -36,7 +36,7 @@ TEST_CASE("every corpus model gets upstream's mappings from the shipped plugins"
       }
       Selection s = registry.select(model, SelectionMode::upstream);
       CHECK(std::string(to_string(s.kind)) == kind);
-      CHECK(mappings_to_json(s.mappings).dump(1) == expected["mappings"].dump(1));
+      CHECK(nlohmann::json::parse(mappings_to_json(s.mappings)) == expected["mappings"]);
       test::check_against_expected(model, s.mappings, expected);
     }
   }

@@ -24,25 +24,25 @@ const char* description_with_literals = R"({"format": "awqmap.model/v1", "archit
 
 TEST_CASE("Infinity -Infinity and NaN are numbers in a description config and strings stay untouched") {
   ModelView m = parse_model_description(description_with_literals, "literals.json");
-  const auto& c = m.config();
-  CHECK(c["time_step_limit"][0].get<double>() == 0.0);
-  CHECK(std::isinf(c["time_step_limit"][1].get<double>()));
-  CHECK(c["time_step_limit"][1].get<double>() > 0);
-  CHECK(std::isinf(c["low"].get<double>()));
-  CHECK(c["low"].get<double>() < 0);
-  CHECK(std::isnan(c["undefined"].get<double>()));
-  CHECK(std::isnan(c["nested"]["x"][0].get<double>()));
-  CHECK(std::isinf(c["nested"]["x"][1].get<double>()));
-  CHECK(c["note"] == "Infinity, -Infinity and NaN stay words in strings");
-  CHECK(c["tricky"] == "a \" NaN");
-  CHECK(c["num_hidden_layers"] == 1);
+  const ConfigValue c = m.config();
+  CHECK(c.get("time_step_limit").at(0).as_double() == 0.0);
+  CHECK(std::isinf(c.get("time_step_limit").at(1).as_double()));
+  CHECK(c.get("time_step_limit").at(1).as_double() > 0);
+  CHECK(std::isinf(c.get("low").as_double()));
+  CHECK(c.get("low").as_double() < 0);
+  CHECK(std::isnan(c.get("undefined").as_double()));
+  CHECK(std::isnan(c.get("nested").get("x").at(0).as_double()));
+  CHECK(std::isinf(c.get("nested").get("x").at(1).as_double()));
+  CHECK(c.get("note").as_string() == "Infinity, -Infinity and NaN stay words in strings");
+  CHECK(c.get("tricky").as_string() == "a \" NaN");
+  CHECK(c.get("num_hidden_layers").as_int64() == 1);
 }
 
 TEST_CASE("the NemotronH real tree with Infinity in its config loads") {
   ModelView m = load_model_description((test::corpus_dir() / "NemotronHForCausalLM.real-tree.model.json").string());
-  const nlohmann::json* limit = m.config_field("time_step_limit");
-  REQUIRE(limit != nullptr);
-  CHECK(std::isinf((*limit)[1].get<double>()));
+  const ConfigValue limit = m.config_field("time_step_limit");
+  REQUIRE(limit);
+  CHECK(std::isinf(limit.at(1).as_double()));
   CHECK(m.size() > 10);
 }
 
@@ -74,7 +74,7 @@ TEST_CASE("a checkpoint config.json with Infinity loads") {
       size);
   test::write_shard(dir.path / "model.safetensors", header, size);
   ModelView m = load_checkpoint(dir.path.string());
-  CHECK(std::isinf(m.config()["time_step_limit"][1].get<double>()));
+  CHECK(std::isinf(m.config().get("time_step_limit").at(1).as_double()));
   CHECK(m.find("backbone.layers.0.mixer.in_proj") != no_module);
 }
 

@@ -37,10 +37,58 @@ TEST_CASE("a model description loads with lookups, children, classes and feature
   REQUIRE(kids.size() == 2);
   CHECK(m[kids[0]].name == "model.layers.0.q");
   CHECK(m[q].parent == m.find("model.layers.0"));
-  CHECK(m.config_field("hidden_size")->get<int>() == 4);  // text_config wins
-  CHECK(m.config_field("vocab")->get<int>() == 10);       // null in text_config falls back
-  CHECK(m.config_field("nothing") == nullptr);
+  CHECK(m.config_field("hidden_size").as_int64() == 4);  // text_config wins
+  CHECK(m.config_field("vocab").as_int64() == 10);       // null in text_config falls back
+  CHECK_FALSE(m.config_field("nothing"));
   CHECK(m.architecture() == "TestForCausalLM");
+}
+
+TEST_CASE("the config view reads every JSON kind and says what a value is when it is read as another") {
+  const ModelView m = parse_model_description(
+      R"({"format": "awqmap.model/v1", "architecture": "X", "modules": [{"name": "", "type": "R"}],)"
+      R"( "config": {"n": -3, "big": 18446744073709551615, "f": 0.5, "b": true, "s": "text", "z": null,)"
+      R"( "list": [1, "two", [3]], "obj": {"k": 1, "a": 2}}})",
+      "config.json");
+  const ConfigValue c = m.config();
+  REQUIRE(c.is_object());
+  CHECK(c.keys() == std::vector<std::string>{"b", "big", "f", "list", "n", "obj", "s", "z"});
+  CHECK(c.size() == 8);
+  CHECK(c.get("n").is_integer());
+  CHECK(c.get("n").as_int64() == -3);
+  CHECK(c.get("n").as_double() == -3.0);
+  CHECK(c.get("big").is_integer());
+  CHECK_THROWS_WITH(c.get("big").as_int64(), Catch::Contains("beyond 64 signed bits"));
+  CHECK(c.get("f").is_number());
+  CHECK_FALSE(c.get("f").is_integer());
+  CHECK_THROWS_WITH(c.get("f").as_int64(), Catch::Contains("config value is a number with a fraction, not an integer"));
+  CHECK(c.get("b").as_bool());
+  CHECK_THROWS_AS(c.get("s").as_bool(), InputError);
+  CHECK(c.get("s").as_string() == "text");
+  // JSON null exists; a missing key does not, and both read as null.
+  CHECK(c.get("z"));
+  CHECK(c.get("z").is_null());
+  CHECK_FALSE(c.get("missing"));
+  CHECK(c.get("missing").is_null());
+  CHECK_THROWS_WITH(c.get("missing").as_string(), Catch::Contains("config value is absent, not a string"));
+  const ConfigValue list = c.get("list");
+  REQUIRE(list.is_array());
+  CHECK(list.size() == 3);
+  CHECK(list.at(1).as_string() == "two");
+  CHECK(list.at(2).at(0).as_int64() == 3);
+  CHECK_FALSE(list.at(3));
+  CHECK_FALSE(list.get("k"));
+  CHECK(c.get("obj").get("a").as_int64() == 2);
+  CHECK(c.get("obj").dump() == R"({"a":2,"k":1})");
+  CHECK(ConfigValue().dump() == "null");
+  CHECK(nlohmann::json::parse(m.config_json()) == nlohmann::json::parse(c.dump()));
+  CHECK(nlohmann::json::parse(m.config_json())["list"][1] == "two");
+  // A copy of the model shares its config: values read through it stay valid after the original goes.
+  ConfigValue kept;
+  {
+    const ModelView copy = m;
+    kept = copy.config_field("s");
+  }
+  CHECK(kept.as_string() == "text");
 }
 
 TEST_CASE("a description with escaped names keeps the unescaped text") {

@@ -104,6 +104,41 @@ TEST_CASE("checkpoint adaptations are stored and exposed per architecture") {
   CHECK(registry.adaptations("Other").dropped.empty());
 }
 
+TEST_CASE("the registry lists adaptations per plugin and names the plugin that set the default list") {
+  Registry registry;
+  CHECK(registry.default_plugin() == nullptr);
+  registry.register_plugin({"in-process adapter", "adapter", "1", nullptr}, [](Registrar& r) {
+    // An architecture with adaptations and no mappings of its own.
+    r.drop_checkpoint_tensors("AdaptedOnlyForCausalLM", "vision\\.");
+    r.rename_checkpoint_keys("FixtureForCausalLM", "(.*)\\.w3$", "\\1.up_proj");
+  });
+  PluginLoader(registry).load_file(fixture("dynamic_fixture"));
+  CHECK(registry.default_plugin() == nullptr);
+  registry.register_plugin({"in-process defaults", "fallback", "1", nullptr},
+                           [](Registrar& r) { r.set_default({{"re:.*norm$", {"re:.*proj$"}}}); });
+  REQUIRE(registry.default_plugin() != nullptr);
+  CHECK(registry.default_plugin()->name == "fallback");
+
+  const auto entries = registry.adaptation_entries();
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].architecture == "AdaptedOnlyForCausalLM");
+  CHECK(entries[0].plugin->name == "adapter");
+  CHECK(entries[0].dropped == std::vector<std::string>{"vision\\."});
+  CHECK(entries[1].architecture == "FixtureAdaptedOnlyForCausalLM");
+  CHECK(entries[1].plugin->name == "dynamic_fixture");
+  // One architecture adapted by two plugins: two entries, in load order.
+  CHECK(entries[2].architecture == "FixtureForCausalLM");
+  CHECK(entries[2].plugin->name == "adapter");
+  REQUIRE(entries[2].renames.size() == 1);
+  CHECK(entries[2].renames[0].replacement == "\\1.up_proj");
+  CHECK(entries[2].dropped.empty());
+  CHECK(entries[3].architecture == "FixtureForCausalLM");
+  CHECK(entries[3].plugin->name == "dynamic_fixture");
+  CHECK(entries[3].dropped == std::vector<std::string>{"mtp\\."});
+  // The merged view the checkpoint reader uses holds both plugins' renames.
+  CHECK(registry.adaptations("FixtureForCausalLM").renames.size() == 2);
+}
+
 TEST_CASE("a plugin stays loaded while what it registered is alive, even after the loader is gone") {
   Registry registry;
   {

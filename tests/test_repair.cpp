@@ -71,7 +71,7 @@ TEST_CASE("every failing corpus model is repaired or explained, and repaired gro
     ++failing;
     INFO(name);
     ModelView model = load_model_description((test::corpus_dir() / (name + ".model.json")).string());
-    MappingList mappings = mappings_from_json(expected["mappings"], name);
+    MappingList mappings = mappings_from_json(expected["mappings"].dump(), name);
     ResolveOptions options;
     options.targets = expected.value("targets", std::vector<std::string>{"Linear"});
     options.ignore = expected.value("ignore", std::vector<std::string>{"lm_head"});
@@ -185,7 +185,7 @@ TEST_CASE("models that resolve cleanly give identical results with repair") {
     if (expected.contains("error")) continue;
     DYNAMIC_SECTION(name) {
       ModelView model = load_model_description((test::corpus_dir() / (name + ".model.json")).string());
-      MappingList mappings = mappings_from_json(expected["mappings"], name);
+      MappingList mappings = mappings_from_json(expected["mappings"].dump(), name);
       RepairedResolution r = resolve_with_repair(model, mappings);
       CHECK(r.repairs.empty());
       CHECK(r.mappings == mappings);

@@ -1,6 +1,5 @@
 // Output of the listing commands: mappings, plugins, architectures (JSON and aligned text).
 #include <array>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -43,20 +42,6 @@ nlohmann::json registration_json(const ArchitectureEntry& e) {
                       {"source", e.provenance.source}};
   if (!e.builder.empty()) j["builder"] = e.builder;
   return j;
-}
-
-// The checkpoint adaptations of every registered architecture that has some, by architecture
-// (the registry merges them across plugins).
-std::vector<std::pair<std::string, CheckpointAdaptations>> adaptations(const Registry& registry,
-                                                                       const std::vector<ArchitectureEntry>& entries) {
-  std::vector<std::pair<std::string, CheckpointAdaptations>> out;
-  std::set<std::string> seen;
-  for (const auto& e : entries) {
-    if (!seen.insert(e.architecture).second) continue;
-    CheckpointAdaptations a = registry.adaptations(e.architecture);
-    if (!a.dropped.empty() || !a.renames.empty() || !a.fused_experts.empty()) out.emplace_back(e.architecture, std::move(a));
-  }
-  return out;
 }
 
 // One row per architecture: what exact selection uses and how it relates to upstream's choice.
@@ -107,7 +92,7 @@ std::string mappings_json(const ModelView& model, const Selection& s, SelectionM
   for (const auto& d : s.declined_builders)
     declined.push_back({{"builder", d.builder}, {"plugin", d.plugin}, {"reason", d.reason}});
   j["declined"] = declined;
-  j["mappings"] = mappings_to_json(list);
+  j["mappings"] = nlohmann::json::parse(mappings_to_json(list));
   if (repaired)
     for (std::size_t i = 0; i < list.size(); ++i)
       if (repaired->repaired_from[i]) j["mappings"][i]["repaired_from"] = *repaired->repaired_from[i];
@@ -131,7 +116,7 @@ std::string mappings_text(const ModelView& model, const Selection& s, const Mapp
   return out;
 }
 
-std::string plugins_json(const Registry& registry, const std::string& default_list_plugin) {
+std::string plugins_json(const Registry& registry) {
   const auto archs = registry.architectures();
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : registry.plugins()) {
@@ -141,24 +126,24 @@ std::string plugins_json(const Registry& registry, const std::string& default_li
     list.push_back({{"name", p->name}, {"version", p->version}, {"file", p->file}, {"registrations", std::move(regs)}});
   }
   nlohmann::json adapted = nlohmann::json::array();
-  for (const auto& [arch, a] : adaptations(registry, archs)) {
+  for (const auto& a : registry.adaptation_entries()) {
     nlohmann::json renames = nlohmann::json::array(), fused = nlohmann::json::array();
     for (const auto& r : a.renames) renames.push_back({{"pattern", r.pattern}, {"replacement", r.replacement}});
     for (const auto& f : a.fused_experts) fused.push_back({{"fused", f.fused}, {"prefix", f.prefix}, {"parts", f.parts}});
-    adapted.push_back({{"architecture", arch}, {"dropped", a.dropped}, {"renames", std::move(renames)},
-                       {"fused_experts", std::move(fused)}});
+    adapted.push_back({{"architecture", a.architecture}, {"plugin", a.plugin->name}, {"dropped", a.dropped},
+                       {"renames", std::move(renames)}, {"fused_experts", std::move(fused)}});
   }
+  const auto defaults = registry.default_plugin();
   nlohmann::json out = {{"format", "awqmap.plugins/v1"},
                         {"plugins", std::move(list)},
-                        {"default_mappings", registry.has_default()},
-                        {"default_mappings_plugin", default_list_plugin.empty() ? nlohmann::json()
-                                                                                : nlohmann::json(default_list_plugin)},
+                        {"default_mappings", defaults != nullptr},
+                        {"default_mappings_plugin", defaults ? nlohmann::json(defaults->name) : nlohmann::json()},
                         {"adaptations", std::move(adapted)},
                         {"skipped_duplicates", registry.skipped_duplicates()}};
   return dump(out);
 }
 
-std::string plugins_text(const Registry& registry, const std::string& default_list_plugin) {
+std::string plugins_text(const Registry& registry) {
   const auto archs = registry.architectures();
   const auto plugins = registry.plugins();
   if (plugins.empty()) return "no plugins loaded\n";
@@ -172,23 +157,25 @@ std::string plugins_text(const Registry& registry, const std::string& default_li
                         e.builder.empty() ? "" : "(builder " + printable(e.builder) + ")"});
     out += aligned(rows, "  ");
   }
+  const auto defaults = registry.default_plugin();
   out += "\ndefault mappings: " +
-         (default_list_plugin.empty() ? std::string("none (an architecture no plugin registers cannot be resolved)")
-                                      : "set by plugin " + printable(default_list_plugin)) +
+         (defaults ? "set by plugin " + printable(defaults->name)
+                   : std::string("none (an architecture no plugin registers cannot be resolved)")) +
          "\n";
-  const auto adapted = adaptations(registry, archs);
+  const auto adapted = registry.adaptation_entries();
   if (!adapted.empty()) {
     out += "\ncheckpoint adaptations (applied when a checkpoint directory is read):\n";
-    std::vector<std::array<std::string, 3>> rows;
-    for (const auto& [arch, a] : adapted) {
-      for (const auto& d : a.dropped) rows.push_back({printable(arch), "drop", printable(d)});
+    std::vector<std::array<std::string, 4>> rows;
+    for (const auto& a : adapted) {
+      const std::string arch = printable(a.architecture), plugin = printable(a.plugin->name);
+      for (const auto& d : a.dropped) rows.push_back({arch, plugin, "drop", printable(d)});
       for (const auto& r : a.renames)
-        rows.push_back({printable(arch), "rename", printable(r.pattern) + " -> " + printable(r.replacement)});
+        rows.push_back({arch, plugin, "rename", printable(r.pattern) + " -> " + printable(r.replacement)});
       for (const auto& f : a.fused_experts) {
         std::string parts;
         for (const auto& part : f.parts) parts += (parts.empty() ? "" : ",") + printable(part);
         if (f.parts.size() > 1) parts = "{" + parts + "}";
-        rows.push_back({printable(arch), "split", printable(f.fused) + " -> " + printable(f.prefix) + ".N." + parts});
+        rows.push_back({arch, plugin, "split", printable(f.fused) + " -> " + printable(f.prefix) + ".N." + parts});
       }
     }
     out += aligned(rows, "  ");

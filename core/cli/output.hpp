@@ -56,8 +56,8 @@ std::string mappings_text(const ModelView& model, const Selection& selection, co
 
 /// `awqmap plugins`: each plugin and its registrations, the checkpoint adaptations, and the
 /// plugin that sets the default list (empty: none does).
-std::string plugins_json(const Registry& registry, const std::string& default_list_plugin);
-std::string plugins_text(const Registry& registry, const std::string& default_list_plugin);
+std::string plugins_json(const Registry& registry);
+std::string plugins_text(const Registry& registry);
 
 /// `awqmap architectures`: every registered architecture, its kind and plugin, against upstream.
 std::string architectures_json(const Registry& registry);

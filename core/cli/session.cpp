@@ -110,18 +110,6 @@ ResolveOptions resolve_options(const Args& a) {
   return options;
 }
 
-std::string default_list_plugin(const Registry& registry) {
-  if (!registry.has_default()) return {};
-  // The registry says which plugin set the default list where it selects it: for an
-  // architecture that nothing registers.
-  const ModelView probe = parse_model_description(
-      R"({"format": "awqmap.model/v1", "architecture": "awqmap: no registered architecture",)"
-      R"( "modules": [{"name": "", "type": "Module"}]})",
-      "the default-list probe");
-  const Selection s = registry.select(probe, SelectionMode::exact);
-  return s.kind == SelectionKind::default_list ? s.plugin : std::string();
-}
-
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a) {
   if (a.mappings_file) {
     Selection s;
@@ -130,7 +118,8 @@ Selection select_mappings(const Registry& registry, const ModelView& model, cons
       const std::string text = read_stdin(a.limits.max_json_file_bytes, "the --mappings list");
       nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
       if (j.is_discarded()) throw InputError("<standard input>: the --mappings list is not valid JSON");
-      s.mappings = mappings_from_json(j.is_object() && j.contains("mappings") ? j["mappings"] : j, "<standard input>");
+      s.mappings =
+          mappings_from_json((j.is_object() && j.contains("mappings") ? j["mappings"] : j).dump(), "<standard input>");
     } else {
       s.mappings = load_mappings_file(*a.mappings_file);
     }

@@ -31,7 +31,5 @@ ResolveOptions resolve_options(const Args& a);
 Selection select_mappings(const Registry& registry, const ModelView& model, const Args& a);
 /// An architecture no plugin knows, in exact mode: its groups come from the default list.
 bool unknown_architecture(const Selection& s, const Args& a);
-/// The plugin that set the default list; empty when none did.
-std::string default_list_plugin(const Registry& registry);
 
 }  // namespace awqmap::cli

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mapping_json.hpp"
+
 #include "awqmap/error.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/target.hpp"
@@ -62,7 +64,7 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
   }
 }
 
-MappingList mappings_from_json(const nlohmann::json& input, const std::string& origin) {
+MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {
   // `awqmap resolve --format json` output is accepted whole: its `mappings` list is the input.
   const nlohmann::json* list = &input;
   if (input.is_object() && input.contains("mappings") && input.value("format", "") == "awqmap.resolved/v1")
@@ -113,10 +115,15 @@ MappingList load_mappings_file(const std::string& path) {
   const InputLimits limits;
   const simdjson::padded_string text =
       detail::read_regular_file(path, {"max_json_file_bytes", limits.max_json_file_bytes});
-  return mappings_from_json(detail::parse_python_json(std::string_view(text.data(), text.size()), path), path);
+  return detail::mappings_from_json_value(detail::parse_python_json(std::string_view(text.data(), text.size()), path),
+                                         path);
 }
 
-nlohmann::json mappings_to_json(const MappingList& mappings) {
+MappingList mappings_from_json(std::string_view json_text, const std::string& origin) {
+  return detail::mappings_from_json_value(detail::parse_python_json(json_text, origin), origin);
+}
+
+nlohmann::json detail::mappings_to_json_value(const MappingList& mappings) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : mappings) {
     nlohmann::json j;
@@ -127,6 +134,10 @@ nlohmann::json mappings_to_json(const MappingList& mappings) {
     out.push_back(std::move(j));
   }
   return out;
+}
+
+std::string mappings_to_json(const MappingList& mappings) {
+  return detail::mappings_to_json_value(mappings).dump();
 }
 
 }  // namespace awqmap

@@ -9,6 +9,7 @@
 #include "input/file_access.hpp"
 #include "input/printable.hpp"
 #include "input/python_json.hpp"
+#include "model_parts.hpp"
 #include "word_scan.hpp"
 
 namespace awqmap {
@@ -185,7 +186,7 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
   }
   parts.storage = std::move(storage);
   if (architecture) parts.architecture = *architecture;
-  return ModelView(std::move(parts));
+  return make_model_view(std::move(parts));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "awqmap/model.hpp"
 #include "awqmap/plugin.h"
 #include "awqmap/registry.hpp"
+#include "model_parts.hpp"
 
 namespace {
 
@@ -118,14 +119,15 @@ size_t awqmap_model_view_module_children(const awqmap_plugin_model* m, uint32_t 
 }
 
 const awqmap_config_node* awqmap_model_view_config(const awqmap_plugin_model* m) {
-  return m ? node(&view(m)->config()) : nullptr;
+  return m ? node(&awqmap::detail::ModelAccess::config(*view(m))) : nullptr;
 }
 
 const awqmap_config_node* awqmap_model_view_config_field(const awqmap_plugin_model* m, const char* key,
                                                          size_t length) {
   if (!m || (!key && length)) return nullptr;
   try {
-    return node(view(m)->config_field(std::string_view(key ? key : "", length)));
+    return node(awqmap::detail::config_field(awqmap::detail::ModelAccess::config(*view(m)),
+                                             std::string_view(key ? key : "", length)));
   } catch (...) {
     return nullptr;
   }

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <shared_mutex>
 
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
@@ -352,15 +353,21 @@ int awqmap_build_fail(awqmap_build* out, const char* message) {
 
 namespace awqmap {
 
-struct Registry::State {
+// Hidden although nested in an exported class: nothing of it is public API.
+struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<PluginPtr> plugins;
   std::map<Key, DynamicEntry> dynamic;
   std::map<Key, StaticEntry> statics;
   std::optional<StaticEntry> default_list;
-  std::map<std::string, CheckpointAdaptations> adaptations;
+  std::map<std::string, CheckpointAdaptations> adaptations;  // merged across plugins, for the reader
+  std::vector<AdaptationEntry> adaptation_entries;          // per plugin, in load order, for listings
+  std::vector<std::string> skipped_duplicates;
+  mutable std::shared_mutex mutex;
+
+  void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
 };
 
-Registry::Registry() : state_(std::make_unique<State>()) {}
+Registry::Registry() : impl_(std::make_unique<Impl>()) {}
 Registry::~Registry() = default;
 
 const awqmap_plugin_model* plugin_model(const ModelView& model) {
@@ -370,17 +377,17 @@ const awqmap_plugin_model* plugin_model(const ModelView& model) {
 void Registry::register_plugin(PluginRecord record, const std::function<void(Registrar&)>& register_fn,
                                bool allow_override) {
   if (!register_fn) throw InputError(describe(record) + " has no registration callback");
-  register_with(
+  impl_->register_with(
       std::move(record), [&register_fn](awqmap_registrar* r) { return plugin::run_registration(r, register_fn); },
       allow_override);
 }
 
 void Registry::register_plugin(PluginRecord record, int (*register_fn)(awqmap_registrar*), bool allow_override) {
   if (!register_fn) throw InputError(describe(record) + " has no registration callback");
-  register_with(std::move(record), register_fn, allow_override);
+  impl_->register_with(std::move(record), register_fn, allow_override);
 }
 
-void Registry::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
+void Registry::Impl::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
                              bool allow_override) {
   auto record = std::make_shared<const PluginRecord>(std::move(plugin_record));
   Staging staging(record);
@@ -399,14 +406,14 @@ void Registry::register_with(PluginRecord plugin_record, const std::function<int
     throw InputError(describe(*record) + " failed while registering: its registration function returned " +
                      std::to_string(status) + " without a message");
 
-  std::unique_lock lock(mutex_);
-  State& s = *state_;
+  std::unique_lock lock(mutex);
+  Impl& s = *this;
   for (const auto& p : s.plugins) {
     if (p->file == record->file) throw InputError(describe(*record) + " is already loaded");
     // The same plugin found twice on the search path (installed and in a build folder, say):
     // the first one loaded stays, the copy is skipped.
     if (p->name == record->name && p->version == record->version) {
-      skipped_duplicates_.push_back(describe(*record) + " is the same plugin as " + describe(*p) +
+      skipped_duplicates.push_back(describe(*record) + " is the same plugin as " + describe(*p) +
                                     " (same name and version); loaded once, from the first");
       return;
     }
@@ -434,13 +441,15 @@ void Registry::register_with(PluginRecord plugin_record, const std::function<int
     into.dropped.insert(into.dropped.end(), a.dropped.begin(), a.dropped.end());
     into.renames.insert(into.renames.end(), a.renames.begin(), a.renames.end());
     into.fused_experts.insert(into.fused_experts.end(), a.fused_experts.begin(), a.fused_experts.end());
+    s.adaptation_entries.push_back(
+        {arch, record, std::move(a.dropped), std::move(a.renames), std::move(a.fused_experts)});
   }
   s.plugins.push_back(record);
 }
 
 Selection Registry::select(const ModelView& model, SelectionMode mode) const {
-  std::shared_lock lock(mutex_);
-  const State& s = *state_;
+  std::shared_lock lock(impl_->mutex);
+  const Impl& s = *impl_;
   Selection out;
   const std::string& arch = model.architecture();
   // Exact mode tries the peer/analysis registrations first, then upstream's; upstream mode
@@ -507,22 +516,35 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
 }
 
 CheckpointAdaptations Registry::adaptations(const std::string& architecture) const {
-  std::shared_lock lock(mutex_);
-  auto it = state_->adaptations.find(architecture);
-  return it == state_->adaptations.end() ? CheckpointAdaptations{} : it->second;
+  std::shared_lock lock(impl_->mutex);
+  auto it = impl_->adaptations.find(architecture);
+  return it == impl_->adaptations.end() ? CheckpointAdaptations{} : it->second;
+}
+
+std::vector<AdaptationEntry> Registry::adaptation_entries() const {
+  std::shared_lock lock(impl_->mutex);
+  std::vector<AdaptationEntry> out = impl_->adaptation_entries;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AdaptationEntry& a, const AdaptationEntry& b) { return a.architecture < b.architecture; });
+  return out;
+}
+
+std::shared_ptr<const PluginRecord> Registry::default_plugin() const {
+  std::shared_lock lock(impl_->mutex);
+  return impl_->default_list ? impl_->default_list->plugin : nullptr;
 }
 
 std::vector<std::shared_ptr<const PluginRecord>> Registry::plugins() const {
-  std::shared_lock lock(mutex_);
-  return state_->plugins;
+  std::shared_lock lock(impl_->mutex);
+  return impl_->plugins;
 }
 
 std::vector<ArchitectureEntry> Registry::architectures() const {
-  std::shared_lock lock(mutex_);
+  std::shared_lock lock(impl_->mutex);
   std::vector<ArchitectureEntry> out;
-  for (const auto& [key, e] : state_->dynamic)
+  for (const auto& [key, e] : impl_->dynamic)
     out.push_back({key.first, EntryKind::dynamic, e.builder_name, e.plugin, e.provenance, {}});
-  for (const auto& [key, e] : state_->statics)
+  for (const auto& [key, e] : impl_->statics)
     out.push_back({key.first, EntryKind::static_list, {}, e.plugin, e.provenance, e.mappings});
   // By name; within a name the entry exact selection tries first comes first.
   auto rank = [](const ArchitectureEntry& a) {
@@ -535,19 +557,19 @@ std::vector<ArchitectureEntry> Registry::architectures() const {
 }
 
 std::optional<MappingList> Registry::default_mappings() const {
-  std::shared_lock lock(mutex_);
-  if (!state_->default_list) return std::nullopt;
-  return state_->default_list->mappings;
+  std::shared_lock lock(impl_->mutex);
+  if (!impl_->default_list) return std::nullopt;
+  return impl_->default_list->mappings;
 }
 
 std::vector<std::string> Registry::skipped_duplicates() const {
-  std::shared_lock lock(mutex_);
-  return skipped_duplicates_;
+  std::shared_lock lock(impl_->mutex);
+  return impl_->skipped_duplicates;
 }
 
 bool Registry::has_default() const {
-  std::shared_lock lock(mutex_);
-  return state_->default_list.has_value();
+  std::shared_lock lock(impl_->mutex);
+  return impl_->default_list.has_value();
 }
 
 }  // namespace awqmap

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "awqmap/awqmap.hpp"
 #include "awqmap/loader.hpp"
 #include "awqmap/recipe.hpp"
@@ -67,7 +69,7 @@ nlohmann::json resolution_json(const ModelView& model, const Selection& selectio
   j["format"] = "awqmap.resolved/v1";
   j["architecture"] = model.architecture();
   j["selection"] = selection_json(selection);
-  j["mappings"] = mappings_to_json(mappings);
+  j["mappings"] = nlohmann::json::parse(mappings_to_json(mappings));
   if (repaired)
     for (std::size_t i = 0; i < repaired->repaired_from.size() && i < mappings.size(); ++i)
       if (repaired->repaired_from[i]) j["mappings"][i]["repaired_from"] = *repaired->repaired_from[i];
@@ -117,7 +119,7 @@ std::string resolve_json(const ModelView& model, const PyRegistry* registry,
       throw InputError(std::string("mappings: invalid JSON (") + e.what() + ")");
     }
     selection.kind = SelectionKind::user;
-    selection.mappings = mappings_from_json(list, "mappings");
+    selection.mappings = mappings_from_json(list.dump(), "mappings");
   } else {
     if (!registry) throw InputError("resolve: no registry and no mappings given");
     selection = select_for(*registry->registry, model, upstream);
@@ -144,7 +146,7 @@ std::string resolve_json(const ModelView& model, const PyRegistry* registry,
                         {"explanation", explain(model, selection.mappings, e, options)},
                         {"architecture", model.architecture()},
                         {"selection", selection_json(selection)},
-                        {"mappings", mappings_to_json(selection.mappings)}};
+                        {"mappings", nlohmann::json::parse(mappings_to_json(selection.mappings))}};
     return j.dump();
   }
 }
@@ -178,7 +180,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("architecture", &ModelView::architecture)
       .def_property_readonly("origin", &ModelView::origin)
       .def_property_readonly("has_torch_class_names", &ModelView::has_torch_class_names)
-      .def("config_json", [](const ModelView& v) { return v.config().dump(); })
+      .def("config_json", &ModelView::config_json)
       .def("__len__", &ModelView::size)
       .def("names", [](const ModelView& v) {
         std::vector<std::string> out;
@@ -231,7 +233,7 @@ PYBIND11_MODULE(_core, m) {
           [](const PyRegistry& r, const ModelView& model, bool upstream) {
             Selection s = select_for(*r.registry, model, upstream);
             nlohmann::json j = selection_json(s);
-            j["mappings"] = mappings_to_json(s.mappings);
+            j["mappings"] = nlohmann::json::parse(mappings_to_json(s.mappings));
             return j.dump();
           },
           py::arg("model"), py::arg("upstream") = false);
@@ -281,7 +283,7 @@ PYBIND11_MODULE(_core, m) {
         opts.ignore = ignore;
         opts.scheme = scheme;
         opts.comments = comments;
-        return awq_recipe_yaml(mappings_from_json(list, "recipe mappings"), opts);
+        return awq_recipe_yaml(mappings_from_json(list.dump(), "recipe mappings"), opts);
       },
       py::arg("mappings_json"), py::arg("targets"), py::arg("ignore"), py::arg("scheme"), py::arg("comments"));
 }

@@ -10,8 +10,7 @@ namespace awqmap::cli {
 int run_plugins(const Args& a) {
   Registry registry;
   load_plugins(registry, a);
-  const std::string defaults = default_list_plugin(registry);
-  std::cout << (a.format == "json" ? plugins_json(registry, defaults) : plugins_text(registry, defaults));
+  std::cout << (a.format == "json" ? plugins_json(registry) : plugins_text(registry));
   return kOk;
 }
 

@@ -3,10 +3,9 @@
 // optional activation hook path relative to the resolved parent.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "awqmap/export.hpp"
 
@@ -34,13 +33,15 @@ AWQMAP_API std::string python_repr(const Mapping& mapping);
 /// Python's repr of a str (quotes and escapes as CPython prints them).
 AWQMAP_API std::string python_repr(const std::string& text);
 
-/// Reads a JSON list of {"smooth_layer", "balance_layers", "activation_hook_target"} objects and
-/// compiles every pattern. Throws InputError naming `origin`, the mapping index and the field.
-AWQMAP_API MappingList mappings_from_json(const nlohmann::json& list, const std::string& origin);
+/// Reads JSON text: a list of {"smooth_layer", "balance_layers", "activation_hook_target"}
+/// objects, or a whole awqmap.resolved/v1 document (its `mappings`), and compiles every pattern.
+/// Throws InputError naming `origin`, and the mapping index and field where one is at fault.
+AWQMAP_API MappingList mappings_from_json(std::string_view json_text, const std::string& origin);
 /// Same, from a file.
 AWQMAP_API MappingList load_mappings_file(const std::string& path);
-/// The inverse of mappings_from_json.
-AWQMAP_API nlohmann::json mappings_to_json(const MappingList& mappings);
+/// The inverse of mappings_from_json: the list as compact JSON text (activation_hook_target
+/// null when absent).
+AWQMAP_API std::string mappings_to_json(const MappingList& mappings);
 
 /// Compiles every pattern of the list; throws InputError naming `origin` and the mapping.
 AWQMAP_API void validate_mappings(const MappingList& mappings, const std::string& origin);

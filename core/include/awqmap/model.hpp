@@ -1,6 +1,7 @@
 #pragma once
 // ModelView: the model as every part of awqmap sees it — modules in torch's named_modules()
-// order, with class and base names and Linear features, plus the config. Read-only once built.
+// order, with class and base names and Linear features, plus a view of the config. Read-only once
+// built.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -8,11 +9,14 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "awqmap/export.hpp"
 
 namespace awqmap {
+
+namespace detail {
+struct ModelAccess;
+struct ModelData;
+}  // namespace detail
 
 using ModuleIndex = std::uint32_t;
 inline constexpr ModuleIndex no_module = static_cast<ModuleIndex>(-1);
@@ -33,41 +37,73 @@ struct Module {
   bool is_module_list() const { return is_a("ModuleList"); }
 };
 
-/// `config.text_config.<key>` when text_config exists and that value is not null, else
-/// `config.<key>`; nullptr when neither exists (docs/semantics.md §4.1 step 1).
-AWQMAP_API const nlohmann::json* config_field(const nlohmann::json& config, std::string_view key);
+/// A read-only view of one value of the model's config (config.json), or of nothing (a key
+/// that is absent). Valid while the ModelView it came from, or a copy of it, is alive.
+class AWQMAP_API ConfigValue {
+ public:
+  /// An absent value.
+  ConfigValue() = default;
 
-/// What a loader hands to ModelView: the records, and whatever owns the bytes they view.
-struct ModelParts {
-  std::string architecture;
-  nlohmann::json config = nlohmann::json::object();
-  std::vector<Module> modules;          ///< in named_modules() order; parents before children
-  std::shared_ptr<const void> storage;  ///< keeps the viewed strings alive
-  std::string origin;                   ///< file or directory the model came from (for errors)
-  /// False when class names were synthesised (checkpoint directories): then only Linear,
-  /// Embedding and ModuleList are known, and builders must rely on module names.
-  bool torch_class_names = true;
+  /// True when the value exists (it may be JSON null).
+  explicit operator bool() const { return node_ != nullptr; }
+  /// True for JSON null and for an absent value.
+  bool is_null() const;
+  bool is_bool() const;
+  /// A JSON number without fraction or exponent, of any size.
+  bool is_integer() const;
+  /// Any JSON number (Infinity and NaN included: config.json files written by Python hold them).
+  bool is_number() const;
+  bool is_string() const;
+  bool is_array() const;
+  bool is_object() const;
+
+  /// The value as that type. Throw InputError saying what the value is instead (an integer
+  /// beyond 64 signed bits is not an int64).
+  std::int64_t as_int64() const;
+  /// Any number.
+  double as_double() const;
+  bool as_bool() const;
+  std::string as_string() const;
+
+  /// Elements of an array, members of an object; 0 otherwise.
+  std::size_t size() const;
+  /// Element `i` of an array; absent when out of range or not an array.
+  ConfigValue at(std::size_t i) const;
+  /// Member `key` of an object; absent when missing or not an object. No text_config precedence
+  /// here: that is ModelView::config_field.
+  ConfigValue get(std::string_view key) const;
+  /// An object's keys, sorted; empty otherwise.
+  std::vector<std::string> keys() const;
+  /// The value as compact JSON ("null" when absent).
+  std::string dump() const;
+
+ private:
+  friend struct detail::ModelAccess;
+  explicit ConfigValue(const void* node) : node_(node) {}
+  const void* node_ = nullptr;
 };
 
+/// The model as loaded: made by load_model, load_checkpoint and the description readers
+/// (checkpoint.hpp, model_description.hpp). Copies share the loaded data and are cheap.
 class AWQMAP_API ModelView {
  public:
-  /// Validates the parts (docs/format.md): unique names, each parent present earlier, Linear records
-  /// with features. Throws InputError naming `parts.origin` and the module at fault.
-  explicit ModelView(ModelParts parts);
-
-  const std::string& architecture() const { return parts_.architecture; }
-  const std::string& origin() const { return parts_.origin; }
-  const nlohmann::json& config() const { return parts_.config; }
-  /// See ModelParts::torch_class_names.
-  bool has_torch_class_names() const { return parts_.torch_class_names; }
+  const std::string& architecture() const { return architecture_; }
+  const std::string& origin() const { return origin_; }
+  /// The whole config (an object; empty when the description has none).
+  ConfigValue config() const;
+  /// The whole config as compact JSON text.
+  std::string config_json() const;
+  /// False when class names were synthesised (checkpoint directories): then only Linear,
+  /// Embedding and ModuleList are known, and builders must rely on module names.
+  bool has_torch_class_names() const { return torch_class_names_; }
 
   /// `config.text_config.<key>` when text_config exists and that value is not null, else
-  /// `config.<key>`; nullptr when neither exists (docs/semantics.md §4.1 step 1).
-  const nlohmann::json* config_field(std::string_view key) const;
+  /// `config.<key>`; absent when neither exists (docs/semantics.md §4.1 step 1).
+  ConfigValue config_field(std::string_view key) const;
 
-  const std::vector<Module>& modules() const { return parts_.modules; }
-  std::size_t size() const { return parts_.modules.size(); }
-  const Module& operator[](ModuleIndex i) const { return parts_.modules[i]; }
+  const std::vector<Module>& modules() const { return modules_; }
+  std::size_t size() const { return modules_.size(); }
+  const Module& operator[](ModuleIndex i) const { return modules_[i]; }
 
   /// O(1) lookup; no_module when absent.
   ModuleIndex find(std::string_view name) const;
@@ -75,10 +111,15 @@ class AWQMAP_API ModelView {
   std::vector<ModuleIndex> children(ModuleIndex i) const;
 
  private:
-  ModelParts parts_;
-  std::shared_ptr<const void> name_table_;  // detail::NameTable over module names
-  std::vector<ModuleIndex> child_offsets_;  // CSR: children of i are child_list_[off[i]..off[i+1])
-  std::vector<ModuleIndex> child_list_;
+  friend struct detail::ModelAccess;
+  ModelView() = default;
+
+  std::string architecture_;
+  std::string origin_;
+  bool torch_class_names_ = true;
+  std::vector<Module> modules_;  // in named_modules() order; parents before children
+  // The config, the bytes the names view, the name table and the children lists.
+  std::shared_ptr<const detail::ModelData> data_;
 };
 
 }  // namespace awqmap

@@ -5,7 +5,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +45,17 @@ struct CheckpointAdaptations {
 };
 
 enum class EntryKind { dynamic, static_list };
+
+/// The checkpoint adaptations one plugin registered for one architecture, for listings. An
+/// architecture may have adaptations and no mappings (its mappings then come from the default
+/// list or another plugin).
+struct AdaptationEntry {
+  std::string architecture;
+  std::shared_ptr<const PluginRecord> plugin;
+  std::vector<std::string> dropped;  ///< Python regexes on tensor names
+  std::vector<KeyRename> renames;
+  std::vector<FusedExpertSplit> fused_experts;
+};
 
 /// One registered architecture entry, for listings.
 struct ArchitectureEntry {
@@ -90,8 +100,15 @@ class AWQMAP_API Registry {
   /// The default list, if a plugin set it (for comparisons and listings).
   std::optional<MappingList> default_mappings() const;
 
-  /// Adaptations for an architecture (empty when none were registered).
+  /// The plugin that set the default list; empty when none did.
+  std::shared_ptr<const PluginRecord> default_plugin() const;
+
+  /// Adaptations for an architecture, merged across plugins in load order (empty when none
+  /// were registered).
   CheckpointAdaptations adaptations(const std::string& architecture) const;
+  /// Every plugin's adaptations, one entry per architecture and plugin: sorted by architecture,
+  /// then in load order.
+  std::vector<AdaptationEntry> adaptation_entries() const;
 
   std::vector<std::shared_ptr<const PluginRecord>> plugins() const;
   /// Sorted by name; within a name in the order exact selection tries them.
@@ -101,14 +118,10 @@ class AWQMAP_API Registry {
   /// (found twice on the search path), one line each.
   std::vector<std::string> skipped_duplicates() const;
 
-  struct State;
 
  private:
-  void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
-
-  std::unique_ptr<State> state_;
-  std::vector<std::string> skipped_duplicates_;
-  mutable std::shared_mutex mutex_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace awqmap

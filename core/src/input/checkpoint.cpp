@@ -8,6 +8,7 @@
 #include "awqmap/error.hpp"
 #include "awqmap/model_description.hpp"
 #include "file_access.hpp"
+#include "../model_parts.hpp"
 #include "module_tree.hpp"
 #include "printable.hpp"
 #include "python_json.hpp"
@@ -100,7 +101,7 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   detail::CompiledAdaptations adapt;
   if (options.registry) adapt = detail::compile_adaptations(options.registry->adaptations(parts.architecture), parts.architecture);
   std::optional<std::uint64_t> layers;
-  if (const auto* v = config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
+  if (const auto* v = detail::config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
     layers = v->get<std::uint64_t>();
 
   detail::ModuleTreeBuilder tree(tensors.size(), limits);
@@ -108,7 +109,7 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   tree.finish(parts);
   // The views of `parts` point into the tree's storage only; the shard headers can go.
   if (summary_out) *summary_out = std::move(summary);
-  return ModelView(std::move(parts));
+  return make_model_view(std::move(parts));
 }
 
 ModelView load_model(const std::string& path, const CheckpointOptions& options, CheckpointSummary* summary) {

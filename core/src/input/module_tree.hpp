@@ -10,6 +10,7 @@
 #include "../names.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/model.hpp"
+#include "../model_parts.hpp"
 
 namespace awqmap::detail {
 
