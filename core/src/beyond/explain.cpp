@@ -71,7 +71,7 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
     lines.push_back("the last group found no match for " + missing);
   }
   detail::RepairPlan plan = detail::plan_repair(model, m, table, layer_of);
-  // A later mapping that fails beyond repair stops --repair too: say so rather than promise.
+  // A later mapping that fails beyond repair stops the repair too: say so rather than promise.
   if (plan.repairable)
     for (std::size_t j = k + 1; j < mappings.size(); ++j) {
       try {
@@ -89,13 +89,13 @@ std::string explain(const ModelView& model, const MappingList& mappings, const R
       }
     }
   if (!plan.repairable)
-    lines.push_back("--repair cannot fix it: " + plan.why_not);
+    lines.push_back("repair cannot fix it: " + plan.why_not);
   else if (plan.replacements.empty())
-    lines.push_back("--repair leaves this mapping out (nothing it could scope would balance anything)");
+    lines.push_back("repair leaves this mapping out (nothing it could scope would balance anything)");
   else if (plan.left_out.empty())
-    lines.push_back("--repair scopes the mapping to each group of layers above");
+    lines.push_back("repair scopes the mapping to each group of layers above");
   else
-    lines.push_back("--repair scopes the mapping to each group of layers above and leaves out the rest");
+    lines.push_back("repair scopes the mapping to each group of layers above and leaves out the rest");
   std::string out = head + ":";
   for (const auto& l : lines) out += "\n  " + l;
   return out;
