@@ -65,3 +65,18 @@ TEST_CASE("deeply nested groups are an error naming the pattern, not a stack ove
   std::string deep = std::string(100000, '(') + "a" + std::string(100000, ')');
   CHECK_THROWS_WITH(Target::compile("re:" + deep, "a test"), Catch::Contains("nested more than 200 deep"));
 }
+
+TEST_CASE("a pattern Python rejects is an awqmap input error with Python's reason and position") {
+  // One error hierarchy: an embedder that catches awqmap::Error (or InputError) also catches the
+  // translator's own error.
+  try {
+    translate_python_regex("a(b");
+    FAIL("no error");
+  } catch (const Error& e) {
+    const auto* syntax = dynamic_cast<const PatternSyntaxError*>(&e);
+    REQUIRE(syntax != nullptr);
+    CHECK(dynamic_cast<const InputError*>(&e) != nullptr);
+    CHECK(syntax->reason() == "missing ), unterminated subpattern");
+    CHECK(syntax->position() == 1);
+  }
+}

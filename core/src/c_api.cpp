@@ -88,8 +88,6 @@ awqmap_status fail_current(awqmap_error** error, std::string_view function) noex
     return fail(error, AWQMAP_RESOLUTION_FAILED, {e.what()}, awqmap::to_string(e.kind()), e.mapping_index());
   } catch (const awqmap::Error& e) {
     return fail(error, AWQMAP_BAD_INPUT, {e.what()});
-  } catch (const awqmap::PatternSyntaxError& e) {
-    return fail(error, AWQMAP_BAD_INPUT, {e.what()});
   } catch (const std::bad_alloc&) {
     return fail(error, AWQMAP_OUT_OF_MEMORY, {function, ": out of memory"});
   } catch (const std::exception& e) {

@@ -3,10 +3,10 @@
 // syntax with the same meaning (docs/semantics.md §5.1). Python's syntax rules are enforced: a pattern that
 // Python rejects is rejected here with Python's reason.
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "awqmap/error.hpp"
 #include "awqmap/export.hpp"
 
 namespace awqmap {
@@ -15,11 +15,12 @@ namespace awqmap {
 /// (docs/limits.md). Deeper patterns are refused before translation recurses further.
 inline constexpr int max_pattern_nesting = 200;
 
-/// A pattern Python would reject, or one that has no faithful Boost equivalent.
-class AWQMAP_API PatternSyntaxError : public std::invalid_argument {
+/// A pattern Python would reject, or one that has no faithful Boost equivalent: bad input, like
+/// every other error awqmap reports about what it was given.
+class AWQMAP_API PatternSyntaxError : public InputError {
  public:
   PatternSyntaxError(std::string reason, std::size_t position)
-      : std::invalid_argument(reason + " at position " + std::to_string(position)),
+      : InputError(reason + " at position " + std::to_string(position)),
         reason_(std::move(reason)),
         position_(position) {}
   const std::string& reason() const { return reason_; }
