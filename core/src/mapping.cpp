@@ -9,6 +9,7 @@
 #include "awqmap/target.hpp"
 #include "input/file_access.hpp"
 #include "input/python_json.hpp"
+#include "target_cache.hpp"
 
 namespace awqmap {
 
@@ -51,17 +52,28 @@ std::string python_repr(const Mapping& m) {
   return out + ")";
 }
 
-void validate_mappings(const MappingList& mappings, const std::string& origin) {
+namespace {
+template <class Compile>
+void validate_each(const MappingList& mappings, const std::string& origin, Compile&& compile) {
   for (std::size_t i = 0; i < mappings.size(); ++i) {
     const Mapping& m = mappings[i];
     std::string where = origin + " mapping " + std::to_string(i);
     if (m.smooth_layer.empty()) throw InputError(where + ": smooth_layer is empty");
-    Target::compile(m.smooth_layer, where + " smooth_layer");
+    compile(m.smooth_layer, where + " smooth_layer");
     for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
       if (m.balance_layers[b].empty()) throw InputError(where + ": balance_layers[" + std::to_string(b) + "] is empty");
-      Target::compile(m.balance_layers[b], where + " balance_layers[" + std::to_string(b) + "]");
+      compile(m.balance_layers[b], where + " balance_layers[" + std::to_string(b) + "]");
     }
   }
+}
+}  // namespace
+
+void validate_mappings(const MappingList& mappings, const std::string& origin) {
+  validate_each(mappings, origin, [](const std::string& t, const std::string& w) { Target::compile(t, w); });
+}
+
+void detail::validate_mappings(const MappingList& mappings, const std::string& origin, TargetCache& cache) {
+  validate_each(mappings, origin, [&](const std::string& t, const std::string& w) { cache.compile(t, w); });
 }
 
 MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {

@@ -9,6 +9,7 @@
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
 #include "input/key_rename.hpp"
+#include "target_cache.hpp"
 
 namespace awqmap {
 
@@ -58,7 +59,7 @@ std::string describe(const PluginRecord& p) {
 // naming the plugin; the C registrar functions turn that into a status and a message.
 class Staging {
  public:
-  explicit Staging(PluginPtr plugin) : plugin_(std::move(plugin)) {}
+  Staging(PluginPtr plugin, detail::TargetCache& patterns) : plugin_(std::move(plugin)), patterns_(patterns) {}
 
   void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
@@ -119,6 +120,7 @@ class Staging {
 
  private:
   PluginPtr plugin_;
+  detail::TargetCache& patterns_;
 
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
@@ -126,14 +128,14 @@ class Staging {
   void check_mappings(const MappingList& mappings, const std::string& what) const {
     if (mappings.empty()) fail("registers no mappings in " + what);
     try {
-      validate_mappings(mappings, what);
+      detail::validate_mappings(mappings, what, patterns_);
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
   }
   void check_pattern(const std::string& pattern, const std::string& what) const {
     try {
-      Target::compile("re:" + pattern, what);
+      patterns_.compile("re:" + pattern, what);
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
@@ -363,6 +365,9 @@ struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<AdaptationEntry> adaptation_entries;          // per plugin, in load order, for listings
   std::vector<std::string> skipped_duplicates;
   mutable std::shared_mutex mutex;
+  // Every registered pattern and every builder output is compiled to be validated; the texts
+  // recur across plugins and models, so they are compiled once per registry.
+  mutable detail::TargetCache patterns;
 
   void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
 };
@@ -390,7 +395,7 @@ void Registry::register_plugin(PluginRecord record, int (*register_fn)(awqmap_re
 void Registry::Impl::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
                              bool allow_override) {
   auto record = std::make_shared<const PluginRecord>(std::move(plugin_record));
-  Staging staging(record);
+  Staging staging(record, patterns);
   awqmap_registrar registrar;
   registrar.staging = &staging;
   int status = AWQMAP_PLUGIN_FAILED;
@@ -476,7 +481,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
                                             : r.message));
       if (!r.declined) {
         try {
-          validate_mappings(r.mappings, who);
+          detail::validate_mappings(r.mappings, who, s.patterns);
         } catch (const InputError& e) {
           throw InputError(who + " built an invalid mapping list: " + e.what());
         }

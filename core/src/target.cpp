@@ -384,34 +384,9 @@ struct Target::Compiled {
   mutable Engines engines_;
 };
 
-namespace {
-// Every distinct target string is compiled once per process; compiled targets are immutable.
-// The cache is bounded by count and by the bytes of pattern text it holds: a compiled pattern
-// costs memory in proportion to its text (a 50,000-layer index alternation, about 300 kB of
-// text, compiles to some 24 MB), and builders generate long patterns unique to one model.
-struct CompiledCache {
-  std::mutex mutex;
-  std::unordered_map<std::string, std::shared_ptr<const Target::Compiled>> by_text;
-  std::size_t text_bytes = 0;
-};
-// Patterns longer than this are compiled for their callers only, never kept: they are the
-// generated ones, and the targets handed out keep their compiled form alive while in use.
-constexpr std::size_t kMaxCachedPattern = 4096;
-constexpr std::size_t kMaxCachedEntries = 1 << 14;
-constexpr std::size_t kMaxCachedTextBytes = 1 << 20;
-CompiledCache& compiled_cache() {
-  static CompiledCache cache;
-  return cache;
-}
-}  // namespace
-
+// Compiles afresh: whoever compiles the same texts repeatedly keeps them (a registry's
+// detail::TargetCache, a resolution's match table), so nothing outlives its owner.
 Target Target::compile(const std::string& text, std::string_view origin) {
-  {
-    CompiledCache& cache = compiled_cache();
-    std::lock_guard lock(cache.mutex);
-    auto it = cache.by_text.find(text);
-    if (it != cache.by_text.end()) return Target(it->second);
-  }
   auto c = std::make_shared<Compiled>();
   c->text = text;
   if (text.rfind("re:", 0) == 0) {
@@ -428,19 +403,7 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     c->glob = fast_glob(pattern);
     c->suffix = required_suffix(pattern);
   }
-  if (text.size() > kMaxCachedPattern) return Target(std::move(c));
-  CompiledCache& cache = compiled_cache();
-  std::lock_guard lock(cache.mutex);
-  // A long-running embedder (or a fuzzer) may compile unboundedly many distinct patterns; the
-  // cache only saves recompiling the few that recur, so it is dropped when it grows large.
-  // Targets already handed out keep their compiled form alive.
-  if (cache.by_text.size() >= kMaxCachedEntries || cache.text_bytes + text.size() > kMaxCachedTextBytes) {
-    cache.by_text.clear();
-    cache.text_bytes = 0;
-  }
-  auto [it, inserted] = cache.by_text.emplace(text, std::move(c));
-  if (inserted) cache.text_bytes += text.size();
-  return Target(it->second);
+  return Target(std::move(c));
 }
 
 namespace detail {
