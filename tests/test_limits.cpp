@@ -11,6 +11,7 @@
 #include "awqmap/loader.hpp"
 #include "awqmap/python_regex.hpp"
 #include "awqmap/registry.hpp"
+#include "awqmap/resolve.hpp"
 #include "awqmap/target.hpp"
 #include "awqmap/toolkit.hpp"
 #include "model_builder.hpp"
@@ -289,6 +290,7 @@ TEST_CASE("an empty target is refused with a message saying what a target is") {
   CHECK(inline_form.exit_code == 2);
 }
 
+
 namespace {
 // Resident memory of this process, in bytes (Linux).
 std::size_t resident_bytes() {
@@ -298,6 +300,44 @@ std::size_t resident_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 }  // namespace
+
+TEST_CASE("resolving hybrid models of many sizes keeps none of their generated patterns") {
+  // The Qwen3-Next builder writes one layer-index alternation per model size; a process that
+  // resolves many models (an embedder, a fuzzer) must not keep each one compiled, neither in the
+  // registry that validated it nor anywhere else.
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer quarantines freed memory instead of reusing it: resident size says nothing.
+  SUCCEED("not measured under AddressSanitizer");
+  return;
+#endif
+  awqmap::Registry& registry = test::shipped_registry();
+  auto resolve_one = [&](int layers) {
+    ModelBuilder b("Qwen3NextForCausalLM");
+    b.config({{"num_hidden_layers", layers}, {"full_attention_interval", 4}})
+        .add("model", "Module")
+        .add("model.layers", "ModuleList")
+        .add("model.layers.0", "Block")
+        .add("model.layers.0.input_layernorm", "RMSNorm")
+        .add("model.layers.0.linear_attn", "GatedDeltaNet")
+        .linear("model.layers.0.linear_attn.in_proj_qkvz", 8, 8)
+        .linear("model.layers.0.linear_attn.in_proj_ba", 8, 8);
+    ModelView model = b.build();
+    auto selection = registry.select(model);
+    REQUIRE(selection.mappings.size() > 1);
+    auto r = awqmap::resolve(model, selection.mappings);
+    CHECK(r.resolved.size() == 1);  // layer 0's input_layernorm -> its linear attention
+  };
+  resolve_one(20000);  // the first one's memory is the allocator's to reuse
+  const std::size_t before = resident_bytes();
+  std::size_t one = 0;
+  for (int k = 1; k <= 8; ++k) {
+    resolve_one(20000 + 4 * k);
+    if (k == 1) one = resident_bytes() > before ? resident_bytes() - before : 0;
+  }
+  const std::size_t grown = resident_bytes() > before ? resident_bytes() - before : 0;
+  INFO("resident growth: " << grown / 1024 << " kB after 8 models, " << one / 1024 << " kB after the first");
+  CHECK(grown < 3 * std::max<std::size_t>(one, 4u << 20));
+}
 
 TEST_CASE("long generated patterns are not kept once their targets are gone") {
   // Dynamic builders write one index alternation per model; a process that resolves many models
