@@ -10,7 +10,6 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "awqmap/error.hpp"
