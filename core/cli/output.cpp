@@ -1,6 +1,8 @@
 // The JSON of a resolution (awqmap.resolved/v1) and of a resolution error, and the text helpers.
 #include "output.hpp"
 
+#include <iostream>
+
 #include <nlohmann/json.hpp>
 
 #include "json_writer.hpp"
@@ -193,6 +195,11 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     return {};
   }
   return out;
+}
+
+void print_resolution_error(const ResolutionError& error, const std::string& explanation) {
+  std::cerr << "awqmap: resolution error (" << to_string(error.kind()) << "): " << printable(error.what()) << "\n";
+  std::cerr << "awqmap: explanation: " << printable(explanation, true) << "\n";
 }
 
 std::string error_json(const ResolutionError& error, const std::string& explanation) {

@@ -46,6 +46,8 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
 std::string resolution_table(const ModelView& model, const Selection& selection, const MappingList& mappings,
                              const Resolution& resolution, const Extras& extras = {}, bool full = false);
 std::string error_json(const ResolutionError& error, const std::string& explanation);
+/// The two stderr lines of a resolution error, names escaped as everywhere on the terminal.
+void print_resolution_error(const ResolutionError& error, const std::string& explanation);
 std::string selection_text(const Selection& selection);
 
 /// `awqmap mappings`: the selected (or repaired) list and where it came from.

@@ -23,8 +23,7 @@ int run_mappings(const Args& a) {
     try {
       repaired = resolve_with_repair(model, s.mappings, options);
     } catch (const ResolutionError& e) {
-      std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << printable(e.what()) << "\n";
-      std::cerr << "awqmap: explanation: " << printable(explain(model, s.mappings, e, options), true) << "\n";
+      print_resolution_error(e, explain(model, s.mappings, e, options));
       return kResolution;
     }
   }

@@ -43,8 +43,7 @@ int run_recipe(const Args& a) {
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
   } catch (const ResolutionError& e) {
-    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << e.what() << "\n";
-    std::cerr << "awqmap: explanation: " << explain(model, selection.mappings, e, options) << "\n";
+    print_resolution_error(e, explain(model, selection.mappings, e, options));
     return kResolution;
   }
   return kOk;

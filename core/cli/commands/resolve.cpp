@@ -80,8 +80,7 @@ int run_resolve(const Args& a) {
       why = "architecture " + model.architecture() +
             " is unknown to every loaded plugin, so it got the default mappings, which do not fit it; "
             "write a plugin for it (docs/plugins.md), pass your own --mappings FILE, or try --repair.\n" + why;
-    std::cerr << "awqmap: resolution error (" << to_string(e.kind()) << "): " << printable(e.what()) << "\n";
-    std::cerr << "awqmap: explanation: " << printable(why, true) << "\n";
+    print_resolution_error(e, why);
     if (a.format == "json") std::cout << error_json(e, why);
     return kResolution;
   }
