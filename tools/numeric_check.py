@@ -33,6 +33,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 TOY_DIR = os.path.join(HERE, "..", "python", "tests")
 
 LIMITS = {"layers": 4, "experts": 8}
+# A build attempt whose model would hold more parameters than this (counted on the meta device,
+# before any memory is taken) is refused: at full widths such attempts ran out of time, 21
+# classes in one run (2026-12-03).
+MAX_PARAMS = 40_000_000
 # Config fields set to small values (when present and larger), per nested config.
 SMALL = {
     "hidden_size": 64, "intermediate_size": 128, "moe_intermediate_size": 32,
@@ -231,6 +235,14 @@ def build_transformers(name, spec):
         if name.startswith("Reformer"):
             config.is_decoder = True  # its LM head refuses an encoder config
     _set_eager(config)
+    if spec.get("config") is None:
+        try:
+            with torch.device("meta"):
+                params = sum(p.numel() for p in cls(config).parameters())
+        except Exception:  # noqa: BLE001 - some models do not build on the meta device; build for real
+            params = None
+        if params is not None and params > MAX_PARAMS:
+            raise RuntimeError(f"the model would hold {params:,} parameters (more than {MAX_PARAMS:,})")
     torch.manual_seed(spec["seed"])
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
@@ -335,6 +347,7 @@ def one_describe(name, out, toy, seed, small_sizes):
     for small, layers, rope in attempts:
         spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy,
                 "patch_rope": rope}
+        start = time.time()
         try:
             model, config = build(name, spec)
             _forward(model, config, seed)
@@ -342,6 +355,8 @@ def one_describe(name, out, toy, seed, small_sizes):
         except Exception as e:  # noqa: BLE001 - recorded, the next attempt follows
             failures.append(f"small_sizes={small} shrink_layers={layers} patch_rope={rope}: "
                             f"{type(e).__name__}: {str(e)[:300]}")
+            # Written at once: if a later attempt runs out of time, the log still says why this one failed.
+            print(f"attempt failed after {time.time() - start:.1f} s: {failures[-1]}", file=sys.stderr, flush=True)
             model = None
     if model is None:
         # No forward pass runs (it needs images, say): describe what builds, so that resolution is
@@ -411,8 +426,11 @@ def run_each(names, argv_for, timeout, log, jobs=1):
             ok = p.returncode == 0
             detail = p.stdout.strip().splitlines()[-1] if ok and p.stdout.strip() else (p.stderr.strip()[-2000:] or
                                                                                         f"exit code {p.returncode}")
-        except subprocess.TimeoutExpired:
-            ok, detail = False, f"timed out after {timeout} s"
+        except subprocess.TimeoutExpired as e:
+            # What the class printed before it ran out of time: failed attempts and, from the
+            # child's faulthandler, where it was.
+            err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+            ok, detail = False, (err.strip()[-3000:] + "\n" if err.strip() else "") + f"timed out after {timeout} s"
         results[name] = {"ok": ok, "detail": detail, "seconds": round(time.time() - start, 1)}
         done[0] += 1
         print(f"[{done[0]}/{len(names)}] {name}: {'ok' if ok else 'FAILED'} ({results[name]['seconds']} s)"
@@ -483,9 +501,13 @@ def main(argv=None):
     if args.command == "one":
         # One class per process, many processes at once: torch's own threads would oversubscribe
         # the cores (builds then ran past their time limit).
+        import faulthandler
         import torch
         torch.set_num_threads(1)
         a = json.loads(args.json)
+        if a.get("timeout"):
+            # Every thread's stack shortly before the driver gives up on this class.
+            faulthandler.dump_traceback_later(max(1.0, a["timeout"] - 5))
         try:
             if args.what == "describe":
                 r = one_describe(args.name, a["out"], a["toy"], a["seed"], a["small_sizes"])
@@ -502,7 +524,8 @@ def main(argv=None):
     if args.command == "describe":
         names = args.classes or (["ToyLlamaForCausalLM", "ToyMoeForCausalLM", "ToyFusedMoeForCausalLM"] if args.toy
                                  else all_transformers_classes())
-        common = {"out": args.out, "toy": args.toy, "seed": args.seed, "small_sizes": not args.layers_only}
+        common = {"out": args.out, "toy": args.toy, "seed": args.seed, "small_sizes": not args.layers_only,
+                  "timeout": args.timeout}
         results = run_each(names, lambda n: ["one", "describe", n, "--json", json.dumps(common)], args.timeout,
                            sys.stderr, args.jobs)
         with open(os.path.join(args.out, "describe_summary.json"), "w", encoding="utf-8") as f:
@@ -513,7 +536,7 @@ def main(argv=None):
     names = args.classes or sorted(f[: -len(".resolved.json")] for f in os.listdir(args.resolved)
                                    if f.endswith(".resolved.json"))
     common = {"models": args.models, "resolved": args.resolved, "out": args.out, "seq_len": args.seq_len,
-              "tolerance": args.tolerance}
+              "tolerance": args.tolerance, "timeout": args.timeout}
     results = run_each(names, lambda n: ["one", "verify", n, "--json", json.dumps(common)], args.timeout, sys.stderr,
                        args.jobs)
     failures = {n: r for n, r in results.items() if not r["ok"]}
