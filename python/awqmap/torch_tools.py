@@ -249,8 +249,9 @@ def verify(module: Any, result: Any, inputs: Any = None, *, seed: int = 0, low: 
     """Numerically checks each resolved group of ``result`` on the live ``module``.
 
     For each group, random per-channel scales ``s`` in [low, high] divide the smooth module's
-    output (a forward hook) and multiply the balance modules' inputs (forward pre-hooks; for
-    fused experts, the experts' input weight columns); the model's output is compared with the
+    output (a forward hook; for a fused expert's ``up_proj``/``gate_proj``, its weight rows) and
+    multiply the balance modules' inputs (forward pre-hooks; for fused experts, the experts' input
+    weight columns); the model's output is compared with the
     unscaled run. Returns one dict per group: ``smooth_name``, ``balance_names``, ``exact``
     (relative change <= ``tolerance`` and every module reached), ``max_rel_diff``,
     ``absorbable`` (the smooth module has a per-output-channel weight, and bias if any),
@@ -324,16 +325,20 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
     verdict: Dict[str, Any] = {"smooth_name": smooth_name, "balance_names": list(balance_names), "exact": False,
                                "max_rel_diff": math.inf, "absorbable": False, "reached": False,
                                "control_rel_diff": None, "error": None}
-    kind, smooth, _ = lookup(smooth_name)
-    if kind != "module":
+    kind, smooth, smooth_extra = lookup(smooth_name)
+    if kind == "missing":
         verdict["error"] = f"smooth module {smooth_name!r} is not a module of the model"
+        return verdict
+    if kind == "fused" and smooth_extra[2] not in ("gate_proj", "up_proj"):
+        verdict["error"] = f"smooth module {smooth_name!r}: only an expert's gate_proj or up_proj can be smoothed"
         return verdict
     balances = [(n,) + lookup(n) for n in balance_names]
     missing = [n for n, k, _, _ in balances if k == "missing"]
     if missing:
         verdict["error"] = f"balance modules not in the model: {', '.join(missing)}"
         return verdict
-    channels = _channels_of(smooth, torch)
+    # A fused expert's projection (experts.E.up_proj) smooths through its rows of the 3-D weight.
+    channels = smooth_extra[3]["intermediate"] if kind == "fused" else _channels_of(smooth, torch)
     if channels is None:
         n, k, mod, extra = balances[0]
         channels = int(mod.in_features) if k == "module" and isinstance(mod, torch.nn.Linear) else (
@@ -341,7 +346,7 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
     if channels is None:
         verdict["error"] = "cannot tell the smooth output's channel count"
         return verdict
-    verdict["absorbable"] = _absorbable(smooth, channels, torch)
+    verdict["absorbable"] = True if kind == "fused" else _absorbable(smooth, channels, torch)
     gen = torch.Generator().manual_seed(seed * 1000003 + idx + 1)
     s = torch.empty(channels, dtype=torch.float64).uniform_(low, high, generator=gen)
     s = s.to(device=device, dtype=dtype if dtype is not None else base.dtype)
@@ -364,10 +369,17 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
         state["smooth"] = True
         return scale_last(out, 1.0 / s, f"output of {smooth_name}")
 
+    def fused_smooth_reached(mod: Any, args: Any) -> None:
+        state["smooth"] = True
+
     def run(compensate: bool) -> Any:
-        handles = [smooth.register_forward_hook(smooth_hook)]
         restore: List[Tuple[Any, Any]] = []
+        handles = [smooth.register_forward_pre_hook(fused_smooth_reached) if kind == "fused"
+                   else smooth.register_forward_hook(smooth_hook)]
         try:
+            if kind == "fused":
+                _, e, proj, info = smooth_extra
+                _scale_fused_output(smooth, info, e, proj, 1.0 / s, restore)
             if compensate:
                 by_fused: Dict[int, List[Tuple[str, Any, Any]]] = {}
                 for n, k, mod, extra in balances:
@@ -418,19 +430,46 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
     return verdict
 
 
-def _scale_fused(fmod: Any, info: Dict[str, Any], e: int, proj: str, s: Any, restore: List[Tuple[Any, Any]]) -> None:
-    """Multiplies the input columns of expert ``e``'s ``proj`` (gate_proj/up_proj) by ``s``."""
-    if proj not in ("gate_proj", "up_proj"):
-        raise ValueError(f"fused experts: {proj} of expert {e} does not read the experts' input")
+def _fused_rows(fmod: Any, info: Dict[str, Any], e: int, proj: str) -> Tuple[Any, Any]:
+    """The 3-D parameter holding expert ``e``'s ``proj`` (gate_proj/up_proj) and its output rows."""
     inter = info["intermediate"]
     if info["has_gate"]:
-        w = fmod._parameters["gate_up_proj"]
-        rows = slice(0, inter) if proj == "gate_proj" else slice(inter, 2 * inter)
-    else:
-        if proj != "up_proj":
-            raise ValueError(f"fused experts without gate have no {proj}")
-        w = fmod._parameters["up_proj"]
-        rows = slice(0, inter)
+        return fmod._parameters["gate_up_proj"], (slice(0, inter) if proj == "gate_proj" else slice(inter, 2 * inter))
+    if proj != "up_proj":
+        raise ValueError(f"fused experts without gate have no {proj}")
+    return fmod._parameters["up_proj"], slice(0, inter)
+
+
+def _scale_fused_output(fmod: Any, info: Dict[str, Any], e: int, proj: str, s: Any,
+                        restore: List[Tuple[Any, Any]]) -> None:
+    """Multiplies the output channels of expert ``e``'s ``proj`` (gate_proj/up_proj) by ``s``:
+    its weight rows and, where the experts have one, its bias."""
+    w, rows = _fused_rows(fmod, info, e, proj)
+    restore.append((w, w.data.clone()))
+    if info["transposed"]:  # [E, H, k*I]: output channels are the last dim
+        w.data[e, :, rows] *= s.to(w.dtype)
+    else:  # [E, k*I, H]
+        w.data[e, rows, :] *= s.to(w.dtype).unsqueeze(1)
+    bias = fmod._parameters.get(("gate_up_proj" if info["has_gate"] else "up_proj") + "_bias")
+    if bias is not None:
+        restore.append((bias, bias.data.clone()))
+        bias.data[e, rows] *= s.to(bias.dtype)
+
+
+def _scale_fused(fmod: Any, info: Dict[str, Any], e: int, proj: str, s: Any, restore: List[Tuple[Any, Any]]) -> None:
+    """Multiplies the input channels of expert ``e``'s ``proj`` by ``s``: the hidden-size columns
+    of gate_proj/up_proj, or the intermediate-size columns of down_proj."""
+    if proj == "down_proj":
+        w = fmod._parameters["down_proj"]
+        restore.append((w, w.data.clone()))
+        if info["transposed"]:  # [E, I, H]: input channels are dim 1
+            w.data[e, :, :] *= s.to(w.dtype).unsqueeze(1)
+        else:  # [E, H, I]
+            w.data[e, :, :] *= s.to(w.dtype)
+        return
+    if proj not in ("gate_proj", "up_proj"):
+        raise ValueError(f"fused experts: {proj} of expert {e} does not read the experts' input")
+    w, rows = _fused_rows(fmod, info, e, proj)
     restore.append((w, w.data.clone()))
     if info["transposed"]:  # [E, H, k*I]: input channels are dim 1
         w.data[e, :, rows] *= s.to(w.dtype).unsqueeze(1)

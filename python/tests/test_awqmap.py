@@ -122,6 +122,21 @@ class VerifyTest(unittest.TestCase):
         self.assertTrue(good["0.post_attention_layernorm"]["exact"])
         self.assertTrue(all(torch.equal(before[k], v) for k, v in m.state_dict().items()))
 
+    def test_a_fused_experts_projection_can_be_the_smooth_layer(self):
+        m = T.randomize(T.ToyFusedMoeForCausalLM(layers=1, experts=2))
+        before = {k: v.clone() for k, v in m.state_dict().items()}
+        p = "model.layers.0.mlp.experts"
+        v = awqmap.verify(m, [(f"{p}.1.up_proj", [f"{p}.1.down_proj"]),  # SwiGLU: up only multiplies
+                              (f"{p}.1.gate_proj", [f"{p}.1.down_proj"]),  # SiLU lies between
+                              (f"{p}.0.up_proj", [f"{p}.1.down_proj"])])  # another expert's input
+        self.assertTrue(v[0]["exact"], v[0])
+        self.assertTrue(v[0]["reached"] and v[0]["absorbable"])
+        self.assertGreater(v[0]["control_rel_diff"], 1e-3, "scaling without compensation must show")
+        self.assertFalse(v[1]["exact"])
+        self.assertIsNone(v[1]["error"])
+        self.assertFalse(v[2]["exact"])
+        self.assertTrue(all(torch.equal(before[k], x) for k, x in m.state_dict().items()))
+
     def test_a_post_norm_that_also_feeds_the_residual_is_caught(self):
         m = T.randomize(T.PostLNBlock())
         v = self.verdicts(m, mappings=[user("norm1", ["fc1"]), user("attn.v_proj", ["attn.o_proj"])])
