@@ -137,12 +137,18 @@ def shrink(config, small_sizes, shrink_layers=True):
             if isinstance(fields.get(key), int) and fields[key] > 1:
                 put(key, 1)
         if small_sizes:
+            # Multi-head attention stays multi-head: MLA (DeepSeek V2/V3, MiniCPM3, GLM-4-MoE-Lite, ...)
+            # expands its keys to every query head and then repeats them by heads // kv_heads again,
+            # and some configs require the two counts equal (GLM-5 Next).
+            mha = fields.get("num_key_value_heads") == fields.get("num_attention_heads")
             for key, value in SMALL.items():
                 if isinstance(fields.get(key), int) and not isinstance(fields.get(key), bool) and fields[key] > value:
                     put(key, value)
             heads = fields.get("num_attention_heads")
             kv = fields.get("num_key_value_heads")
-            if isinstance(heads, int) and isinstance(kv, int) and heads % kv:
+            if mha and isinstance(heads, int) and isinstance(kv, int) and kv != heads:
+                put("num_key_value_heads", heads)
+            elif isinstance(heads, int) and isinstance(kv, int) and heads % kv:
                 put("num_key_value_heads", 1)
             # Rotary widths follow the head width: MLA's head_dim is its rope part; GPT-J style
             # rotary_dim and multimodal RoPE sections must fit in the head.
@@ -175,6 +181,44 @@ def shrink(config, small_sizes, shrink_layers=True):
                     if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int) \
                             and value >= vocab:
                         put(key, vocab - 1 - (hash(key) % 16))
+    return changed
+
+
+def mrope_from_error(message):
+    """Multimodal RoPE sections that fit, from the error of a rotary embedding whose sections do not:
+    "split_with_sizes expects split_sizes to sum exactly to N ..., but got split_sizes=[a, b, c]"
+    gives [a, b, c] scaled to sum to N; None for any other error."""
+    import re
+    m = re.search(r"split_sizes to sum exactly to (\d+).*split_sizes=\[([\d, ]+)\]", message, re.S)
+    if not m:
+        return None
+    total, sections = int(m.group(1)), [int(x) for x in m.group(2).split(",") if x.strip()]
+    half = len(sections) // 2
+    if len(sections) == 6 and sections[:half] == sections[half:] and total % 2 == 0:
+        sections, total = sections[:half], total // 2  # split by the sections twice over (cos and sin halves)
+    return scale_sections(sections, total) if sections and sum(sections) != total and total >= len(sections) \
+        else None
+
+
+def scale_sections(sections, total):
+    """sections scaled to sum to total, each at least 1."""
+    whole = sum(sections)
+    new = [max(1, x * total // whole) for x in sections]
+    new[new.index(max(new))] += total - sum(new)
+    return new
+
+
+def set_mrope_section(config, sections):
+    """Puts explicit multimodal RoPE sections into every RoPE table of the config (the modeling code
+    reads them from there, falling back to its own full-size default). Returns what changed."""
+    changed = {}
+    for c in _subconfigs(config):
+        fields = vars(c)
+        for key in ("rope_parameters", "rope_scaling"):
+            rope = fields.get(key)
+            if isinstance(rope, dict) and ("rope_type" in rope or "rope_theta" in rope or "mrope_section" in rope):
+                changed[f"{type(c).__name__}.{key}"] = [rope, dict(rope, mrope_section=list(sections))]
+                setattr(c, key, dict(rope, mrope_section=list(sections)))
     return changed
 
 
@@ -232,6 +276,8 @@ def build_transformers(name, spec):
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
         if spec.get("patch_rope"):
             spec["changed"].update(patch_rope(config))
+        if spec.get("mrope_section"):
+            spec["changed"].update(set_mrope_section(config, spec["mrope_section"]))
         if name.startswith("Reformer"):
             config.is_decoder = True  # its LM head refuses an encoder config
     _set_eager(config)
@@ -344,20 +390,29 @@ def one_describe(name, out, toy, seed, small_sizes):
     attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, False), (small_sizes, False, False),
                                                          (small_sizes, True, True), (False, True, True)]
     failures, model, config = [], None, None
-    for small, layers, rope in attempts:
+    queue = list(attempts)
+    while queue:
+        small, layers, rope, *extra = queue.pop(0)
         spec = {"class": name, "seed": seed, "small_sizes": small, "shrink_layers": layers, "toy": toy,
                 "patch_rope": rope}
+        if extra:
+            spec["mrope_section"] = extra[0]
         start = time.time()
         try:
             model, config = build(name, spec)
             _forward(model, config, seed)
             break
         except Exception as e:  # noqa: BLE001 - recorded, the next attempt follows
-            failures.append(f"small_sizes={small} shrink_layers={layers} patch_rope={rope}: "
-                            f"{type(e).__name__}: {str(e)[:300]}")
+            failures.append(f"small_sizes={small} shrink_layers={layers} patch_rope={rope}"
+                            + (f" mrope_section={extra[0]}" if extra else "") + f": {type(e).__name__}: {str(e)[:300]}")
             # Written at once: if a later attempt runs out of time, the log still says why this one failed.
             print(f"attempt failed after {time.time() - start:.1f} s: {failures[-1]}", file=sys.stderr, flush=True)
             model = None
+            sections = None if extra or toy else mrope_from_error(str(e))
+            if sections:
+                # The rotary embedding's own sections (a default in the modeling code when the config
+                # has none) do not fit the small head: the same attempt again with sections that do.
+                queue.insert(0, (small, layers, rope, sections))
     if model is None:
         # No forward pass runs (it needs images, say): describe what builds, so that resolution is
         # still checked; verify then reports the forward's failure.
