@@ -216,23 +216,43 @@ def set_mrope_section(config, sections):
         fields = vars(c)
         for key in ("rope_parameters", "rope_scaling"):
             rope = fields.get(key)
-            if isinstance(rope, dict) and ("rope_type" in rope or "rope_theta" in rope or "mrope_section" in rope):
-                changed[f"{type(c).__name__}.{key}"] = [rope, dict(rope, mrope_section=list(sections))]
-                setattr(c, key, dict(rope, mrope_section=list(sections)))
+            if not isinstance(rope, dict):
+                continue
+            if "rope_type" in rope or "rope_theta" in rope or "mrope_section" in rope:
+                new = dict(rope, mrope_section=list(sections))
+            elif rope and all(isinstance(v, dict) or v is None for v in rope.values()):  # one table per layer type
+                new = {k: dict(v, mrope_section=list(sections)) if isinstance(v, dict) else v for k, v in rope.items()}
+            else:
+                continue
+            changed[f"{type(c).__name__}.{key}"] = [rope, new]
+            setattr(c, key, new)
     return changed
 
 
-def patch_rope(config):
+def patch_rope(config, per_layer_type=False):
     """Configs whose defaults carry no RoPE base (HunYuan, Ministral, Cohere Compass, Dbrx's attention
-    config): a default base, so that they build. Returns what changed."""
+    config): a default base, so that they build. per_layer_type: the modeling code reads one table per
+    layer type (rope_parameters["full_attention"], Cohere Compass). Returns what changed."""
     changed = {}
     for c in _subconfigs(config):
         fields = vars(c)
         rope = fields.get("rope_parameters", "absent")
-        if rope is None or (isinstance(rope, dict) and rope.get("rope_theta") is None):
+        theta = fields.get("rope_theta") if isinstance(fields.get("rope_theta"), (int, float)) else 10000.0
+        types = fields.get("layer_types")
+        if per_layer_type and isinstance(types, list) and types and all(isinstance(t, str) for t in types) \
+                and (rope is None or isinstance(rope, dict) and not any(t in rope for t in types)):
+            new = {t: {"rope_type": "default", "rope_theta": theta} for t in dict.fromkeys(types)}
+        elif rope is None or (isinstance(rope, dict) and rope.get("rope_theta") is None
+                              and not any(isinstance(v, dict) for v in rope.values())):
             new = dict(rope or {})
             new.setdefault("rope_type", "default")
-            new["rope_theta"] = fields.get("rope_theta") or 10000.0
+            new["rope_theta"] = theta
+        elif isinstance(rope, dict) and any(isinstance(v, dict) and v.get("rope_theta") is None for v in rope.values()):
+            new = {k: dict(v, rope_theta=theta, rope_type=v.get("rope_type") or "default") if isinstance(v, dict)
+                   and v.get("rope_theta") is None else v for k, v in rope.items()}
+        else:
+            new = None
+        if new is not None:
             changed[f"{type(c).__name__}.rope_parameters"] = [rope, new]
             setattr(c, "rope_parameters", new)
         if fields.get("rope_theta", "absent") is None or type(c).__name__.endswith("AttentionConfig") \
@@ -240,6 +260,16 @@ def patch_rope(config):
             changed[f"{type(c).__name__}.rope_theta"] = [fields.get("rope_theta"), 10000.0]
             setattr(c, "rope_theta", 10000.0)
     return changed
+
+
+def _reads_rope_per_layer_type(cls):
+    """Whether the class's modeling code indexes its RoPE tables by layer type."""
+    import inspect
+    try:
+        source = inspect.getsource(sys.modules[cls.__module__])
+    except (OSError, TypeError, KeyError):
+        return False
+    return "rope_parameters[layer_type]" in source
 
 
 def _set_eager(config):
@@ -275,7 +305,7 @@ def build_transformers(name, spec):
         config = cls.config_class()
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
         if spec.get("patch_rope"):
-            spec["changed"].update(patch_rope(config))
+            spec["changed"].update(patch_rope(config, _reads_rope_per_layer_type(cls)))
         if spec.get("mrope_section"):
             spec["changed"].update(set_mrope_section(config, spec["mrope_section"]))
         if name.startswith("Reformer"):
@@ -383,12 +413,11 @@ def one_describe(name, out, toy, seed, small_sizes):
     from awqmap.torch_tools import describe
     build = build_toy if toy else build_transformers
     # Some configs break under fewer layers (per-layer tables the shrink does not know): each
-    # attempt must build and run one forward pass, else the next is tried. Full widths are no
-    # fallback: on 16 classes at a time they ran out of time and memory (2026-12-03).
-    # Then a default RoPE base for configs that have none, and last full widths with 4 layers
-    # (rotary and convolution sizes the width shrink breaks: GPT-J, CodeGen).
-    attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, False), (small_sizes, False, False),
-                                                         (small_sizes, True, True), (False, True, True)]
+    # attempt must build and run one forward pass, else the next is tried: all layers, then full
+    # widths with 4 layers (refused above MAX_PARAMS). Every attempt gives a default RoPE base to
+    # configs that have none (it changes nothing where one is set).
+    attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, True), (small_sizes, False, True),
+                                                         (False, True, True)]
     failures, model, config = [], None, None
     queue = list(attempts)
     while queue:

@@ -59,5 +59,62 @@ class NumericCheckTest(unittest.TestCase):
             self.assertIn("| ToyFusedMoeForCausalLM | inexact |", summary)
 
 
+sys.path.insert(0, os.path.dirname(TOOL))
+import numeric_check  # noqa: E402  (the tool's config rules; they need neither torch nor transformers)
+
+
+class Cfg:
+    """A config-like object: attributes plus to_dict, as transformers' configs have."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def to_dict(self):
+        return dict(vars(self))
+
+
+class ShrinkRulesTest(unittest.TestCase):
+    def test_multi_head_latent_attention_keeps_one_key_head_per_query_head(self):
+        c = Cfg(hidden_size=7168, num_attention_heads=128, num_key_value_heads=128, head_dim=64, qk_rope_head_dim=64,
+                qk_nope_head_dim=128, kv_lora_rank=512, num_hidden_layers=61)
+        numeric_check.shrink(c, small_sizes=True)
+        self.assertEqual(c.num_attention_heads, 4)
+        self.assertEqual(c.num_key_value_heads, 4)
+        self.assertEqual(c.head_dim, c.qk_rope_head_dim)
+        self.assertEqual(c.num_hidden_layers, 4)
+
+    def test_grouped_query_attention_stays_grouped(self):
+        c = Cfg(hidden_size=4096, num_attention_heads=32, num_key_value_heads=8, num_hidden_layers=32)
+        numeric_check.shrink(c, small_sizes=True)
+        self.assertEqual((c.num_attention_heads, c.num_key_value_heads), (4, 2))
+
+    def test_a_missing_rope_base_is_given_per_layer_type_where_the_model_reads_it_so(self):
+        c = Cfg(rope_parameters=None, layer_types=["full_attention", "sliding_attention", "full_attention"])
+        numeric_check.patch_rope(c, per_layer_type=True)
+        self.assertEqual(sorted(c.rope_parameters), ["full_attention", "sliding_attention"])
+        self.assertEqual(c.rope_parameters["sliding_attention"]["rope_theta"], 10000.0)
+        flat = Cfg(rope_parameters=None, layer_types=["full_attention"])
+        numeric_check.patch_rope(flat)
+        self.assertEqual(flat.rope_parameters["rope_type"], "default")
+
+    def test_rope_tables_that_have_a_base_are_left_alone(self):
+        tables = {"full_attention": {"rope_type": "default", "rope_theta": 1e6},
+                  "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}}
+        c = Cfg(rope_parameters=dict(tables), layer_types=["full_attention"])
+        self.assertEqual(numeric_check.patch_rope(c, per_layer_type=True), {})
+        self.assertEqual(c.rope_parameters, tables)
+
+    def test_multimodal_rope_sections_are_rescaled_from_the_rotary_error(self):
+        error = ("split_with_sizes expects split_sizes to sum exactly to 8 (input tensor's size at dimension -1), "
+                 "but got split_sizes=[16, 24, 24]")
+        sections = numeric_check.mrope_from_error(error)
+        self.assertEqual(sum(sections), 8)
+        self.assertEqual(len(sections), 3)
+        self.assertIsNone(numeric_check.mrope_from_error("shape '[-1, 4, 8]' is invalid for input of size 8"))
+        c = Cfg(text_config=Cfg(rope_parameters={"rope_type": "default", "rope_theta": 1e6}))
+        numeric_check.set_mrope_section(c, sections)
+        self.assertEqual(c.text_config.rope_parameters["mrope_section"], sections)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
