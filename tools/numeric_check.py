@@ -349,12 +349,19 @@ def inputs_for(model, config, seq_len, seed):
         emb = next(m for m in model.modules() if isinstance(m, torch.nn.Embedding))
         return torch.randint(0, emb.num_embeddings, (1, seq_len), generator=g)
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    vocab = int(getattr(text, "vocab_size", None) or getattr(config, "vocab_size"))
+    # The vocabulary of the text part; PI0 and the like keep it in a nested config only.
+    vocab = getattr(text, "vocab_size", None) or getattr(config, "vocab_size", None) or next(
+        (vars(c)["vocab_size"] for c in _subconfigs(config) if isinstance(vars(c).get("vocab_size"), int)), None)
+    if not vocab:
+        raise ValueError(f"{type(config).__name__} has no vocab_size in any of its configs: no token ids to feed")
+    vocab = int(vocab)
     special = set()
     for c in _subconfigs(config):
         for key, value in vars(c).items():
             if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int):
                 special.add(value)
+            elif key == "vocabulary_map" and isinstance(value, dict):  # Chameleon, Emu3: image tokens
+                special.update(v for v in value.values() if isinstance(v, int))
     # Musicgen: one row per codebook
     rows = int(getattr(text, "num_codebooks", None) or getattr(config, "num_codebooks", None) or 1)
     ids = torch.randint(0, vocab, (rows, seq_len), generator=g)
@@ -363,20 +370,38 @@ def inputs_for(model, config, seq_len, seed):
         ids[ids == s] = safe
     inputs = {"input_ids": ids, "use_cache": False}
     params = _forward_parameters(model)
-    if getattr(config, "is_encoder_decoder", False) or "decoder_input_ids" in params:
+    encoder_decoder = getattr(config, "is_encoder_decoder", False) or "decoder_input_ids" in params
+    if encoder_decoder:
         inputs["decoder_input_ids"] = ids
-    # Models whose forward requires an image (BLIP-2, InstructBLIP): a random one of the vision
-    # tower's size; the language model's groups are what is checked.
-    if params.get("pixel_values") is False:
-        vision = getattr(config, "vision_config", None)
-        size = int(getattr(vision, "image_size", 224) or 224)
-        size = size[0] if isinstance(size, (list, tuple)) else size
-        channels = int(getattr(vision, "num_channels", 3) or 3)
+    vision = getattr(config, "vision_config", None)
+    has_image_token = any(k in ("image_token_id", "image_token_index") and isinstance(v, int)
+                          for c in _subconfigs(config) for k, v in vars(c).items())
+    # Models whose forward requires an image (BLIP-2, InstructBLIP), and encoder-decoders whose
+    # encoder reads only an image (PP-FormulaNet) or text and an image without image tokens (UDOP):
+    # a random image of the vision tower's size; the language model's groups are what is checked.
+    if params.get("pixel_values") is False or ("pixel_values" in params and encoder_decoder and not has_image_token):
+        source = vision if vision is not None else config
+        size = getattr(source, "image_size", None) or 224
+        size = int(size[0] if isinstance(size, (list, tuple)) else size)
+        channels = int(getattr(source, "num_channels", None) or 3)
         shape = (1, 4, channels, size, size) if "Video" in type(model).__name__ else (1, channels, size, size)
         inputs["pixel_values"] = torch.randn(shape, generator=g, dtype=torch.float64)
     if params.get("qformer_input_ids") is False:
         qvocab = int(getattr(getattr(config, "qformer_config", None), "vocab_size", vocab) or vocab)
         inputs["qformer_input_ids"] = torch.randint(0, qvocab, (1, seq_len), generator=g)
+    # Pix2Struct's encoder reads image patches flattened with their row and column (1-based), not ids.
+    if "flattened_patches" in params:
+        width = int(getattr(vision, "patch_embed_hidden_size", None) or 768)
+        patches = torch.randn(1, seq_len, 2 + width, generator=g, dtype=torch.float64)
+        patches[0, :, 0] = torch.arange(seq_len) // 2 + 1
+        patches[0, :, 1] = torch.arange(seq_len) % 2 + 1
+        inputs["flattened_patches"] = patches
+        if "input_ids" not in params:
+            del inputs["input_ids"]
+    # Layout models (UDOP) take one box per token, corners in [0, 1].
+    if "bbox" in params:
+        corner = torch.rand(1, seq_len, 2, generator=g, dtype=torch.float64) * 0.5
+        inputs["bbox"] = torch.cat([corner, corner + 0.5], dim=-1)
     return inputs
 
 
