@@ -64,6 +64,61 @@ TOPK_FIELDS = ("num_experts_per_tok", "moe_topk", "top_k", "moe_k")
 
 # ------------------------------------------------------------------------------------- building
 
+
+def _every_layer(pattern):
+    """A per-layer list repeating pattern over the config's layer count."""
+    return lambda c: [pattern[i % len(pattern)] for i in range(c.num_hidden_layers)]
+
+
+# Per-class config fixes where no general rule applies, set after shrinking on every (sub)config
+# that has the attribute: attribute -> value, or a function of that (sub)config.
+OVERRIDES = {
+    # Routed experts default to None ("dense") yet every layer builds an MoE block.
+    "Dots1ForCausalLM": {"n_routed_experts": 8, "num_experts_per_tok": 2, "n_shared_experts": 1},
+    "DiffusionGemmaForBlockDiffusion": {"num_experts": 8, "top_k_experts": 2, "moe_intermediate_size": 32},
+    # layer_types defaults to None and the decoder indexes it per layer; LFM2 alternates
+    # short convolutions and attention.
+    "Lfm2MoeForCausalLM": {"layer_types": _every_layer(["conv", "full_attention"])},
+    # mlp_layer_types and the experts per token default to None; DeepSeek-V2 style: dense first.
+    "DeepseekOcr2ForConditionalGeneration": {
+        "mlp_layer_types": lambda c: ["dense"] + ["sparse"] * (c.num_hidden_layers - 1), "num_experts_per_tok": 2},
+    # Chameleon and Emu3 map image tokens through a vocabulary map that defaults to None.
+    "ChameleonForConditionalGeneration": {"vocabulary_map": {"<image>": 8}},
+    "Emu3ForConditionalGeneration": {"vocabulary_map": {"<image>": 8}},
+    # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
+    # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
+    "PerceptionLMForConditionalGeneration": {"model_args": {
+        "embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool": "", "use_post_transformer_norm": False,
+        "init_values": 0.1, "ref_feat_shape": (1, 1)}},
+}
+# Qwen4-Exp's every fourth layer is QSA sparse attention, whose indexer sizes default to None.
+for _name in ("Qwen4ExpForCausalLM", "Qwen4ExpForConditionalGeneration"):
+    OVERRIDES[_name] = {"indexer_n_heads": 4, "indexer_kv_heads": 1, "indexer_head_dim": 16, "indexer_budget": 4,
+                        "indexer_compress_ratio": 2}
+
+
+def _granite4_vision_text(config):
+    # Its text config defaults to a plain Llama one, which lacks the Granite multipliers its decoder reads.
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    config.text_config = CONFIG_MAPPING["granite4_vision_text"]()
+
+
+# Per-class changes made before shrinking (they replace a sub-config).
+PREPARE = {"Granite4VisionForConditionalGeneration": _granite4_vision_text}
+
+
+def apply_overrides(config, overrides):
+    """Sets each attribute on every (sub)config that has it. Returns what changed."""
+    changed = {}
+    for c in _subconfigs(config):
+        for key, value in overrides.items():
+            if key in vars(c):
+                new = value(c) if callable(value) else value
+                changed[f"{type(c).__name__}.{key}"] = [vars(c)[key], new]
+                setattr(c, key, new)
+    return changed
+
+
 def _subconfigs(config):
     yield config
     for key, value in list(vars(config).items()):
@@ -303,7 +358,10 @@ def build_transformers(name, spec):
         config = cls.config_class.from_dict(spec["config"])
     else:
         config = cls.config_class()
+        if name in PREPARE:
+            PREPARE[name](config)
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
+        spec["changed"].update(apply_overrides(config, OVERRIDES.get(name, {})))
         if spec.get("patch_rope"):
             spec["changed"].update(patch_rope(config, _reads_rope_per_layer_type(cls)))
         if spec.get("mrope_section"):

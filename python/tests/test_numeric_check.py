@@ -115,6 +115,15 @@ class ShrinkRulesTest(unittest.TestCase):
         numeric_check.set_mrope_section(c, sections)
         self.assertEqual(c.text_config.rope_parameters["mrope_section"], sections)
 
+    def test_class_overrides_reach_the_nested_config_that_has_the_field(self):
+        c = Cfg(vision_config=Cfg(hidden_size=64),
+                text_config=Cfg(num_hidden_layers=4, mlp_layer_types=None, num_experts_per_tok=None))
+        changed = numeric_check.apply_overrides(c, numeric_check.OVERRIDES["DeepseekOcr2ForConditionalGeneration"])
+        self.assertEqual(c.text_config.mlp_layer_types, ["dense", "sparse", "sparse", "sparse"])
+        self.assertEqual(c.text_config.num_experts_per_tok, 2)
+        self.assertFalse(hasattr(c.vision_config, "mlp_layer_types"))
+        self.assertEqual(len(changed), 2)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
