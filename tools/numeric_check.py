@@ -56,6 +56,8 @@ SMALL = {
 # Required sizes some configs leave as None (filled only when None, before shrinking).
 NONE_DEFAULTS = {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2,
                  "head_dim": None, "vocab_size": 512, "num_hidden_layers": 4, "max_position_embeddings": 512}
+# Fields that repeat another one (xLSTM's embedding_dim and num_blocks) follow it when it shrinks.
+MIRRORS = (("embedding_dim", "hidden_size"), ("num_blocks", "num_hidden_layers"))
 LAYER_FIELDS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "depth", "encoder_layers",
                 "decoder_layers", "num_decoder_layers")
 EXPERT_FIELDS = ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts", "n_experts")
@@ -68,6 +70,12 @@ TOPK_FIELDS = ("num_experts_per_tok", "moe_topk", "top_k", "moe_k")
 def _every_layer(pattern):
     """A per-layer list repeating pattern over the config's layer count."""
     return lambda c: [pattern[i % len(pattern)] for i in range(c.num_hidden_layers)]
+
+
+def _every_other_hybrid(c, types):
+    """Alternating (non-hybrid type, "hybrid") over the config's layers."""
+    other = next((t for t in types or [] if t != "hybrid"), "mamba")
+    return [other if i % 2 == 0 else "hybrid" for i in range(c.num_hidden_layers)]
 
 
 # Per-class config fixes where no general rule applies, set after shrinking on every (sub)config
@@ -90,6 +98,26 @@ OVERRIDES = {
     "PerceptionLMForConditionalGeneration": {"model_args": {
         "embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool": "", "use_post_transformer_norm": False,
         "init_values": 0.1, "ref_feat_shape": (1, 1)}},
+    # Zamba ties the shared transformer of its first hybrid layer to the others: with 4 layers the
+    # default period leaves one hybrid layer and nothing to tie to. Every layer from the third is
+    # hybrid; the attention sizes __init__ derived from the full hidden size follow the small one.
+    "ZambaForCausalLM": {
+        "attn_layer_period": 1, "attn_layer_offset": 0,
+        "layers_block_type": lambda c: ["mamba", "mamba"] + ["hybrid"] * (c.num_hidden_layers - 2),
+        "attention_hidden_size": lambda c: 2 * c.hidden_size,
+        "attention_head_dim": lambda c: 2 * c.hidden_size // c.num_attention_heads,
+        "mamba_dt_rank": lambda c: math.ceil(c.hidden_size / 16)},
+    # Zamba2 likewise (hybrid layers share one transformer block): every other layer hybrid, and
+    # the sizes derived from the full hidden size recomputed.
+    "Zamba2ForCausalLM": {
+        "layers_block_type": lambda c: _every_other_hybrid(c, c.layers_block_type),
+        "layer_types": lambda c: _every_other_hybrid(c, c.layer_types),
+        "hybrid_layer_ids": lambda c: [i for i, t in enumerate(c.layers_block_type) if t == "hybrid"],
+        "attention_hidden_size": lambda c: 2 * c.hidden_size,
+        "attention_head_dim": lambda c: 2 * c.hidden_size // c.num_attention_heads,
+        "kv_channels": lambda c: c.hidden_size // c.num_attention_heads,
+        "mamba_headdim": lambda c: c.mamba_expand * c.hidden_size // c.n_mamba_heads,
+        "chunk_size": 16, "mamba_d_state": 16},
 }
 # Qwen4-Exp's every fourth layer is QSA sparse attention, whose indexer sizes default to None.
 for _name in ("Qwen4ExpForCausalLM", "Qwen4ExpForConditionalGeneration"):
@@ -138,6 +166,7 @@ def shrink(config, small_sizes, shrink_layers=True):
                 changed[f"{type(c).__name__}.{key}"] = [fields.get(key), value]
                 setattr(c, key, value)
 
+        mirrored = {target: fields.get(target) for _, target in MIRRORS}
         if small_sizes:
             for key, value in NONE_DEFAULTS.items():
                 if key in fields and fields[key] is None and value is not None:
@@ -171,6 +200,11 @@ def shrink(config, small_sizes, shrink_layers=True):
                     spec.per_layer_overrides = kept
                 except Exception:  # a frozen dataclass
                     object.__setattr__(spec, "per_layer_overrides", kept)
+            # Attention layers named by index (Bamba): those past the last layer go; one stays.
+            for key in ("attn_layer_indices",):
+                value = fields.get(key)
+                if isinstance(value, list) and value and any(isinstance(i, int) and i >= layers for i in value):
+                    put(key, [i for i in value if i < layers] or [layers - 1])
             # GPT-Neo spells its layers as [[pattern, repeats]] and checks the expansion.
             if isinstance(fields.get("attention_types"), list) and isinstance(fields.get("attention_layers"), list) \
                     and len(fields["attention_layers"]) != layers:
@@ -205,6 +239,7 @@ def shrink(config, small_sizes, shrink_layers=True):
                 put("num_key_value_heads", heads)
             elif isinstance(heads, int) and isinstance(kv, int) and heads % kv:
                 put("num_key_value_heads", 1)
+            _shrink_mamba(fields, put)
             # Rotary widths follow the head width: MLA's head_dim is its rope part; GPT-J style
             # rotary_dim and multimodal RoPE sections must fit in the head.
             if isinstance(fields.get("qk_rope_head_dim"), int) and isinstance(fields.get("head_dim"), int):
@@ -236,6 +271,9 @@ def shrink(config, small_sizes, shrink_layers=True):
                     if (key.endswith("token_id") or key.endswith("token_index")) and isinstance(value, int) \
                             and value >= vocab:
                         put(key, vocab - 1 - (hash(key) % 16))
+        for alias, target in MIRRORS:
+            if isinstance(fields.get(alias), int) and fields[alias] == mirrored[target] != fields.get(target):
+                put(alias, fields[target])
     return changed
 
 
@@ -282,6 +320,34 @@ def set_mrope_section(config, sections):
             changed[f"{type(c).__name__}.{key}"] = [rope, new]
             setattr(c, key, new)
     return changed
+
+
+# Mamba-2 mixers: (expansion, heads, head width, groups, state size, chunk size) field names.
+MAMBA2_FIELDS = (("expand", "num_heads", "head_dim", "n_groups", "state_size", "chunk_size"),  # Mamba2
+                 ("mamba_expand", "mamba_n_heads", "mamba_d_head", "mamba_n_groups", "mamba_d_state",
+                  "mamba_chunk_size"))  # Bamba, GraniteMoeHybrid, FalconH1
+
+
+def _shrink_mamba(fields, put):
+    """A Mamba-2 mixer's heads times head width must equal its inner width (expansion x hidden size,
+    or FalconH1's mamba_d_ssm), and its groups divide its heads; its state and chunk sizes are cut too:
+    the reference (kernel-less) scan is quadratic in the chunk and ran past the time limit."""
+    hidden = fields.get("hidden_size")
+    for expand, heads, width, groups, state, chunk in MAMBA2_FIELDS:
+        if not all(isinstance(fields.get(k), int) for k in (expand, heads, width, state)) or not isinstance(hidden, int):
+            continue
+        inner = fields[expand] * hidden
+        if isinstance(fields.get("mamba_d_ssm"), int):
+            put("mamba_d_ssm", inner)
+        head_width = 16 if inner % 16 == 0 else fields[width]
+        put(width, head_width)
+        put(heads, max(1, inner // head_width))
+        if isinstance(fields.get(groups), int) and fields[heads] % fields[groups]:
+            put(groups, 1)
+        if fields[state] > 16:
+            put(state, 16)
+        if isinstance(fields.get(chunk), int) and fields[chunk] > 16:
+            put(chunk, 16)
 
 
 def patch_rope(config, per_layer_type=False):

@@ -124,6 +124,26 @@ class ShrinkRulesTest(unittest.TestCase):
         self.assertFalse(hasattr(c.vision_config, "mlp_layer_types"))
         self.assertEqual(len(changed), 2)
 
+    def test_mamba2_heads_times_head_width_stay_the_inner_width(self):
+        c = Cfg(hidden_size=4096, mamba_expand=2, mamba_n_heads=128, mamba_d_head=8, mamba_d_ssm=1024,
+                mamba_n_groups=1, mamba_d_state=256, mamba_chunk_size=256, num_hidden_layers=32)
+        numeric_check.shrink(c, small_sizes=True)
+        self.assertEqual(c.mamba_n_heads * c.mamba_d_head, c.mamba_expand * c.hidden_size)
+        self.assertEqual(c.mamba_d_ssm, c.mamba_expand * c.hidden_size)
+        self.assertLessEqual(c.mamba_chunk_size, 16)
+        m = Cfg(hidden_size=2048, expand=2, num_heads=64, head_dim=64, n_groups=8, state_size=128, num_hidden_layers=48)
+        numeric_check.shrink(m, small_sizes=True)
+        self.assertEqual(m.num_heads * m.head_dim, m.expand * m.hidden_size)
+        self.assertEqual(m.num_heads % m.n_groups, 0)
+
+    def test_fields_that_repeat_the_width_or_depth_follow_them(self):
+        c = Cfg(hidden_size=4096, embedding_dim=4096, num_hidden_layers=32, num_blocks=32, num_heads=8)
+        numeric_check.shrink(c, small_sizes=True)
+        self.assertEqual((c.embedding_dim, c.num_blocks), (c.hidden_size, c.num_hidden_layers))
+        bamba = Cfg(hidden_size=4096, num_hidden_layers=32, attn_layer_indices=[9, 18, 27])
+        numeric_check.shrink(bamba, small_sizes=True)
+        self.assertEqual(bamba.attn_layer_indices, [3])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
