@@ -72,6 +72,11 @@ def _every_layer(pattern):
     return lambda c: [pattern[i % len(pattern)] for i in range(c.num_hidden_layers)]
 
 
+# A timm ViT of the sizes transformers' own tests use for timm vision towers.
+TINY_TIMM_VIT = {"embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool": "", "use_post_transformer_norm": False,
+                 "init_values": 0.1, "ref_feat_shape": (1, 1)}
+
+
 def _every_other_hybrid(c, types):
     """Alternating (non-hybrid type, "hybrid") over the config's layers."""
     other = next((t for t in types or [] if t != "hybrid"), "mamba")
@@ -95,9 +100,13 @@ OVERRIDES = {
     "Emu3ForConditionalGeneration": {"vocabulary_map": {"<image>": 8}},
     # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
     # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
-    "PerceptionLMForConditionalGeneration": {"model_args": {
-        "embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool": "", "use_post_transformer_norm": False,
-        "init_values": 0.1, "ref_feat_shape": (1, 1)}},
+    "PerceptionLMForConditionalGeneration": {"model_args": TINY_TIMM_VIT},
+    # Gemma 3n: sliding and full attention alternate so that the 4 layers hold both types (the
+    # kv-sharing layers need an unshared layer of their type before them). Its vision tower is a
+    # 300M-parameter timm MobileNet with no small variant; transformers' tests use a tiny ViT too.
+    "Gemma3nForCausalLM": {"layer_types": _every_layer(["sliding_attention", "full_attention"])},
+    "Gemma3nForConditionalGeneration": {"layer_types": _every_layer(["sliding_attention", "full_attention"]),
+                                        "architecture": "vit_pe_core_large_patch14_336", "model_args": TINY_TIMM_VIT},
     # Zamba ties the shared transformer of its first hybrid layer to the others: with 4 layers the
     # default period leaves one hybrid layer and nothing to tie to. Every layer from the third is
     # hybrid; the attention sizes __init__ derived from the full hidden size follow the small one.
@@ -200,6 +209,15 @@ def shrink(config, small_sizes, shrink_layers=True):
                     spec.per_layer_overrides = kept
                 except Exception:  # a frozen dataclass
                     object.__setattr__(spec, "per_layer_overrides", kept)
+            # Layers that reuse the keys and values of an earlier layer of their type (Gemma 3n, Gemma 4):
+            # at most half of the layers, and only where an unshared layer of each shared type remains.
+            shared = fields.get("num_kv_shared_layers")
+            if isinstance(shared, int) and shared > 0:
+                shared = min(shared, layers // 2)
+                types = fields.get("layer_types") if isinstance(fields.get("layer_types"), list) else []
+                if any(t not in types[:layers - shared] for t in types[layers - shared:layers]):
+                    shared = 0
+                put("num_kv_shared_layers", shared)
             # Attention layers named by index (Bamba): those past the last layer go; one stays.
             for key in ("attn_layer_indices",):
                 value = fields.get(key)
@@ -522,11 +540,32 @@ def inputs_for(model, config, seq_len, seed):
         inputs["flattened_patches"] = patches
         if "input_ids" not in params:
             del inputs["input_ids"]
+    # Gemma 4's multi-token-prediction assistant reads the backbone's embeddings (twice its width)
+    # and the keys and values of the backbone's last layer of each attention type.
+    if "shared_kv_states" in params and isinstance(getattr(config, "backbone_hidden_size", None), int):
+        inputs = _assistant_inputs(model, config, seq_len, g, torch)
     # Layout models (UDOP) take one box per token, corners in [0, 1].
     if "bbox" in params:
         corner = torch.rand(1, seq_len, 2, generator=g, dtype=torch.float64) * 0.5
         inputs["bbox"] = torch.cat([corner, corner + 0.5], dim=-1)
     return inputs
+
+
+def _assistant_inputs(model, config, seq_len, g, torch):
+    text = config.get_text_config()
+    heads = int(text.num_attention_heads)
+    shapes = {}
+    for m in model.modules():
+        kind, width, groups = getattr(m, "layer_type", None), getattr(m, "head_dim", None), \
+            getattr(m, "num_key_value_groups", None)
+        if isinstance(kind, str) and isinstance(width, int) and isinstance(groups, int) and groups:
+            shapes.setdefault(kind, (1, heads // groups, seq_len, width))
+    for kind in ("full_attention", "sliding_attention"):
+        shapes.setdefault(kind, (1, int(text.num_key_value_heads), seq_len, int(text.head_dim)))
+    kv = {k: (torch.randn(s, generator=g, dtype=torch.float64), torch.randn(s, generator=g, dtype=torch.float64))
+          for k, s in shapes.items()}
+    return {"inputs_embeds": torch.randn(1, seq_len, 2 * config.backbone_hidden_size, generator=g, dtype=torch.float64),
+            "shared_kv_states": kv, "position_ids": torch.arange(seq_len)[None]}
 
 
 def _forward_parameters(model):

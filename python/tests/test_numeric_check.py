@@ -144,6 +144,14 @@ class ShrinkRulesTest(unittest.TestCase):
         numeric_check.shrink(bamba, small_sizes=True)
         self.assertEqual(bamba.attn_layer_indices, [3])
 
+    def test_kv_sharing_layers_keep_an_unshared_layer_of_their_type(self):
+        types = (["sliding_attention"] * 4 + ["full_attention"]) * 7
+        c = Cfg(hidden_size=2048, num_hidden_layers=35, num_kv_shared_layers=15, layer_types=list(types))
+        numeric_check.shrink(c, small_sizes=True)
+        first_shared = c.num_hidden_layers - c.num_kv_shared_layers
+        self.assertGreater(first_shared, 0)
+        self.assertTrue(all(t in c.layer_types[:first_shared] for t in c.layer_types[first_shared:]))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
