@@ -144,6 +144,17 @@ def _granite4_vision_text(config):
 PREPARE = {"Granite4VisionForConditionalGeneration": _granite4_vision_text}
 
 
+def _vision_encoder_decoder_config(cls):
+    # The generic vision encoder-decoder has no default encoder or decoder: a ViT encoder and a
+    # GPT-2 decoder (with cross-attention), the usual pairing.
+    import transformers
+    return cls.config_class.from_encoder_decoder_configs(transformers.ViTConfig(), transformers.GPT2Config())
+
+
+# Configs whose class has no usable defaults, made per class.
+CONFIG_FACTORIES = {"VisionEncoderDecoderModel": _vision_encoder_decoder_config}
+
+
 def apply_overrides(config, overrides):
     """Sets each attribute on every (sub)config that has it. Returns what changed."""
     changed = {}
@@ -441,7 +452,7 @@ def build_transformers(name, spec):
     if spec.get("config") is not None:
         config = cls.config_class.from_dict(spec["config"])
     else:
-        config = cls.config_class()
+        config = CONFIG_FACTORIES[name](cls) if name in CONFIG_FACTORIES else cls.config_class()
         if name in PREPARE:
             PREPARE[name](config)
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
@@ -516,18 +527,20 @@ def inputs_for(model, config, seq_len, seed):
     if encoder_decoder:
         inputs["decoder_input_ids"] = ids
     vision = getattr(config, "vision_config", None)
-    has_image_token = any(k in ("image_token_id", "image_token_index") and isinstance(v, int)
-                          for c in _subconfigs(config) for k, v in vars(c).items())
     # Models whose forward requires an image (BLIP-2, InstructBLIP), and encoder-decoders whose
-    # encoder reads only an image (PP-FormulaNet) or text and an image without image tokens (UDOP):
-    # a random image of the vision tower's size; the language model's groups are what is checked.
-    if params.get("pixel_values") is False or ("pixel_values" in params and encoder_decoder and not has_image_token):
+    # encoder reads only an image (PP-FormulaNet, vision encoder-decoders: no input_ids) or text
+    # with its layout and an image (UDOP): a random image of the vision tower's size; the language
+    # model's groups are what is checked.
+    if params.get("pixel_values") is False or ("pixel_values" in params and encoder_decoder
+                                               and ("input_ids" not in params or "bbox" in params)):
         source = vision if vision is not None else config
         size = getattr(source, "image_size", None) or 224
         size = int(size[0] if isinstance(size, (list, tuple)) else size)
         channels = int(getattr(source, "num_channels", None) or 3)
         shape = (1, 4, channels, size, size) if "Video" in type(model).__name__ else (1, channels, size, size)
         inputs["pixel_values"] = torch.randn(shape, generator=g, dtype=torch.float64)
+        if "input_ids" not in params and encoder_decoder:
+            del inputs["input_ids"]  # the encoder reads the image only (vision encoder-decoders)
     if params.get("qformer_input_ids") is False:
         qvocab = int(getattr(getattr(config, "qformer_config", None), "vocab_size", vocab) or vocab)
         inputs["qformer_input_ids"] = torch.randint(0, qvocab, (1, seq_len), generator=g)
@@ -590,9 +603,23 @@ def all_transformers_classes():
 
 # ------------------------------------------------------------------------------------- one class
 
+class _Float64Default:
+    """Tensors that model code makes with the default dtype (XGLM's torch.full of float64's minimum)
+    are float64 like the model."""
+
+    def __enter__(self):
+        import torch
+        self.old = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+
+    def __exit__(self, *exc):
+        import torch
+        torch.set_default_dtype(self.old)
+
+
 def _forward(model, config, seed):
     import torch
-    with torch.no_grad():
+    with torch.no_grad(), _Float64Default():
         inputs = inputs_for(model, config, 4, seed)
         model(**inputs) if isinstance(inputs, dict) else model(inputs)
 
@@ -663,8 +690,9 @@ def one_verify(name, models, resolved_dir, out, seq_len, tolerance):
     else:
         build = build_toy if spec.get("toy") else build_transformers
         model, config = build(name, spec)
-        groups = verify(model, resolved, inputs_for(model, config, seq_len, spec["seed"]), seed=spec["seed"],
-                        tolerance=tolerance)
+        with _Float64Default():
+            groups = verify(model, resolved, inputs_for(model, config, seq_len, spec["seed"]), seed=spec["seed"],
+                            tolerance=tolerance)
         result = {"class": name, "status": classify(groups), "groups": groups,
                   "selection": resolved.get("selection")}
     with open(os.path.join(out, f"{name}.verdicts.json"), "w", encoding="utf-8") as f:
