@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "awqmap/error.hpp"
+#include "input/description_scan.hpp"
 #include "input/file_access.hpp"
 #include "input/printable.hpp"
 #include "input/python_json.hpp"
@@ -170,11 +171,34 @@ class Reader {
   std::deque<std::string>& unescaped_;
 };
 
+// The scanner's reading of a description in the common shape, without the JSON parser and its
+// index (four bytes per input byte); false when the full reader must read it. A config the
+// config reader refuses also goes to the full reader, so that errors read as they always have.
+bool read_common_shape(const DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
+  detail::ScannedDescription scanned;
+  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned,
+                                storage.text.size() / 80))
+    return false;
+  ModelParts out;
+  out.origin = origin;
+  out.architecture = std::string(scanned.architecture);
+  if (!scanned.config.empty()) {
+    try {
+      out.config = detail::parse_python_json(scanned.config, origin + " \"config\"");
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  out.modules = std::move(scanned.modules);
+  parts = std::move(out);
+  return true;
+}
+
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
                       const std::optional<std::string>& architecture = std::nullopt) {
   Reader reader(origin, storage->text.size(), storage->unescaped);
   ModelParts parts;
-  {
+  if (!read_common_shape(*storage, origin, parts)) {
     od::parser parser;
     od::document doc;
     reader.check(parser.iterate(storage->text).get(doc), "the document");

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace awqmap::detail {
 
@@ -28,12 +31,32 @@ inline bool has_high_byte(std::uint64_t w) {
   return (w & kHigh) != 0;
 }
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "load_word's first byte must be the lowest");
+
+/// The high bit of each byte of `w` that is '"', '\\' or a control byte, and possibly of bytes
+/// after the first such byte (a borrow runs upwards only): the lowest bit set is exact.
+inline std::uint64_t json_special_bytes(std::uint64_t w) {
+  const std::uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+  return (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w)) & kHigh;
+}
+
 /// Length of the prefix of `s` that a JSON string holds as it is: no '"', no '\\', no control byte.
 inline std::size_t plain_json_prefix(std::string_view s) {
   std::size_t i = 0;
+#ifdef __SSE2__
+  // Sixteen bytes a step where the target has them (every x86-64 does).
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), below = _mm_set1_epi8(0x1f);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                         _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
+    const int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
-    const std::uint64_t w = load_word(s.data() + i);
-    if (has_byte(w, '"') || has_byte(w, '\\') || has_byte_below(w, 0x20)) break;
+    const std::uint64_t special = json_special_bytes(load_word(s.data() + i));
+    if (special != 0) return i + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
   }
   while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20) ++i;
   return i;

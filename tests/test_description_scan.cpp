@@ -1,0 +1,179 @@
+// The description scanner (core/src/input/description_scan.hpp) against the full JSON reader:
+// what the scanner accepts must load exactly as the full reader loads it, and what it refuses
+// goes to the full reader. A description is sent to the full reader by adding a top-level key
+// of no meaning, which the scanner refuses and the full reader skips.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "../core/src/input/description_scan.hpp"
+#include "awqmap/error.hpp"
+#include "awqmap/model_description.hpp"
+#include "support.hpp"
+
+using namespace awqmap;
+
+namespace {
+
+std::string full_reader_only(const std::string& text) {
+  const auto brace = text.find('{');
+  if (brace == std::string::npos) return text;
+  return text.substr(0, brace + 1) + "\"~\": [0], " + text.substr(brace + 1);
+}
+
+bool scanner_accepts(const std::string& text) {
+  detail::ScannedDescription out;
+  return detail::scan_description(text, out);
+}
+
+void put_optional(std::string& s, const std::optional<std::int64_t>& v) {
+  s += v ? std::to_string(*v) : std::string("-");
+}
+
+// Everything a ModelView shows, or the error its loading gave.
+std::string loaded(const std::string& text) {
+  try {
+    const ModelView m = parse_model_description(text, "d.json");
+    std::string s = m.architecture() + "\n" + m.config_json() + "\n";
+    for (const Module& mod : m.modules()) {
+      s += "[" + std::string(mod.name) + "|" + std::string(mod.type) + "|";
+      for (auto b : mod.bases) s += std::string(b) + ",";
+      s += "|";
+      put_optional(s, mod.in_features);
+      s += "|";
+      put_optional(s, mod.out_features);
+      s += "|";
+      for (auto d : mod.shape) s += std::to_string(d) + ",";
+      s += "|" + std::to_string(mod.parent) + "]\n";
+    }
+    return s;
+  } catch (const Error& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+const std::string base = R"({"format":"awqmap.model/v1","architecture":"A","config":{"x":[1,{"y":"}"}]},)"
+                         R"("modules":[{"name":"","type":"A"},)"
+                         R"({"name":"l","type":"Linear","in_features":2,"out_features":3,"bias":false},)"
+                         R"({"name":"e","type":"E","bases":["ModuleList","X"],"shape":[4,5]}]})";
+
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("Every corpus description is read by the scanner and loads as the full reader loads it") {
+  std::size_t files = 0;
+  for (const auto& dir : {test::corpus_dir(), test::described_dir()}) {
+    for (const std::string& name : test::model_names(dir)) {
+      INFO(name);
+      const std::string text = test::read_file(dir / (name + ".model.json"));
+      REQUIRE(scanner_accepts(text));
+      REQUIRE_FALSE(scanner_accepts(full_reader_only(text)));
+      const std::string through_scanner = loaded(text);
+      CHECK(through_scanner.rfind("error", 0) != 0);
+      CHECK(through_scanner == loaded(full_reader_only(text)));
+      ++files;
+    }
+  }
+  CHECK(files > 200);
+}
+
+TEST_CASE("Descriptions the scanner accepts load as the full reader loads them") {
+  const std::vector<std::string> accepted = {
+      base,
+      // Python's json.dump with an indent, and other whitespace.
+      replaced(replaced(base, "{\"name\":\"l\",", "\r\n {\n\t\"name\" :  \"l\" ,\n"), "[4,5]", "[ 4 , 5 ]"),
+      replaced(base, "\"config\":{\"x\":[1,{\"y\":\"}\"}]},", ""),
+      replaced(base, "\"format\":\"awqmap.model/v1\",", "") + "",
+      R"({"modules":[],"architecture":"A","format":"awqmap.model/v1"})",
+      replaced(base, "\"name\":\"l\"", "\"name\":\"e\",\"name\":\"l\""),
+      replaced(base, "\"bases\":[\"ModuleList\",\"X\"]", "\"bases\":[\"ModuleList\"],\"bases\":[],\"bases\":[\"X\"]"),
+      replaced(base, "\"shape\":[4,5]", "\"shape\":[4],\"shape\":[5,0]"),
+      replaced(base, "\"in_features\":2", "\"in_features\":7,\"in_features\":999999999999999999"),
+      replaced(base, "\"bias\":false", "\"bias\":null,\"n\":-1.5e+3,\"m\":0.25,\"s\":\"x\",\"t\":true"),
+      // Loading errors found after reading: the same message either way.
+      replaced(base, ",\"in_features\":2", ""),
+      replaced(base, "\"name\":\"e\"", "\"name\":\"l\""),
+      replaced(base, "\"name\":\"e\"", "\"name\":\"x.e\""),
+      replaced(base, "\"type\":\"A\"", "\"type\":\"Linear\""),
+      // The config is the config reader's to judge: Python's NaN is taken, a bad word is not.
+      replaced(base, "\"y\":\"}\"", "\"y\":NaN"),
+      replaced(base, "\"y\":\"}\"", "\"y\":nope"),
+  };
+  for (const std::string& text : accepted) {
+    INFO(text);
+    CHECK(scanner_accepts(text) == (text.find("\"format\"") != std::string::npos));
+    CHECK(loaded(text) == loaded(full_reader_only(text)));
+  }
+}
+
+TEST_CASE("Descriptions the scanner refuses load or fail as the full reader decides") {
+  const std::vector<std::string> refused = {
+      replaced(base, "\"name\":\"l\"", "\"name\":\"l\\u0041\""),
+      replaced(base, "\"name\":\"l\"", "\"name\":\"l\\\"\""),
+      replaced(base, "\"name\":\"l\"", "\"name\":\"l\xc3\xa9\""),
+      replaced(base, "\"name\":\"l\"", "\"name\":\"l\xff\""),
+      replaced(base, "\"name\":\"l\"", "\"name\":\"l\x01\""),
+      replaced(base, "\"name\":\"l\"", "\"na\\u006de\":\"l\""),
+      replaced(base, "\"in_features\":2", "\"in_features\":2.0"),
+      replaced(base, "\"in_features\":2", "\"in_features\":-1"),
+      replaced(base, "\"in_features\":2", "\"in_features\":1e3"),
+      replaced(base, "\"in_features\":2", "\"in_features\":02"),
+      replaced(base, "\"in_features\":2", "\"in_features\":1234567890123456789"),
+      replaced(base, "\"in_features\":2", "\"in_features\":99999999999999999999"),
+      replaced(base, "\"in_features\":2", "\"in_features\":\"2\""),
+      replaced(base, "\"in_features\":2", "\"in_features\":2x"),
+      replaced(base, "\"shape\":[4,5]", "\"shape\":[[4],5]"),
+      replaced(base, "\"bias\":false", "\"bias\":{}"),
+      replaced(base, "\"bias\":false", "\"bias\":fals"),
+      replaced(base, "\"bias\":false", "\"bias\":[false]"),
+      replaced(base, "\"format\":\"awqmap.model/v1\"", "\"format\":\"awqmap.model/v2\""),
+      replaced(base, "\"format\":\"awqmap.model/v1\"", "\"format\":\"awqmap.model/v1\",\"format\":\"awqmap.model/v1\""),
+      replaced(base, "\"architecture\":\"A\",", ""),
+      replaced(base, "\"architecture\":\"A\"", "\"architecture\":7"),
+      replaced(base, "\"config\":{", "\"config\":[{") + "",
+      replaced(base, "{\"name\":\"\",", "{"),
+      replaced(base, "\"type\":\"E\",", ""),
+      replaced(base, "\"modules\":[", "\"modules\":{"),
+      replaced(base, "\"modules\":[{\"name\":\"\",\"type\":\"A\"}", "\"modules\":[{\"name\":\"\",\"type\":\"A\"},"),
+      replaced(base, "\"y\":\"}\"", "\"y\":\"\x02\""),
+      base + " x",
+      base + "}",
+      "",
+      "[]",
+  };
+  for (const std::string& text : refused) {
+    INFO(text);
+    CHECK_FALSE(scanner_accepts(text));
+    CHECK(loaded(text) == loaded(full_reader_only(text)));
+  }
+}
+
+TEST_CASE("Every cut and every changed byte of a description loads or fails alike through both readers") {
+  std::size_t accepted = 0, compared = 0;
+  for (std::size_t n = 0; n < base.size(); ++n) {
+    const std::string cut = base.substr(0, n);
+    INFO(cut);
+    CHECK_FALSE(scanner_accepts(cut));
+    CHECK(loaded(cut) == loaded(full_reader_only(cut)));
+  }
+  for (std::size_t i = 1; i < base.size(); ++i) {
+    for (const char c : std::string(" \"{}[],:\\x0-.e\x7f")) {
+      std::string changed = base;
+      changed[i] = c;
+      INFO(changed);
+      accepted += scanner_accepts(changed);
+      CHECK(loaded(changed) == loaded(full_reader_only(changed)));
+      ++compared;
+    }
+  }
+  // The scanner takes a good share of the changed texts (a changed letter in a name, or
+  // whitespace in place of a comma), so the comparison covers both readers.
+  CHECK(accepted > 50);
+  CHECK(compared > 1000);
+}
