@@ -101,6 +101,8 @@ OVERRIDES = {
     # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
     # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
     "PerceptionLMForConditionalGeneration": {"model_args": TINY_TIMM_VIT},
+    # Kosmos-2 places 64 image latents among the tokens: the 4-8 tokens of the check hold 2.
+    "Kosmos2ForConditionalGeneration": {"latent_query_num": 2},
     # Gemma 3n: sliding and full attention alternate so that the 4 layers hold both types (the
     # kv-sharing layers need an unshared layer of their type before them). Its vision tower is a
     # 300M-parameter timm MobileNet with no small variant; transformers' tests use a tiny ViT too.
@@ -533,12 +535,9 @@ def inputs_for(model, config, seq_len, seed):
     # model's groups are what is checked.
     if params.get("pixel_values") is False or ("pixel_values" in params and encoder_decoder
                                                and ("input_ids" not in params or "bbox" in params)):
-        source = vision if vision is not None else config
-        size = getattr(source, "image_size", None) or 224
-        size = int(size[0] if isinstance(size, (list, tuple)) else size)
-        channels = int(getattr(source, "num_channels", None) or 3)
-        shape = (1, 4, channels, size, size) if "Video" in type(model).__name__ else (1, channels, size, size)
-        inputs["pixel_values"] = torch.randn(shape, generator=g, dtype=torch.float64)
+        image = _image(config, vision, torch, g)
+        inputs["pixel_values"] = image[:, None].repeat(1, 4, 1, 1, 1) if "Video" in type(model).__name__ \
+            else image
         if "input_ids" not in params and encoder_decoder:
             del inputs["input_ids"]  # the encoder reads the image only (vision encoder-decoders)
     if params.get("qformer_input_ids") is False:
@@ -553,6 +552,17 @@ def inputs_for(model, config, seq_len, seed):
         inputs["flattened_patches"] = patches
         if "input_ids" not in params:
             del inputs["input_ids"]
+    # Kosmos-2 places its image's latent queries where image_embeds_position_mask is set (after
+    # BOS) and requires the image; IDEFICS requires one image per sample and a mask of the text
+    # positions that attend to it.
+    if "image_embeds_position_mask" in params and isinstance(getattr(config, "latent_query_num", None), int):
+        inputs["pixel_values"] = _image(config, vision, torch, g)
+        mask = torch.zeros(1, seq_len, dtype=torch.long)
+        mask[0, 1:1 + config.latent_query_num] = 1
+        inputs["image_embeds_position_mask"] = mask
+    if "image_attention_mask" in params and "image_encoder_embeddings" in params:
+        inputs["pixel_values"] = _image(config, vision, torch, g)[:, None]
+        inputs["image_attention_mask"] = torch.ones(1, seq_len, 1, dtype=torch.long)
     # Gemma 4's multi-token-prediction assistant reads the backbone's embeddings (twice its width)
     # and the keys and values of the backbone's last layer of each attention type.
     if "shared_kv_states" in params and isinstance(getattr(config, "backbone_hidden_size", None), int):
@@ -562,6 +572,15 @@ def inputs_for(model, config, seq_len, seed):
         corner = torch.rand(1, seq_len, 2, generator=g, dtype=torch.float64) * 0.5
         inputs["bbox"] = torch.cat([corner, corner + 0.5], dim=-1)
     return inputs
+
+
+def _image(config, vision, torch, g):
+    """A random image (batch of one) of the vision tower's size."""
+    source = vision if vision is not None else config
+    size = getattr(source, "image_size", None) or 224
+    size = int(size[0] if isinstance(size, (list, tuple)) else size)
+    channels = int(getattr(source, "num_channels", None) or 3)
+    return torch.randn(1, channels, size, size, generator=g, dtype=torch.float64)
 
 
 def _assistant_inputs(model, config, seq_len, g, torch):
