@@ -52,6 +52,8 @@ SMALL = {
     # Audio and vision encoders keep their own head counts; the width must divide by them.
     "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128,
     "d_head": 16,
+    # DBRX keeps its key/value head count in its attention config, apart from n_heads.
+    "kv_n_heads": 2,
 }
 # Required sizes some configs leave as None (filled only when None, before shrinking).
 NONE_DEFAULTS = {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -101,6 +103,11 @@ OVERRIDES = {
     # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
     # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
     "PerceptionLMForConditionalGeneration": {"model_args": TINY_TIMM_VIT},
+    # LongCat-Flash's layers each hold two attention blocks: num_hidden_layers (the caches) is twice
+    # num_layers. Its zero (identity) experts shrink with the routed ones.
+    "LongcatFlashForCausalLM": {"num_hidden_layers": lambda c: 2 * c.num_layers, "zero_expert_num": 4},
+    # Reformer's axial position embedding widths must sum to the hidden size.
+    "ReformerModelWithLMHead": {"axial_pos_embds_dim": lambda c: [c.hidden_size // 4, c.hidden_size - c.hidden_size // 4]},
     # Kosmos-2 places 64 image latents among the tokens: the 4-8 tokens of the check hold 2.
     "Kosmos2ForConditionalGeneration": {"latent_query_num": 2},
     # Gemma 3n: sliding and full attention alternate so that the 4 layers hold both types (the
@@ -275,6 +282,8 @@ def shrink(config, small_sizes, shrink_layers=True):
             # rotary_dim and multimodal RoPE sections must fit in the head.
             if isinstance(fields.get("qk_rope_head_dim"), int) and isinstance(fields.get("head_dim"), int):
                 put("head_dim", fields["qk_rope_head_dim"])
+            if all(isinstance(fields.get(k), int) for k in ("qk_head_dim", "qk_nope_head_dim", "qk_rope_head_dim")):
+                put("qk_head_dim", fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"])  # derived (LongCat-Flash)
             hidden, heads = fields.get("hidden_size") or fields.get("n_embd"), fields.get("num_attention_heads") \
                 or fields.get("n_head")
             if isinstance(hidden, int) and isinstance(heads, int) and heads and isinstance(fields.get("rotary_dim"), int) \
@@ -563,6 +572,17 @@ def inputs_for(model, config, seq_len, seed):
     if "image_attention_mask" in params and "image_encoder_embeddings" in params:
         inputs["pixel_values"] = _image(config, vision, torch, g)[:, None]
         inputs["image_attention_mask"] = torch.ones(1, seq_len, 1, dtype=torch.long)
+    # PI0 (a vision-language-action model) trains on camera images, the robot state and an action
+    # chunk; the noise and flow-matching time are fixed so that every forward pass is the same.
+    if "actions" in params and "state" in params and isinstance(getattr(config, "max_action_dim", None), int):
+        chunk = (1, int(getattr(config, "chunk_size", None) or 4), config.max_action_dim)
+        inputs.update(pixel_values=_image(config, vision, torch, g)[:, None],
+                      attention_mask=torch.ones(1, seq_len, dtype=torch.long),
+                      state=torch.randn(1, int(getattr(config, "max_state_dim", None) or config.max_action_dim),
+                                        generator=g, dtype=torch.float64),
+                      actions=torch.randn(chunk, generator=g, dtype=torch.float64),
+                      noise=torch.randn(chunk, generator=g, dtype=torch.float64),
+                      timestep=torch.full((1,), 0.5, dtype=torch.float64))
     # Gemma 4's multi-token-prediction assistant reads the backbone's embeddings (twice its width)
     # and the keys and values of the backbone's last layer of each attention type.
     if "shared_kv_states" in params and isinstance(getattr(config, "backbone_hidden_size", None), int):
@@ -571,7 +591,17 @@ def inputs_for(model, config, seq_len, seed):
     if "bbox" in params:
         corner = torch.rand(1, seq_len, 2, generator=g, dtype=torch.float64) * 0.5
         inputs["bbox"] = torch.cat([corner, corner + 0.5], dim=-1)
+    if params and not _takes_any_keyword(model):  # PI0's forward has no use_cache
+        inputs = {k: v for k, v in inputs.items() if k in params}
     return inputs
+
+
+def _takes_any_keyword(model):
+    import inspect
+    try:
+        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return True
 
 
 def _image(config, vision, torch, g):
