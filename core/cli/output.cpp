@@ -1,6 +1,8 @@
 // The JSON of a resolution (awqmap.resolved/v1) and of a resolution error, and the text helpers.
 #include "output.hpp"
 
+#include <charconv>
+#include <cstring>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +70,58 @@ void append_optional(std::string& out, const std::optional<std::string_view>& v)
   else
     out += "null";
 }
+
+bool plain_json(std::string_view s) {
+  return detail::plain_json_prefix(s) == s.size();
+}
+
+// One entry of "resolved", as the general code below writes it, sized once and copied in
+// directly when none of its names needs escaping (the usual case: tens of thousands of entries
+// whose names would otherwise each cost three appends). False, with `out` unchanged, otherwise.
+bool append_plain_resolved(std::string& out, const ResolvedMapping& rm) {
+  static constexpr std::string_view kMapping = "{\"mapping\": ", kSmooth = ", \"smooth_name\": ",
+                                    kBalance = ", \"balance_names\": [", kParent = "], \"parent_name\": ",
+                                    kHook = ", \"activation_hook_target\": ";
+  const auto& hook = rm.activation_hook_target;
+  if (!plain_json(rm.smooth_name) || !plain_json(rm.parent_name) || (hook && !plain_json(*hook))) return false;
+  std::size_t need = kMapping.size() + 20 + kSmooth.size() + kBalance.size() + kParent.size() + kHook.size() + 16 +
+                     rm.smooth_name.size() + rm.parent_name.size() + (hook ? hook->size() : 0);
+  for (std::string_view b : rm.balance_names) {
+    if (!plain_json(b)) return false;
+    need += b.size() + 4;
+  }
+  const std::size_t at = out.size();
+  out.resize(at + need);
+  char* p = &out[at];
+  auto put = [&p](std::string_view t) {
+    std::memcpy(p, t.data(), t.size());
+    p += t.size();
+  };
+  auto quoted = [&](std::string_view t) {
+    *p++ = '"';
+    put(t);
+    *p++ = '"';
+  };
+  put(kMapping);
+  p = std::to_chars(p, p + 20, rm.mapping).ptr;
+  put(kSmooth);
+  quoted(rm.smooth_name);
+  put(kBalance);
+  for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
+    if (b) put(", ");
+    quoted(rm.balance_names[b]);
+  }
+  put(kParent);
+  quoted(rm.parent_name);
+  put(kHook);
+  if (hook)
+    quoted(*hook);
+  else
+    put("null");
+  *p++ = '}';
+  out.resize(static_cast<std::size_t>(p - out.data()));
+  return true;
+}
 }  // namespace
 
 std::string resolution_json(const ModelView& model, const Selection& selection, const MappingList& mappings,
@@ -133,6 +187,10 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
   for (std::size_t i = 0; i < r.resolved.size(); ++i) {
     const ResolvedMapping& rm = r.resolved[i];
     out += i ? ",\n  " : "\n  ";
+    if (append_plain_resolved(out, rm)) {
+      flush_if_large();
+      continue;
+    }
     out += "{\"mapping\": " + std::to_string(rm.mapping) + ", \"smooth_name\": ";
     append_json_string(out, rm.smooth_name);
     out += ", \"balance_names\": [";

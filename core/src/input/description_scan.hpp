@@ -216,34 +216,28 @@ class DescriptionScanner {
     return false;
   }
 
-  bool string_list(std::vector<std::string_view>& out) {
+  // A list of plain strings or of counts, appended to `out` with one allocation for the
+  // usual few items.
+  template <class T, class Item>
+  bool list(std::vector<T>& out, Item item) {
     if (!eat('[')) return false;
     ws();
     if (eat(']')) return true;
+    T few[8];
+    std::size_t n = 0;
     while (true) {
-      std::string_view s;
-      if (!plain_string(s)) return false;
-      out.push_back(s);
+      if (n == 8) {
+        out.insert(out.end(), few, few + n);
+        n = 0;
+      }
+      if (!item(few[n++])) return false;
       ws();
-      if (eat(']')) return true;
+      if (eat(']')) break;
       if (!eat(',')) return false;
       ws();
     }
-  }
-
-  bool count_list(std::vector<std::int64_t>& out) {
-    if (!eat('[')) return false;
-    ws();
-    if (eat(']')) return true;
-    while (true) {
-      std::int64_t v;
-      if (!count(v)) return false;
-      out.push_back(v);
-      ws();
-      if (eat(']')) return true;
-      if (!eat(',')) return false;
-      ws();
-    }
+    out.insert(out.end(), few, few + n);
+    return true;
   }
 
   // One record. Repeated fields do what the full reader does with them: the last name, type
@@ -267,7 +261,7 @@ class DescriptionScanner {
         ok = plain_string(m.type);
         has_type = true;
       } else if (key == "bases") {
-        ok = string_list(m.bases);
+        ok = list(m.bases, [this](std::string_view& v) { return plain_string(v); });
       } else if (key == "in_features") {
         std::int64_t v = 0;
         ok = count(v);
@@ -277,7 +271,7 @@ class DescriptionScanner {
         ok = count(v);
         m.out_features = v;
       } else if (key == "shape") {
-        ok = count_list(m.shape);
+        ok = list(m.shape, [this](std::int64_t& v) { return count(v); });
       } else {
         ok = skip_atom();
       }
