@@ -160,6 +160,26 @@ def _vision_encoder_decoder_config(cls):
     return cls.config_class.from_encoder_decoder_configs(transformers.ViTConfig(), transformers.GPT2Config())
 
 
+def _blt(config):
+    # BLT's local encoder and decoder run at the global width divided by cross_attn_k (its patch
+    # embeddings are cross_attn_k encoder states side by side); the byte-group hash embeddings
+    # (500002 rows per group) would hold most of the parameters.
+    k, width = config.cross_attn_k, config.global_config.hidden_size
+    changed = {}
+    for sub in (config.encoder_config, config.decoder_config):
+        for key, value in (("hidden_size", width // k), ("head_dim", width // k // sub.num_attention_heads),
+                           ("hidden_size_global", width)):
+            changed[f"{type(sub).__name__}.{key}"] = [getattr(sub, key, None), value]
+            setattr(sub, key, value)
+    changed["BltConfig.encoder_hash_byte_group_vocab"] = [config.encoder_hash_byte_group_vocab, 512]
+    config.encoder_hash_byte_group_vocab = 512
+    return changed
+
+
+# Per-class changes made after shrinking and the overrides; each returns what it changed.
+FINISH = {"BltForCausalLM": _blt}
+
+
 # Configs whose class has no usable defaults, made per class.
 CONFIG_FACTORIES = {"VisionEncoderDecoderModel": _vision_encoder_decoder_config}
 
@@ -468,6 +488,8 @@ def build_transformers(name, spec):
             PREPARE[name](config)
         spec["changed"] = shrink(config, spec["small_sizes"], spec.get("shrink_layers", True))
         spec["changed"].update(apply_overrides(config, OVERRIDES.get(name, {})))
+        if name in FINISH and spec["small_sizes"]:
+            spec["changed"].update(FINISH[name](config))
         if spec.get("patch_rope"):
             spec["changed"].update(patch_rope(config, _reads_rope_per_layer_type(cls)))
         if spec.get("mrope_section"):
