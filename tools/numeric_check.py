@@ -675,8 +675,7 @@ def all_transformers_classes():
 # ------------------------------------------------------------------------------------- one class
 
 class _Float64Default:
-    """Tensors that model code makes with the default dtype (XGLM's torch.full of float64's minimum)
-    are float64 like the model."""
+    """Tensors that model code makes with the default dtype are float64 like the model."""
 
     def __enter__(self):
         import torch
@@ -688,22 +687,37 @@ class _Float64Default:
         torch.set_default_dtype(self.old)
 
 
+def _float64_on_overflow(run):
+    """run(), and again with float64 as the default dtype where model code put float64's extremes into
+    a tensor of the default dtype (XGLM: torch.full((), torch.finfo(attn_weights.dtype).min))."""
+    try:
+        return run()
+    except RuntimeError as e:
+        if "without overflow" not in str(e):
+            raise
+    with _Float64Default():
+        return run()
+
+
 def _forward(model, config, seed):
     import torch
-    with torch.no_grad(), _Float64Default():
-        inputs = inputs_for(model, config, 4, seed)
-        model(**inputs) if isinstance(inputs, dict) else model(inputs)
+
+    def run():
+        with torch.no_grad():
+            inputs = inputs_for(model, config, 4, seed)
+            model(**inputs) if isinstance(inputs, dict) else model(inputs)
+
+    _float64_on_overflow(run)
 
 
 def one_describe(name, out, toy, seed, small_sizes):
     from awqmap.torch_tools import describe
     build = build_toy if toy else build_transformers
     # Some configs break under fewer layers (per-layer tables the shrink does not know): each
-    # attempt must build and run one forward pass, else the next is tried: all layers, then full
-    # widths with 4 layers (refused above MAX_PARAMS). Every attempt gives a default RoPE base to
-    # configs that have none (it changes nothing where one is set).
-    attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, True), (small_sizes, False, True),
-                                                         (False, True, True)]
+    # attempt must build and run one forward pass, else the next is tried: a default RoPE base for
+    # configs that have none, all layers, then full widths with 4 layers (refused above MAX_PARAMS).
+    attempts = [(small_sizes, True, False)] if toy else [(small_sizes, True, False), (small_sizes, True, True),
+                                                         (small_sizes, False, True), (False, True, True)]
     failures, model, config = [], None, None
     queue = list(attempts)
     while queue:
@@ -760,10 +774,12 @@ def one_verify(name, models, resolved_dir, out, seq_len, tolerance):
                   "groups": []}
     else:
         build = build_toy if spec.get("toy") else build_transformers
-        model, config = build(name, spec)
-        with _Float64Default():
-            groups = verify(model, resolved, inputs_for(model, config, seq_len, spec["seed"]), seed=spec["seed"],
-                            tolerance=tolerance)
+
+        def run():
+            model, config = build(name, spec)  # anew: a failed check may leave the model changed
+            return verify(model, resolved, inputs_for(model, config, seq_len, spec["seed"]), seed=spec["seed"],
+                          tolerance=tolerance)
+        groups = _float64_on_overflow(run)
         result = {"class": name, "status": classify(groups), "groups": groups,
                   "selection": resolved.get("selection")}
     with open(os.path.join(out, f"{name}.verdicts.json"), "w", encoding="utf-8") as f:
