@@ -246,9 +246,13 @@ def shrink(config, small_sizes, shrink_layers=True):
                 kept = {k: v for k, v in overrides.items() if int(k) < layers}
                 changed[f"{type(c).__name__}.per_layer_config"] = [sorted(overrides), sorted(kept)]
                 try:
-                    spec.per_layer_overrides = kept
-                except Exception:  # a frozen dataclass
-                    object.__setattr__(spec, "per_layer_overrides", kept)
+                    # Set anew, so that the attributes marked per-layer are those of the kept layers.
+                    setattr(c, "per_layer_config", kept)
+                except Exception:  # noqa: BLE001 - an older heterogeneity API: trim the spec itself
+                    try:
+                        spec.per_layer_overrides = kept
+                    except Exception:  # a frozen dataclass
+                        object.__setattr__(spec, "per_layer_overrides", kept)
             # Layers that reuse the keys and values of an earlier layer of their type (Gemma 3n, Gemma 4):
             # at most half of the layers, and only where an unshared layer of each shared type remains.
             shared = fields.get("num_kv_shared_layers")
