@@ -578,19 +578,20 @@ def inputs_for(model, config, seq_len, seed):
     if params.get("qformer_input_ids") is False:
         qvocab = int(getattr(getattr(config, "qformer_config", None), "vocab_size", vocab) or vocab)
         inputs["qformer_input_ids"] = torch.randint(0, qvocab, (1, seq_len), generator=g)
-    # Pix2Struct's encoder reads image patches flattened with their row and column (1-based), not ids.
-    if "flattened_patches" in params:
+    # Pix2Struct's encoder reads image patches flattened with their row and column (1-based), not ids
+    # (Kosmos-2.5, which also reads text, runs on its text alone).
+    if "flattened_patches" in params and "input_ids" not in params:
         width = int(getattr(vision, "patch_embed_hidden_size", None) or 768)
         patches = torch.randn(1, seq_len, 2 + width, generator=g, dtype=torch.float64)
         patches[0, :, 0] = torch.arange(seq_len) // 2 + 1
         patches[0, :, 1] = torch.arange(seq_len) % 2 + 1
         inputs["flattened_patches"] = patches
-        if "input_ids" not in params:
-            del inputs["input_ids"]
+        del inputs["input_ids"]
     # Kosmos-2 places its image's latent queries where image_embeds_position_mask is set (after
     # BOS) and requires the image; IDEFICS requires one image per sample and a mask of the text
     # positions that attend to it.
-    if "image_embeds_position_mask" in params and isinstance(getattr(config, "latent_query_num", None), int):
+    if "image_embeds_position_mask" in params and "pixel_values" in params \
+            and isinstance(getattr(config, "latent_query_num", None), int):
         inputs["pixel_values"] = _image(config, vision, torch, g)
         mask = torch.zeros(1, seq_len, dtype=torch.long)
         mask[0, 1:1 + config.latent_query_num] = 1
