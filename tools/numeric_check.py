@@ -292,6 +292,8 @@ def shrink(config, small_sizes, shrink_layers=True):
             # expands its keys to every query head and then repeats them by heads // kv_heads again,
             # and some configs require the two counts equal (GLM-5 Next).
             mha = fields.get("num_key_value_heads") == fields.get("num_attention_heads")
+            mla_sum = all(isinstance(fields.get(k), int) for k in ("qk_head_dim", "qk_nope_head_dim", "qk_rope_head_dim")) \
+                and fields["qk_head_dim"] == fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"]
             for key, value in SMALL.items():
                 if isinstance(fields.get(key), int) and not isinstance(fields.get(key), bool) and fields[key] > value:
                     put(key, value)
@@ -306,8 +308,8 @@ def shrink(config, small_sizes, shrink_layers=True):
             # rotary_dim and multimodal RoPE sections must fit in the head.
             if isinstance(fields.get("qk_rope_head_dim"), int) and isinstance(fields.get("head_dim"), int):
                 put("head_dim", fields["qk_rope_head_dim"])
-            if all(isinstance(fields.get(k), int) for k in ("qk_head_dim", "qk_nope_head_dim", "qk_rope_head_dim")):
-                put("qk_head_dim", fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"])  # derived (LongCat-Flash)
+            if mla_sum:  # derived from the two (LongCat-Flash)
+                put("qk_head_dim", fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"])
             hidden, heads = fields.get("hidden_size") or fields.get("n_embd"), fields.get("num_attention_heads") \
                 or fields.get("n_head")
             if isinstance(hidden, int) and isinstance(heads, int) and heads and isinstance(fields.get("rotary_dim"), int) \
