@@ -9,6 +9,9 @@ the CLI in between on a machine where awqmap is built:
      most 4 layers / 8 experts and small hidden sizes, float64, eager attention and experts,
      every parameter redrawn at random; write <Class>.model.json (awqmap.model/v1) and
      <Class>.config.json (the shrunk config and seed, so that pass 2 rebuilds the same model).
+     General rules keep the shrunk config consistent (heads, MLA, Mamba-2, RoPE sections, per-layer
+     lists); where none applies, OVERRIDES, PREPARE, FINISH and CONFIG_FACTORIES hold per-class fixes,
+     and inputs_for supplies the inputs some forwards require (images, patches, boxes, actions).
         numeric_check.py describe --out models/ [--classes LlamaForCausalLM ...]
   (then, where awqmap is built:  awqmap resolve models/X.model.json --format json > resolved/X.resolved.json)
   2. verify: rebuild each model and check every resolved group numerically (awqmap.verify);
