@@ -139,9 +139,22 @@ inline std::string index_alternation(const std::vector<std::size_t>& indices) {
 /// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order.
 inline std::vector<std::string> linear_attention_projections(const Model& model) {
   std::vector<std::string> out;
-  for (const plugin::Module& m : model.modules()) {
-    if (m.name.find(".linear_attn.") == std::string_view::npos) continue;
-    std::string_view tail = m.name.substr(m.name.rfind("linear_attn.") + std::string_view("linear_attn.").size());
+  // A name holds ".linear_attn." exactly when a module above it, not a top-level one, is named
+  // "….linear_attn"; parents come first, so one pass over names and parent links tells which
+  // names to search, instead of searching every name of the model.
+  const std::size_t count = model.size();
+  std::vector<unsigned char> flags(count, 0);  // 1: named "….linear_attn"; 2: below such a module
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t len = 0;
+    const char* s = awqmap_model_view_module_name(model.handle(), static_cast<plugin::ModuleIndex>(i), &len);
+    const std::string_view name = plugin::detail::text(s, len);
+    constexpr std::string_view la = ".linear_attn";
+    if (name.size() >= la.size() && name.compare(name.size() - la.size(), la.size(), la) == 0) flags[i] = 1;
+    const plugin::ModuleIndex parent = awqmap_model_view_module_parent(model.handle(), static_cast<plugin::ModuleIndex>(i));
+    if (parent == plugin::no_module || parent >= i || flags[parent] == 0) continue;
+    flags[i] |= 2;
+    if (name.find(".linear_attn.") == std::string_view::npos) continue;
+    std::string_view tail = name.substr(name.rfind("linear_attn.") + std::string_view("linear_attn.").size());
     if (tail.rfind("in_proj_", 0) != 0) continue;
     if (std::find(out.begin(), out.end(), tail) == out.end()) out.emplace_back(tail);
   }
