@@ -1,0 +1,44 @@
+// Scans over every module that take a shortcut give what the plain reading of their rule gives.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "awqmap/registry.hpp"
+#include "awqmap/toolkit.hpp"
+#include "model_builder.hpp"
+
+using namespace awqmap;
+
+namespace {
+
+// docs/semantics.md §4.1 step 4 read literally: every name containing ".linear_attn.", the text
+// after its last "linear_attn." when that starts with "in_proj_", first-seen order, no repeats.
+std::vector<std::string> projections_by_the_rule(const ModelView& model) {
+  std::vector<std::string> out;
+  for (const Module& m : model.modules()) {
+    const std::string name(m.name);
+    if (name.find(".linear_attn.") == std::string::npos) continue;
+    const std::string tail = name.substr(name.rfind("linear_attn.") + 12);
+    if (tail.rfind("in_proj_", 0) == 0 && std::find(out.begin(), out.end(), tail) == out.end()) out.push_back(tail);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("linear attention projections are found at any depth and only below a non-top-level linear_attn") {
+  test::ModelBuilder b("Qwen3NextForCausalLM");
+  for (const char* name : {"model.layers.0.linear_attn.in_proj_qkvz", "model.layers.0.linear_attn.in_proj_ba",
+                           "model.layers.1.linear_attn.in_proj_qkvz", "linear_attn.in_proj_top",
+                           ".linear_attn.in_proj_empty_first", "a.linear_attn.x.blinear_attn.in_proj_last",
+                           "b.linear_attn.in_proj_deep.sub", "c.linear_attnx.in_proj_not",
+                           "d.xlinear_attn.in_proj_not_either", "e.linear_attn.out_proj", "e.linear_attn.in_proj_e"})
+    b.linear(name);
+  const ModelView model = b.build();
+  const std::vector<std::string> found = toolkit::linear_attention_projections(model);
+  CHECK(found == projections_by_the_rule(model));
+  CHECK(found == std::vector<std::string>{"in_proj_qkvz", "in_proj_ba", "in_proj_empty_first", "in_proj_last",
+                                          "in_proj_deep", "in_proj_deep.sub", "in_proj_e"});
+}
