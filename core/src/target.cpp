@@ -436,6 +436,14 @@ bool Target::matches_name_with_regex(std::string_view name) const {
 
 bool Target::is_plain_name(std::string_view name) {
   std::size_t i = 0;
+#ifdef __SSE2__
+  // Sixteen bytes a step: this runs over every name of the model.
+  const __m128i newline = _mm_set1_epi8('\n');
+  for (; i + 16 <= name.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name.data() + i));
+    if (_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, newline))) != 0) return false;
+  }
+#endif
   for (; i + 8 <= name.size(); i += 8) {
     const std::uint64_t w = detail::load_word(name.data() + i);
     if (detail::has_high_byte(w) || detail::has_byte(w, '\n')) return false;
