@@ -82,6 +82,11 @@ TINY_TIMM_VIT = {"embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool
                  "init_values": 0.1, "ref_feat_shape": (1, 1)}
 
 
+def _near_vocab_end(c):
+    """A token id inside the (shrunk) text vocabulary, clear of the usual low special ids."""
+    return int(c.get_text_config().vocab_size) - 8
+
+
 def _every_other_hybrid(c, types):
     """Alternating (non-hybrid type, "hybrid") over the config's layers."""
     other = next((t for t in types or [] if t != "hybrid"), "mamba")
@@ -139,6 +144,21 @@ OVERRIDES = {
         "kv_channels": lambda c: c.hidden_size // c.num_attention_heads,
         "mamba_headdim": lambda c: c.mamba_expand * c.hidden_size // c.n_mamba_heads,
         "chunk_size": 16, "mamba_d_state": 16},
+    # The router's experts per token default to None (topk(k=None) in the forward).
+    "DeepseekV2ForCausalLM": {"num_experts_per_tok": 2},
+    # The attention clamps its fused QKV output to +-clip_qkv unconditionally; None by default.
+    "DbrxForCausalLM": {"clip_qkv": 8.0},
+    # The RoPE table spans head_dim x partial_rotary_factor, which must equal the MLA rope part
+    # (the interleaved rotation pairs the two): head_dim is qk_rope_head_dim / partial_rotary_factor.
+    "Mistral4ForCausalLM": {"head_dim": lambda c: int(c.qk_rope_head_dim / (
+        (c.rope_parameters or {}).get("partial_rotary_factor") or 1.0))},
+    # The text model builds a sliding-window mask for every forward; the window defaults to None.
+    "Step3p7ForConditionalGeneration": {"sliding_window": 16},
+    # BLIP-2 and InstructBLIP(-Video) place the Q-Former's query outputs at image (video) tokens,
+    # whose id defaults to None; 2 queries (1 per frame for video) so that they fit the short inputs.
+    "Blip2ForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2},
+    "InstructBlipForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2},
+    "InstructBlipVideoForConditionalGeneration": {"video_token_index": _near_vocab_end, "num_query_tokens": 1},
 }
 # Qwen4-Exp's every fourth layer is QSA sparse attention, whose indexer sizes default to None.
 for _name in ("Qwen4ExpForCausalLM", "Qwen4ExpForConditionalGeneration"):
@@ -179,8 +199,23 @@ def _blt(config):
     return changed
 
 
+def _qformer_reads_vision_width(config):
+    # The Q-Former cross-attends to the vision tower's states: its encoder width follows the shrunk
+    # vision width (the config's __init__ sets it so only when the config is rebuilt from a dict).
+    old = config.qformer_config.encoder_hidden_size
+    config.qformer_config.encoder_hidden_size = config.vision_config.hidden_size
+    return {f"{type(config.qformer_config).__name__}.encoder_hidden_size": [old, config.vision_config.hidden_size]}
+
+
 # Per-class changes made after shrinking and the overrides; each returns what it changed.
 FINISH = {"BltForCausalLM": _blt}
+for _name in ("Blip2ForConditionalGeneration", "InstructBlipForConditionalGeneration",
+              "InstructBlipVideoForConditionalGeneration"):
+    FINISH[_name] = _qformer_reads_vision_width
+# Classes whose forward places query outputs at image or video tokens: (token id field, frames).
+QUERY_TOKENS = {"Blip2ForConditionalGeneration": ("image_token_index", 1),
+                "InstructBlipForConditionalGeneration": ("image_token_index", 1),
+                "InstructBlipVideoForConditionalGeneration": ("video_token_index", 4)}
 
 
 # Configs whose class has no usable defaults, made per class.
@@ -580,6 +615,12 @@ def inputs_for(model, config, seq_len, seed):
             else image
         if "input_ids" not in params and encoder_decoder:
             del inputs["input_ids"]  # the encoder reads the image only (vision encoder-decoders)
+    # BLIP-2 and InstructBLIP(-Video): one image token per Q-Former query (per frame), leading.
+    if type(model).__name__ in QUERY_TOKENS:
+        field, frames = QUERY_TOKENS[type(model).__name__]
+        token, queries = getattr(config, field, None), getattr(config, "num_query_tokens", None)
+        if isinstance(token, int) and isinstance(queries, int):
+            ids[:, :queries * frames] = token
     if params.get("qformer_input_ids") is False:
         qvocab = int(getattr(getattr(config, "qformer_config", None), "vocab_size", vocab) or vocab)
         inputs["qformer_input_ids"] = torch.randint(0, qvocab, (1, seq_len), generator=g)
