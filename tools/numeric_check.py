@@ -172,8 +172,36 @@ def _granite4_vision_text(config):
     config.text_config = CONFIG_MAPPING["granite4_vision_text"]()
 
 
+def _assistant_text(model_type):
+    def prepare(config):
+        # Gemma 4's assistants default to no text config (their modeling code reads the vocabulary
+        # and widths there): the default text config, with what the assistant requires of it (no
+        # per-layer inputs, no MoE, every layer reading the backbone's shared keys and values).
+        if config.text_config is not None:
+            return
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+        text = CONFIG_MAPPING[model_type]()
+        for key, value in (("hidden_size_per_layer_input", 0), ("vocab_size_per_layer_input", 0),
+                           ("enable_moe_block", False), ("use_double_wide_mlp", False)):
+            if key in vars(text):
+                setattr(text, key, value)
+        text.num_kv_shared_layers = text.num_hidden_layers
+        config.text_config = text
+    return prepare
+
+
+def _assistant_layers_all_shared(config):
+    # Every assistant layer reads the shared keys and values; the shrink's kv-sharing rule cut them.
+    text = config.text_config
+    old = text.num_kv_shared_layers
+    text.num_kv_shared_layers = text.num_hidden_layers
+    return {f"{type(text).__name__}.num_kv_shared_layers": [old, text.num_hidden_layers]}
+
+
 # Per-class changes made before shrinking (they replace a sub-config).
-PREPARE = {"Granite4VisionForConditionalGeneration": _granite4_vision_text}
+PREPARE = {"Granite4VisionForConditionalGeneration": _granite4_vision_text,
+           "Gemma4AssistantForCausalLM": _assistant_text("gemma4_text"),
+           "Gemma4UnifiedAssistantForCausalLM": _assistant_text("gemma4_unified_text")}
 
 
 def _vision_encoder_decoder_config(cls):
@@ -212,6 +240,8 @@ FINISH = {"BltForCausalLM": _blt}
 for _name in ("Blip2ForConditionalGeneration", "InstructBlipForConditionalGeneration",
               "InstructBlipVideoForConditionalGeneration"):
     FINISH[_name] = _qformer_reads_vision_width
+for _name in ("Gemma4AssistantForCausalLM", "Gemma4UnifiedAssistantForCausalLM"):
+    FINISH[_name] = _assistant_layers_all_shared
 # Classes whose forward places query outputs at image or video tokens: (token id field, frames).
 QUERY_TOKENS = {"Blip2ForConditionalGeneration": ("image_token_index", 1),
                 "InstructBlipForConditionalGeneration": ("image_token_index", 1),
