@@ -2,10 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "awqmap/registry.hpp"
+#include "awqmap/resolve.hpp"
 #include "awqmap/toolkit.hpp"
 #include "model_builder.hpp"
 
@@ -26,6 +28,19 @@ std::vector<std::string> projections_by_the_rule(const ModelView& model) {
   return out;
 }
 
+// Upstream's get_lowest_common_ancestor_name: p = commonprefix(["." + min + ".", "." + max + "."]),
+// then p[1 : p.rfind(".")], over the names as strings.
+std::string ancestor_by_upstream(const std::vector<std::string>& names) {
+  if (names.empty()) return "";
+  const std::string lo = "." + *std::min_element(names.begin(), names.end()) + ".";
+  const std::string hi = "." + *std::max_element(names.begin(), names.end()) + ".";
+  std::size_t n = 0;
+  while (n < lo.size() && n < hi.size() && lo[n] == hi[n]) ++n;
+  const std::string p = lo.substr(0, n);
+  const std::size_t dot = p.rfind('.');
+  return dot == 0 ? "" : p.substr(1, dot - 1);
+}
+
 }  // namespace
 
 TEST_CASE("linear attention projections are found at any depth and only below a non-top-level linear_attn") {
@@ -41,4 +56,27 @@ TEST_CASE("linear attention projections are found at any depth and only below a 
   CHECK(found == projections_by_the_rule(model));
   CHECK(found == std::vector<std::string>{"in_proj_qkvz", "in_proj_ba", "in_proj_empty_first", "in_proj_last",
                                           "in_proj_deep", "in_proj_deep.sub", "in_proj_e"});
+}
+
+TEST_CASE("the lowest common ancestor of many names is upstream's for names that sort around their dots") {
+  // Bytes around '.' (0x2e) in sort order, '-' below it and '/' above, and a high byte: the
+  // smallest and largest names are not the smallest and largest dotted names.
+  const std::string alphabet = "ab.-/\xc3";
+  std::mt19937 random(7);
+  std::size_t differing_from_first = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::vector<std::string> names(1 + random() % 5);
+    for (auto& name : names) {
+      name = "model.x";
+      for (std::size_t k = random() % 6; k > 0; --k) name += alphabet[random() % alphabet.size()];
+    }
+    const std::vector<std::string_view> views(names.begin(), names.end());
+    std::string shown;
+    for (const auto& name : names) shown += "'" + name + "' ";
+    INFO(shown);
+    const std::string expected = ancestor_by_upstream(names);
+    CHECK(std::string(lowest_common_ancestor(views)) == expected);
+    differing_from_first += expected != names[0];
+  }
+  CHECK(differing_from_first > 1000);
 }
