@@ -367,3 +367,42 @@ TEST_CASE("long generated patterns are not kept once their targets are gone") {
   INFO("resident growth: " << grown / 1024 << " kB after 8 patterns, " << one / 1024 << " kB after the first");
   CHECK(grown < 3 * std::max<std::size_t>(one, 4u << 20));
 }
+
+TEST_CASE("a hybrid model with thousands of linear-attention projection names is refused at once by name") {
+  // Each projection name becomes a pattern that resolution matches against every module, so n
+  // such modules cost n x n matches: 2,000 of them in a 140 kB header took 9 s to resolve.
+  // Parenthesised names are patterns without a literal suffix or fast path: each match runs the
+  // regex engine. Plain ones match themselves, so the model at the limit resolves.
+  auto model = [](std::size_t projections, bool parenthesised) {
+    ModelBuilder b("Qwen3_5ForCausalLM");
+    b.config({{"num_hidden_layers", 4}}).add("model", "Module").list("model.layers");
+    b.add("model.layers.0", "DecoderLayer").add("model.layers.0.input_layernorm", "RMSNorm");
+    b.add("model.layers.0.linear_attn", "GatedDeltaNet");
+    for (std::size_t i = 0; i < projections; ++i)
+      b.linear("model.layers.0.linear_attn.in_proj_" + (parenthesised ? "(" + std::to_string(i) + ")" : std::to_string(i)),
+               8, 8);
+    b.add("model.layers.3", "DecoderLayer").add("model.layers.3.input_layernorm", "RMSNorm");
+    for (const char* p : {"q_proj", "k_proj", "v_proj"}) b.linear(std::string("model.layers.3.self_attn.") + p, 8, 8);
+    return b.build();
+  };
+  const Registry& registry = shipped_registry();
+  ModelView at_limit = model(toolkit::max_linear_attention_projections, false);
+  Selection s = registry.select(at_limit);
+  REQUIRE(s.mappings.size() > 1);
+  CHECK(s.mappings[1].balance_layers.size() == toolkit::max_linear_attention_projections);
+  CHECK(resolve(at_limit, s.mappings).resolved.size() == 2);
+
+  ModelView over = model(3000, true);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Selection refused = registry.select(over);
+    (void)resolve(over, refused.mappings);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    CHECK(contains(m, "test model"));
+    CHECK(contains(m, "linear-attention projections"));
+    CHECK(contains(m, "limit"));
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}

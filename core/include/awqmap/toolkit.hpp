@@ -26,6 +26,12 @@ using plugin::Model;
 /// config cannot make awqmap allocate without bound (docs/limits.md).
 inline constexpr std::int64_t max_layers = 100000;
 
+/// The most distinct linear-attention projection names (`linear_attn.in_proj_*`) the hybrid
+/// builder takes from a model: each becomes a pattern matched against every module, so a
+/// checkpoint of n such modules would cost n x n matches. Real models have two to four
+/// (docs/limits.md).
+inline constexpr std::size_t max_linear_attention_projections = 16;
+
 /// `config.text_config.<key>` when present and not null, else `config.<key>` (docs/semantics.md §4.1 step 1).
 inline plugin::Config config_field(const Model& model, std::string_view key) {
   return model.config_field(key);
@@ -136,7 +142,8 @@ inline std::string index_alternation(const std::vector<std::size_t>& indices) {
 }
 
 /// docs/semantics.md §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
-/// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order.
+/// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order. Throws
+/// plugin::Error on more than max_linear_attention_projections of them.
 inline std::vector<std::string> linear_attention_projections(const Model& model) {
   std::vector<std::string> out;
   // A name holds ".linear_attn." exactly when a module above it, not a top-level one, is named
@@ -156,7 +163,12 @@ inline std::vector<std::string> linear_attention_projections(const Model& model)
     if (name.find(".linear_attn.") == std::string_view::npos) continue;
     std::string_view tail = name.substr(name.rfind("linear_attn.") + std::string_view("linear_attn.").size());
     if (tail.rfind("in_proj_", 0) != 0) continue;
-    if (std::find(out.begin(), out.end(), tail) == out.end()) out.emplace_back(tail);
+    if (std::find(out.begin(), out.end(), tail) != out.end()) continue;
+    if (out.size() == max_linear_attention_projections)
+      throw plugin::Error(model.origin() + ": more than " + std::to_string(max_linear_attention_projections) +
+                          " distinct linear-attention projections (modules named linear_attn.in_proj_*), over awqmap's "
+                          "limit (see docs/limits.md); real hybrid models have two to four: check the checkpoint");
+    out.emplace_back(tail);
   }
   return out;
 }
