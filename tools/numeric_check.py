@@ -87,6 +87,14 @@ def _near_vocab_end(c):
     return int(c.get_text_config().vocab_size) - 8
 
 
+def _with_rope_sections(c, count):
+    """c's RoPE table with `count` equal sections (mrope and xdrope spellings) filling half the head."""
+    head = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    sections = [head // 2 // count] * count
+    sections[0] += head // 2 - sum(sections)
+    return dict(c.rope_parameters or {}, mrope_section=sections, xdrope_section=list(sections))
+
+
 def _every_other_hybrid(c, types):
     """Alternating (non-hybrid type, "hybrid") over the config's layers."""
     other = next((t for t in types or [] if t != "hybrid"), "mamba")
@@ -107,10 +115,13 @@ OVERRIDES = {
         "mlp_layer_types": lambda c: ["dense"] + ["sparse"] * (c.num_hidden_layers - 1), "num_experts_per_tok": 2},
     # Chameleon and Emu3 map image tokens through a vocabulary map that defaults to None.
     "ChameleonForConditionalGeneration": {"vocabulary_map": {"<image>": 8}},
-    "Emu3ForConditionalGeneration": {"vocabulary_map": {"<image>": 8}},
+    # Emu3's VQ-VAE tower (convolutions of base_channels x multiplier, 3-D ones among them) holds
+    # ~240M parameters at its default width; 32 keeps every GroupNorm's 32 groups whole.
+    "Emu3ForConditionalGeneration": {"vocabulary_map": {"<image>": 8}, "base_channels": 32},
     # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
     # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
-    "PerceptionLMForConditionalGeneration": {"model_args": TINY_TIMM_VIT},
+    # Its timm architecture defaults to a ResNet, which takes no ViT sizes: the PE-Core ViT the model pairs with.
+    "PerceptionLMForConditionalGeneration": {"architecture": "vit_pe_core_large_patch14_336", "model_args": TINY_TIMM_VIT},
     # LongCat-Flash's layers each hold two attention blocks: num_hidden_layers (the caches) is twice
     # num_layers. Its zero (identity) experts shrink with the routed ones.
     "LongcatFlashForCausalLM": {"num_hidden_layers": lambda c: 2 * c.num_layers, "zero_expert_num": 4},
@@ -154,6 +165,18 @@ OVERRIDES = {
         (c.rope_parameters or {}).get("partial_rotary_factor") or 1.0))},
     # The text model builds a sliding-window mask for every forward; the window defaults to None.
     "Step3p7ForConditionalGeneration": {"sliding_window": 16},
+    # The vision merger is out_hidden_size wide with a 3x wider MLP (~24M parameters at 1536): the
+    # text width, which the merged image features replace token embeddings of.
+    "Glm5NextForConditionalGeneration": {"out_hidden_size": 64},
+    # Pix2Struct's attention splits the width into heads of d_kv (64 by default, for 768 / 12 heads).
+    "Pix2StructForConditionalGeneration": {
+        "d_kv": lambda c: c.hidden_size // (vars(c).get("num_heads") or vars(c).get("num_attention_heads"))},
+    # Granite 4 Vision builds one Q-Former downsampler per deepstack_layer_map entry (None by default) and
+    # parses downsample_rate: the released model's shape, mapped into the 4 vision and 4 text layers.
+    "Granite4VisionForConditionalGeneration": {"deepstack_layer_map": [[-3, 3], [-1, 0]], "downsample_rate": "4/8"},
+    # HunYuan-VL's rotary embedding expands its table over the XD-RoPE sections (one per position
+    # axis), absent from the default config: 4 equal sections of the half head.
+    "HunYuanVLForConditionalGeneration": {"rope_parameters": lambda c: _with_rope_sections(c, 4)},
     # BLIP-2 and InstructBLIP(-Video) place the Q-Former's query outputs at image (video) tokens,
     # whose id defaults to None; 2 queries (1 per frame for video) so that they fit the short inputs.
     "Blip2ForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2},
@@ -190,6 +213,13 @@ def _assistant_text(model_type):
     return prepare
 
 
+def _gemma4_vision(config):
+    # DiffusionGemma builds its vision tower from vision_config, which defaults to None: Gemma 4's.
+    if config.vision_config is None:
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+        config.vision_config = CONFIG_MAPPING["gemma4_vision"]()
+
+
 def _assistant_layers_all_shared(config):
     # Every assistant layer reads the shared keys and values; the shrink's kv-sharing rule cut them.
     text = config.text_config
@@ -201,7 +231,8 @@ def _assistant_layers_all_shared(config):
 # Per-class changes made before shrinking (they replace a sub-config).
 PREPARE = {"Granite4VisionForConditionalGeneration": _granite4_vision_text,
            "Gemma4AssistantForCausalLM": _assistant_text("gemma4_text"),
-           "Gemma4UnifiedAssistantForCausalLM": _assistant_text("gemma4_unified_text")}
+           "Gemma4UnifiedAssistantForCausalLM": _assistant_text("gemma4_unified_text"),
+           "DiffusionGemmaForBlockDiffusion": _gemma4_vision}
 
 
 def _vision_encoder_decoder_config(cls):
@@ -242,6 +273,19 @@ for _name in ("Blip2ForConditionalGeneration", "InstructBlipForConditionalGenera
     FINISH[_name] = _qformer_reads_vision_width
 for _name in ("Gemma4AssistantForCausalLM", "Gemma4UnifiedAssistantForCausalLM"):
     FINISH[_name] = _assistant_layers_all_shared
+
+
+def _decoder_reads_encoder_width(config):
+    # PP-FormulaNet projects its vision states to decoder_hidden_size for the decoder's cross-attention:
+    # the decoder's (shrunk) width.
+    old, new = config.vision_config.decoder_hidden_size, config.text_config.d_model
+    config.vision_config.decoder_hidden_size = new
+    return {f"{type(config.vision_config).__name__}.decoder_hidden_size": [old, new]}
+
+
+FINISH["PPFormulaNetForConditionalGeneration"] = _decoder_reads_encoder_width
+# Encoder-decoders whose encoder reads only an image although their forward also takes input_ids.
+IMAGE_ENCODER_CLASSES = {"PPFormulaNetForConditionalGeneration"}
 # Classes whose forward places query outputs at image or video tokens: (token id field, frames).
 QUERY_TOKENS = {"Blip2ForConditionalGeneration": ("image_token_index", 1),
                 "InstructBlipForConditionalGeneration": ("image_token_index", 1),
@@ -639,7 +683,8 @@ def inputs_for(model, config, seq_len, seed):
     # with its layout and an image (UDOP): a random image of the vision tower's size; the language
     # model's groups are what is checked.
     if params.get("pixel_values") is False or ("pixel_values" in params and encoder_decoder
-                                               and ("input_ids" not in params or "bbox" in params)):
+                                               and ("input_ids" not in params or "bbox" in params)) \
+            or type(model).__name__ in IMAGE_ENCODER_CLASSES:
         image = _image(config, vision, torch, g)
         inputs["pixel_values"] = image[:, None].repeat(1, 4, 1, 1, 1) if "Video" in type(model).__name__ \
             else image
@@ -684,6 +729,7 @@ def inputs_for(model, config, seq_len, seed):
                       state=torch.randn(1, int(getattr(config, "max_state_dim", None) or config.max_action_dim),
                                         generator=g, dtype=torch.float64),
                       actions=torch.randn(chunk, generator=g, dtype=torch.float64),
+                      pixel_attention_mask=torch.ones(1, 1, dtype=torch.bool),  # one camera, present
                       noise=torch.randn(chunk, generator=g, dtype=torch.float64),
                       timestep=torch.full((1,), 0.5, dtype=torch.float64))
     # Gemma 4's multi-token-prediction assistant reads the backbone's embeddings (twice its width)
