@@ -95,6 +95,21 @@ def _with_rope_sections(c, count):
     return dict(c.rope_parameters or {}, mrope_section=sections, xdrope_section=list(sections))
 
 
+def _rope_table_per_layer_type(c):
+    """One default RoPE table per layer type (the modeling code indexes them so), each with 3-axis
+    multimodal sections that fit the head, for configs whose default has none; others unchanged."""
+    types = vars(c).get("layer_types")
+    if not isinstance(types, list) or not types:
+        return c.rope_parameters
+    head = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    half = head // 2
+    sections = [half - 2 * max(1, half // 4), max(1, half // 4), max(1, half // 4)]
+    theta = next((v.get("rope_theta") for v in (c.rope_parameters or {}).values()
+                  if isinstance(v, dict) and v.get("rope_theta")), 10000.0)
+    return {t: {"rope_type": "default", "rope_theta": theta, "mrope_section": list(sections)}
+            for t in dict.fromkeys(types)}
+
+
 def _every_other_hybrid(c, types):
     """Alternating (non-hybrid type, "hybrid") over the config's layers."""
     other = next((t for t in types or [] if t != "hybrid"), "mamba")
@@ -165,6 +180,10 @@ OVERRIDES = {
         (c.rope_parameters or {}).get("partial_rotary_factor") or 1.0))},
     # The text model builds a sliding-window mask for every forward; the window defaults to None.
     "Step3p7ForConditionalGeneration": {"sliding_window": 16},
+    # Cohere Compass reads one RoPE table per layer type and defaults to none; its 3-axis sections
+    # default to [24, 20, 20] (a 128-wide head).
+    "CohereCompassForCausalLM": {"rope_parameters": _rope_table_per_layer_type},
+    "CohereCompassForConditionalGeneration": {"rope_parameters": _rope_table_per_layer_type},
     # The vision merger is out_hidden_size wide with a 3x wider MLP (~24M parameters at 1536): the
     # text width, which the merged image features replace token embeddings of.
     "Glm5NextForConditionalGeneration": {"out_hidden_size": 64},
