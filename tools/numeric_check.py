@@ -191,8 +191,10 @@ OVERRIDES = {
     "Pix2StructForConditionalGeneration": {
         "d_kv": lambda c: c.hidden_size // (vars(c).get("num_heads") or vars(c).get("num_attention_heads"))},
     # Granite 4 Vision builds one Q-Former downsampler per deepstack_layer_map entry (None by default) and
-    # parses downsample_rate: the released model's shape, mapped into the 4 vision and 4 text layers.
-    "Granite4VisionForConditionalGeneration": {"deepstack_layer_map": [[-3, 3], [-1, 0]], "downsample_rate": "4/8"},
+    # parses downsample_rate (None by default; its window must divide the 14-patch side); the spatial
+    # groups' target layers (12-21 by default) are kept within the 4 text layers.
+    "Granite4VisionForConditionalGeneration": {"deepstack_layer_map": [[-3, 3], [-1, 0]], "downsample_rate": "1/2",
+                                               "spatial_target_layers": [0, 1, 2, 3]},
     # HunYuan-VL's rotary embedding expands its table over the XD-RoPE sections (one per position
     # axis), absent from the default config: 4 equal sections of the half head.
     "HunYuanVLForConditionalGeneration": {"rope_parameters": lambda c: _with_rope_sections(c, 4)},
@@ -288,7 +290,7 @@ def _qformer_reads_vision_width(config):
 # Per-class changes made after shrinking and the overrides; each returns what it changed.
 FINISH = {"BltForCausalLM": _blt}
 for _name in ("Blip2ForConditionalGeneration", "InstructBlipForConditionalGeneration",
-              "InstructBlipVideoForConditionalGeneration"):
+              "InstructBlipVideoForConditionalGeneration", "Granite4VisionForConditionalGeneration"):
     FINISH[_name] = _qformer_reads_vision_width
 for _name in ("Gemma4AssistantForCausalLM", "Gemma4UnifiedAssistantForCausalLM"):
     FINISH[_name] = _assistant_layers_all_shared
