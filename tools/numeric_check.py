@@ -307,6 +307,8 @@ def _decoder_reads_encoder_width(config):
 FINISH["PPFormulaNetForConditionalGeneration"] = _decoder_reads_encoder_width
 # Encoder-decoders whose encoder reads only an image although their forward also takes input_ids.
 IMAGE_ENCODER_CLASSES = {"PPFormulaNetForConditionalGeneration"}
+# Forwards that refuse a use_cache argument (DiffusionGemma's decoder always reads the encoder's cache).
+NO_USE_CACHE_CLASSES = {"DiffusionGemmaForBlockDiffusion"}
 # Classes whose forward places query outputs at image or video tokens: (token id field, frames).
 QUERY_TOKENS = {"Blip2ForConditionalGeneration": ("image_token_index", 1),
                 "InstructBlipForConditionalGeneration": ("image_token_index", 1),
@@ -694,6 +696,8 @@ def inputs_for(model, config, seq_len, seed):
     for s in special:
         ids[ids == s] = safe
     inputs = {"input_ids": ids, "use_cache": False}
+    if type(model).__name__ in NO_USE_CACHE_CLASSES:
+        del inputs["use_cache"]
     params = _forward_parameters(model)
     encoder_decoder = getattr(config, "is_encoder_decoder", False) or "decoder_input_ids" in params
     if encoder_decoder:
