@@ -88,11 +88,11 @@ def _near_vocab_end(c):
 
 
 def _with_rope_sections(c, count):
-    """c's RoPE table with `count` equal sections (mrope and xdrope spellings) filling half the head."""
+    """c's RoPE table with `count` sections summing to half the head (the config checks that sum)."""
     head = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
     sections = [head // 2 // count] * count
     sections[0] += head // 2 - sum(sections)
-    return dict(c.rope_parameters or {}, mrope_section=sections, xdrope_section=list(sections))
+    return dict(c.rope_parameters or {}, mrope_section=sections)
 
 
 def _rope_table_per_layer_type(c):
@@ -195,8 +195,8 @@ OVERRIDES = {
     # groups' target layers (12-21 by default) are kept within the 4 text layers.
     "Granite4VisionForConditionalGeneration": {"deepstack_layer_map": [[-3, 3], [-1, 0]], "downsample_rate": "1/2",
                                                "spatial_target_layers": [0, 1, 2, 3]},
-    # HunYuan-VL's rotary embedding expands its table over the XD-RoPE sections (one per position
-    # axis), absent from the default config: 4 equal sections of the half head.
+    # HunYuan-VL's rotary embedding expands its table over the XD-RoPE sections (mrope_section, one
+    # per position axis), absent from the default config: 4 sections, as the released model has.
     "HunYuanVLForConditionalGeneration": {"rope_parameters": lambda c: _with_rope_sections(c, 4)},
     # BLIP-2 and InstructBLIP(-Video) place the Q-Former's query outputs at image (video) tokens,
     # whose id defaults to None; 2 queries (1 per frame for video) so that they fit the short inputs.
