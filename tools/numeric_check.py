@@ -84,7 +84,8 @@ TINY_TIMM_VIT = {"embed_dim": 64, "img_size": (14, 14), "depth": 2, "global_pool
 
 def _near_vocab_end(c):
     """A token id inside the (shrunk) text vocabulary, clear of the usual low special ids."""
-    return int(c.get_text_config().vocab_size) - 8
+    text = c.get_text_config() if hasattr(c, "get_text_config") else getattr(c, "text_config", c)
+    return int(text.vocab_size) - 8
 
 
 def _with_rope_sections(c, count):

@@ -153,5 +153,95 @@ class ShrinkRulesTest(unittest.TestCase):
         self.assertTrue(all(t in c.layer_types[:first_shared] for t in c.layer_types[first_shared:]))
 
 
+def _shrunk_for(name, config):
+    """config shrunk as build_transformers does for class `name`, without building anything."""
+    numeric_check.shrink(config, small_sizes=True)
+    numeric_check.apply_overrides(config, numeric_check.OVERRIDES.get(name, {}))
+    if name in numeric_check.FINISH:
+        numeric_check.FINISH[name](config)
+    return config
+
+
+class ClassFixesTest(unittest.TestCase):
+    def test_mistral4_rotary_table_spans_the_mla_rope_part(self):
+        c = _shrunk_for("Mistral4ForCausalLM", Cfg(
+            hidden_size=4096, num_attention_heads=32, num_key_value_heads=32, num_hidden_layers=36, head_dim=128,
+            qk_rope_head_dim=64, qk_nope_head_dim=64, qk_head_dim=128, v_head_dim=128, kv_lora_rank=256,
+            q_lora_rank=1024, rope_parameters={"rope_type": "yarn", "partial_rotary_factor": 0.5}))
+        factor = c.rope_parameters["partial_rotary_factor"]
+        self.assertEqual(int(c.head_dim * factor), c.qk_rope_head_dim)
+        self.assertEqual(c.head_dim, c.qk_nope_head_dim + c.qk_rope_head_dim)
+
+    def test_rope_sections_fill_half_the_small_head(self):
+        text = Cfg(hidden_size=4096, num_attention_heads=32, num_key_value_heads=2, head_dim=None, num_hidden_layers=32,
+                   rope_parameters={"rope_type": "default", "rope_theta": 1e4})
+        _shrunk_for("HunYuanVLForConditionalGeneration", Cfg(text_config=text, vision_config=Cfg(hidden_size=1152)))
+        self.assertEqual(len(text.rope_parameters["mrope_section"]), 4)
+        self.assertEqual(sum(text.rope_parameters["mrope_section"]), text.head_dim // 2)
+        compass = Cfg(hidden_size=8192, num_attention_heads=64, num_key_value_heads=64, head_dim=128,
+                      num_hidden_layers=40, layer_types=["full_attention"] * 40, rope_parameters={})
+        vision = Cfg(hidden_size=1152, num_heads=16, depth=27, rope_parameters=None)
+        _shrunk_for("CohereCompassForConditionalGeneration", Cfg(text_config=compass, vision_config=vision))
+        self.assertEqual(list(compass.rope_parameters), ["full_attention"])
+        self.assertEqual(sum(compass.rope_parameters["full_attention"]["mrope_section"]), compass.head_dim // 2)
+        self.assertIsNone(vision.rope_parameters)  # no layer types: left as it was
+
+    def test_pix2struct_heads_split_the_small_width(self):
+        text = Cfg(hidden_size=768, num_heads=12, d_kv=64, num_layers=12)
+        vision = Cfg(hidden_size=768, num_attention_heads=12, d_kv=64, num_hidden_layers=12)
+        _shrunk_for("Pix2StructForConditionalGeneration", Cfg(text_config=text, vision_config=vision))
+        self.assertEqual(text.d_kv * text.num_heads, text.hidden_size)
+        self.assertEqual(vision.d_kv * vision.num_attention_heads, vision.hidden_size)
+
+    def test_qformer_cross_attends_at_the_shrunk_vision_width(self):
+        for name in numeric_check.QUERY_TOKENS:
+            c = _shrunk_for(name, Cfg(vision_config=Cfg(hidden_size=1408, num_hidden_layers=39),
+                                      qformer_config=Cfg(hidden_size=768, encoder_hidden_size=1408),
+                                      text_config=Cfg(hidden_size=2560, vocab_size=50272),
+                                      num_query_tokens=32, image_token_index=None, video_token_index=None))
+            self.assertEqual(c.qformer_config.encoder_hidden_size, c.vision_config.hidden_size, name)
+            field, _ = numeric_check.QUERY_TOKENS[name]
+            self.assertLess(getattr(c, field), c.text_config.vocab_size, name)
+
+    def test_every_assistant_layer_reads_the_shared_keys_and_values(self):
+        types = (["sliding_attention"] * 4 + ["full_attention"]) * 7
+        text = Cfg(hidden_size=2048, num_hidden_layers=35, num_kv_shared_layers=35, layer_types=list(types))
+        _shrunk_for("Gemma4AssistantForCausalLM", Cfg(text_config=text, backbone_hidden_size=1536))
+        self.assertEqual(text.num_kv_shared_layers, text.num_hidden_layers)
+        self.assertLess(text.num_hidden_layers, 35)
+
+
+@unittest.skipIf(torch is None, "torch is not installed for this Python: the inputs are tensors")
+class ClassInputsTest(unittest.TestCase):
+    @staticmethod
+    def model_named(name, forward):
+        return type(name, (torch.nn.Module,), {"forward": forward})()
+
+    def test_query_outputs_get_one_leading_image_token_each(self):
+        def forward(self, pixel_values, input_ids=None, qformer_input_ids=None, use_cache=None, **kwargs):
+            pass
+        for name, frames in (("Blip2ForConditionalGeneration", 1), ("InstructBlipVideoForConditionalGeneration", 4)):
+            field = numeric_check.QUERY_TOKENS[name][0]
+            config = Cfg(num_query_tokens=2, text_config=Cfg(vocab_size=512), vision_config=Cfg(image_size=14),
+                         **{field: 504})
+            inputs = numeric_check.inputs_for(self.model_named(name, forward), config, 12, 0)
+            ids = inputs["input_ids"][0].tolist()
+            self.assertEqual(ids[:2 * frames], [504] * (2 * frames), name)
+            self.assertNotIn(504, ids[2 * frames:], name)
+            self.assertEqual(inputs["pixel_values"].dim(), 5 if frames > 1 else 4)
+
+    def test_listed_classes_get_an_image_or_lose_use_cache_and_others_keep_their_inputs(self):
+        def forward(self, input_ids=None, pixel_values=None, decoder_input_ids=None, use_cache=None, **kwargs):
+            pass
+        config = Cfg(vocab_size=512, is_encoder_decoder=True, vision_config=Cfg(image_size=14))
+        formula = numeric_check.inputs_for(self.model_named("PPFormulaNetForConditionalGeneration", forward), config, 4, 0)
+        self.assertEqual(tuple(formula["pixel_values"].shape), (1, 3, 14, 14))
+        other = numeric_check.inputs_for(self.model_named("SomeOtherForConditionalGeneration", forward), config, 4, 0)
+        self.assertNotIn("pixel_values", other)
+        self.assertIn("use_cache", other)
+        diffusion = numeric_check.inputs_for(self.model_named("DiffusionGemmaForBlockDiffusion", forward), config, 4, 0)
+        self.assertNotIn("use_cache", diffusion)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
