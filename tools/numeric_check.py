@@ -136,8 +136,10 @@ OVERRIDES = {
     "Emu3ForConditionalGeneration": {"vocabulary_map": {"<image>": 8}, "base_channels": 32},
     # The timm vision tower takes its sizes from model_args (None by default: the large PE-Core,
     # 300M parameters); the projector reads its width there. The sizes transformers' own tests use.
-    # Its timm architecture defaults to a ResNet, which takes no ViT sizes: the PE-Core ViT the model pairs with.
-    "PerceptionLMForConditionalGeneration": {"architecture": "vit_pe_core_large_patch14_336", "model_args": TINY_TIMM_VIT},
+    # Its timm architecture defaults to a ResNet, which takes no ViT sizes: the PE-Core ViT the model
+    # pairs with.
+    "PerceptionLMForConditionalGeneration": {"architecture": "vit_pe_core_large_patch14_336",
+                                             "model_args": TINY_TIMM_VIT},
     # LongCat-Flash's layers each hold two attention blocks: num_hidden_layers (the caches) is twice
     # num_layers. Its zero (identity) experts shrink with the routed ones.
     "LongcatFlashForCausalLM": {"num_hidden_layers": lambda c: 2 * c.num_layers, "zero_expert_num": 4},
@@ -185,8 +187,8 @@ OVERRIDES = {
     # default to [24, 20, 20] (a 128-wide head).
     "CohereCompassForCausalLM": {"rope_parameters": _rope_table_per_layer_type},
     "CohereCompassForConditionalGeneration": {"rope_parameters": _rope_table_per_layer_type},
-    # The vision merger is out_hidden_size wide with a 3x wider MLP (~24M parameters at 1536): the
-    # text width, which the merged image features replace token embeddings of.
+    # The vision merger is out_hidden_size wide with a 3x wider MLP (~24M parameters at 1536): shrunk
+    # to the text width (the merged image features stand in for token embeddings).
     "Glm5NextForConditionalGeneration": {"out_hidden_size": 64},
     # Pix2Struct's attention splits the width into heads of d_kv (64 by default, for 768 / 12 heads).
     "Pix2StructForConditionalGeneration": {

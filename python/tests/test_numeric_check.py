@@ -234,7 +234,8 @@ class ClassInputsTest(unittest.TestCase):
         def forward(self, input_ids=None, pixel_values=None, decoder_input_ids=None, use_cache=None, **kwargs):
             pass
         config = Cfg(vocab_size=512, is_encoder_decoder=True, vision_config=Cfg(image_size=14))
-        formula = numeric_check.inputs_for(self.model_named("PPFormulaNetForConditionalGeneration", forward), config, 4, 0)
+        formula = numeric_check.inputs_for(self.model_named("PPFormulaNetForConditionalGeneration", forward),
+                                           config, 4, 0)
         self.assertEqual(tuple(formula["pixel_values"].shape), (1, 3, 14, 14))
         other = numeric_check.inputs_for(self.model_named("SomeOtherForConditionalGeneration", forward), config, 4, 0)
         self.assertNotIn("pixel_values", other)
