@@ -11,7 +11,8 @@ the CLI in between on a machine where awqmap is built:
      <Class>.config.json (the shrunk config and seed, so that pass 2 rebuilds the same model).
      General rules keep the shrunk config consistent (heads, MLA, Mamba-2, RoPE sections, per-layer
      lists); where none applies, OVERRIDES, PREPARE, FINISH and CONFIG_FACTORIES hold per-class fixes,
-     and inputs_for supplies the inputs some forwards require (images, patches, boxes, actions).
+     and inputs_for supplies the inputs some forwards require (images, patches, boxes, actions;
+     per class: QUERY_TOKENS, IMAGE_ENCODER_CLASSES, NO_USE_CACHE_CLASSES).
         numeric_check.py describe --out models/ [--classes LlamaForCausalLM ...]
   (then, where awqmap is built:  awqmap resolve models/X.model.json --format json > resolved/X.resolved.json)
   2. verify: rebuild each model and check every resolved group numerically (awqmap.verify);
