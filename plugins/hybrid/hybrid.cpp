@@ -140,6 +140,24 @@ const MappingList recurrent_gemma_mappings = {
     {"re:.*mlp_block\\.up_proj$", {"re:.*mlp_block\\.down_proj$"}},
 };
 
+// Qwen4-Exp: Gated DeltaNet and sparse (indexer-selected) attention layers, a MoE block in every
+// layer, and hyper-connections instead of input/post-attention norms: each mixer and MoE block
+// reads a data-dependent mix of every residual stream's `hc_norm` output, so no norm feeds them
+// channel-wise and no norm group exists. What stays exact: each expert's and the shared expert's
+// up -> down under SwiGLU (routing weights and the shared expert's sigmoid gate scale only
+// down's output), and v -> o in sparse-attention layers, whose output is a per-head mix of v
+// times a sigmoid gate from q_proj (skipped as incompatible under grouped-query attention). The
+// DeltaNet out_proj reads a gated norm whose weight is per head dimension, shared across heads,
+// and the hyper-connection mixers cross SiLU and sigmoids: both left out. `scope` is a pattern
+// prefix ending at a decoder layer (`...layers.<i>.`), which keeps a vision tower out.
+MappingList qwen4_exp_mappings(const std::string& scope) {
+  const std::string mlp = scope + "mlp\\.(experts\\.\\d+|shared_expert)\\.";
+  return {
+      {scope + "self_attn\\.v_proj$", {scope + "self_attn\\.o_proj$"}},
+      {mlp + "up_proj$", {mlp + "down_proj$"}},
+  };
+}
+
 /// Whether some module's dotted name ends with `suffix` (a whole-component suffix).
 bool has_module(const Model& model, std::string_view suffix, bool linear_only = false) {
   return std::any_of(model.modules().begin(), model.modules().end(), [&](const awqmap::plugin::Module& m) {
@@ -278,6 +296,11 @@ void register_hybrid(awqmap::Registrar& r) {
   r.add_static("BrumbyForCausalLM", brumby_mappings, peer("brumby.py"));
   r.add_static("RecurrentGemmaForCausalLM", recurrent_gemma_mappings,
                analysis("recurrent_gemma/modeling_recurrent_gemma.py"));
+  // Qwen4-Exp's vision-language model keeps its decoder under `language_model`.
+  const awqmap::Provenance qwen4_exp = analysis("qwen4_exp/modeling_qwen4_exp.py");
+  r.add_static("Qwen4ExpForCausalLM", qwen4_exp_mappings("re:.*layers\\.\\d+\\."), qwen4_exp);
+  r.add_static("Qwen4ExpForConditionalGeneration", qwen4_exp_mappings("re:.*language_model\\.layers\\.\\d+\\."),
+               qwen4_exp);
   r.add_dynamic("NemotronHForCausalLM", "nemotron_h", build_nemotron_h, analysis("nemotron_h/modular_nemotron_h.py"));
   r.add_dynamic("HymbaForCausalLM", "hymba", build_hymba,
                 {Origin::analysis, "nvidia/Hymba-1.5B-Base modeling_hymba.py (remote code)"});
