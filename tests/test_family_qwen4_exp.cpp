@@ -29,7 +29,7 @@ Groups moe_groups() {
                       {"mlp.shared_expert.up_proj -> mlp.shared_expert.down_proj"});
 }
 
-// The sparse-attention layer of `tree`'s decoder under `layers` (layer 3 in both trees).
+// The one sparse-attention layer of both trees (layer_types: three linear_attention, then it).
 const std::string sparse_layer = "3.";
 
 void check_decoder(const ModelView& model, const std::string& layers) {
