@@ -62,4 +62,27 @@ inline std::size_t plain_json_prefix(std::string_view s) {
   return i;
 }
 
+/// Length of the prefix of `s` made of printable ASCII (0x20..0x7e) other than '"' and '\\':
+/// a JSON string's text that needs no decoding and no check for encoding.
+inline std::size_t printable_json_prefix(std::string_view s) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7f),
+                space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed: bytes from 0x80 up are negative, so "below 0x20" takes them too.
+    const __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmplt_epi8(x, space)));
+    const int mask = _mm_movemask_epi8(bad);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') break;
+  }
+  return i;
+}
+
 }  // namespace awqmap::detail

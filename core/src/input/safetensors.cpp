@@ -7,6 +7,7 @@
 
 #include "awqmap/error.hpp"
 #include "printable.hpp"
+#include "../word_scan.hpp"
 
 namespace awqmap::detail {
 namespace {
@@ -97,24 +98,10 @@ class PlainHeader {
   // Printable ASCII only: escapes, control and non-ASCII bytes are left to the general reader.
   bool string(std::string_view& out) {
     if (!eat('"')) return false;
-    const char* s = p_;
-    const auto* quote = static_cast<const char*>(std::memchr(s, '"', static_cast<std::size_t>(end_ - s)));
-    if (!quote) return false;
-    // Eight bytes at a time: a word with no byte below 0x20, above 0x7e or a backslash.
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    const char* q = s;
-    for (; q + 8 <= quote; q += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, q, 8);
-      const std::uint64_t backslash = w ^ (ones * '\\');
-      if (((w - ones * 0x20) | (w + ones * 0x01) | w | (backslash - ones)) & highs) break;
-    }
-    for (; q < quote; ++q) {
-      const auto c = static_cast<unsigned char>(*q);
-      if (c < 0x20 || c > 0x7e || c == '\\') return false;
-    }
-    out = std::string_view(s, static_cast<std::size_t>(quote - s));
-    p_ = quote + 1;
+    const std::size_t n = printable_json_prefix(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
+    if (p_ + n == end_ || p_[n] != '"') return false;
+    out = std::string_view(p_, n);
+    p_ += n + 1;
     return true;
   }
   // At most 18 digits, no leading zero: within int64 and valid JSON.
@@ -327,7 +314,12 @@ void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits&
   }
   // Sorted by start, a span overlaps an earlier one exactly when it starts before the furthest
   // end seen so far (comparing neighbours alone misses a short span nested in a long one).
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  // Writers lay tensors out in header order: then the spans are sorted already (strictly, so that
+  // no order among equal starts is left to the sort to choose).
+  const auto starts_before = [](const Span& a, const Span& b) { return a.begin < b.begin; };
+  if (std::adjacent_find(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin >= b.begin; }) !=
+      spans.end())
+    std::sort(spans.begin(), spans.end(), starts_before);
   std::size_t furthest = 0;
   for (std::size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].begin < spans[furthest].end)
