@@ -204,9 +204,14 @@ OVERRIDES = {
     "HunYuanVLForConditionalGeneration": {"rope_parameters": lambda c: _with_rope_sections(c, 4)},
     # BLIP-2 and InstructBLIP(-Video) place the Q-Former's query outputs at image (video) tokens,
     # whose id defaults to None; 2 queries (1 per frame for video) so that they fit the short inputs.
-    "Blip2ForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2},
-    "InstructBlipForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2},
-    "InstructBlipVideoForConditionalGeneration": {"video_token_index": _near_vocab_end, "num_query_tokens": 1},
+    # Their default OPT text model embeds tokens at word_embed_proj_dim (set from the unshrunk width),
+    # while the Q-Former's outputs are projected to the shrunk width: the two must agree.
+    "Blip2ForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2,
+                                      "word_embed_proj_dim": lambda c: c.hidden_size},
+    "InstructBlipForConditionalGeneration": {"image_token_index": _near_vocab_end, "num_query_tokens": 2,
+                                             "word_embed_proj_dim": lambda c: c.hidden_size},
+    "InstructBlipVideoForConditionalGeneration": {"video_token_index": _near_vocab_end, "num_query_tokens": 1,
+                                                  "word_embed_proj_dim": lambda c: c.hidden_size},
 }
 # Qwen4-Exp's every fourth layer is QSA sparse attention, whose indexer sizes default to None.
 for _name in ("Qwen4ExpForCausalLM", "Qwen4ExpForConditionalGeneration"):
@@ -620,13 +625,32 @@ def randomize(model, seed):
                 p.copy_(r / math.sqrt(max(1, p.shape[-1])))
 
 
+def _config_from_dict(cls, d):
+    """The config that to_dict() wrote. Some nested configs (DBRX's attention and FFN configs) refuse
+    the generic keys to_dict() writes into them: those are dropped from nested dicts and the build
+    retried, the keys named by the config's own error and nothing else."""
+    import ast
+    import re
+    for _ in range(4):
+        try:
+            return cls.config_class.from_dict(d)
+        except ValueError as e:
+            m = re.search(r"Found unknown kwargs=(\{.*\})", str(e))
+            if not m:
+                raise
+            unknown = set(ast.literal_eval(m.group(1)))
+            d = {k: ({kk: vv for kk, vv in v.items() if kk not in unknown} if isinstance(v, dict) else v)
+                 for k, v in d.items()}
+    return cls.config_class.from_dict(d)
+
+
 def build_transformers(name, spec):
     """The model and its shrunk config; spec = {"small_sizes", "config"(optional, to rebuild)}."""
     import torch
     import transformers
     cls = getattr(transformers, name)
     if spec.get("config") is not None:
-        config = cls.config_class.from_dict(spec["config"])
+        config = _config_from_dict(cls, spec["config"])
     else:
         config = CONFIG_FACTORIES[name](cls) if name in CONFIG_FACTORIES else cls.config_class()
         if name in PREPARE:

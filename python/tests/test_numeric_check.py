@@ -203,6 +203,37 @@ class ClassFixesTest(unittest.TestCase):
             field, _ = numeric_check.QUERY_TOKENS[name]
             self.assertLess(getattr(c, field), c.text_config.vocab_size, name)
 
+    def test_the_opt_text_model_embeds_at_the_width_the_qformer_projects_to(self):
+        for name in numeric_check.QUERY_TOKENS:
+            c = _shrunk_for(name, Cfg(vision_config=Cfg(hidden_size=1408, num_hidden_layers=39),
+                                      qformer_config=Cfg(hidden_size=768, encoder_hidden_size=1408),
+                                      text_config=Cfg(hidden_size=2560, vocab_size=50272, word_embed_proj_dim=2560),
+                                      num_query_tokens=32, image_token_index=None, video_token_index=None))
+            self.assertEqual(c.text_config.word_embed_proj_dim, c.text_config.hidden_size, name)
+            self.assertLess(c.text_config.hidden_size, 2560, name)
+
+    def test_a_rebuilt_config_drops_only_the_nested_keys_its_class_refuses(self):
+        seen = []
+
+        class Strict:
+            @classmethod
+            def from_dict(cls, d):
+                seen.append(d)
+                if "_name_or_path" in d["attn_config"] or "_name_or_path" in d["ffn_config"]:
+                    raise ValueError("Found unknown kwargs={'_name_or_path': '', 'output_attentions': False}")
+                return d
+
+        model = type("DbrxLike", (), {"config_class": Strict})
+        d = {"attn_config": {"_name_or_path": "", "output_attentions": False, "clip_qkv": 8.0},
+             "ffn_config": {"_name_or_path": "", "moe_top_k": 2}, "_name_or_path": "", "d_model": 64}
+        out = numeric_check._config_from_dict(model, d)
+        self.assertEqual(out["attn_config"], {"clip_qkv": 8.0})
+        self.assertEqual(out["ffn_config"], {"moe_top_k": 2})
+        self.assertEqual(out["_name_or_path"], "")  # the top level keeps its own keys
+        with self.assertRaises(ValueError):  # any other error is not swallowed
+            numeric_check._config_from_dict(type("Bad", (), {"config_class": type("C", (), {
+                "from_dict": classmethod(lambda cls, d: (_ for _ in ()).throw(ValueError("other")))})}), d)
+
     def test_every_assistant_layer_reads_the_shared_keys_and_values(self):
         types = (["sliding_attention"] * 4 + ["full_attention"]) * 7
         text = Cfg(hidden_size=2048, num_hidden_layers=35, num_kv_shared_layers=35, layer_types=list(types))
