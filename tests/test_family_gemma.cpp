@@ -262,3 +262,26 @@ TEST_CASE("Gemma 4 drafters smooth their Gemma 4 text layers and not the project
     CHECK(awqmap::test::groups_under(r, "model.layers.1.") == gemma4_dense);
   }
 }
+
+TEST_CASE("DiffusionGemma smooths the MLP, experts and self-conditioning MLP of its text stacks on its described tree") {
+  auto model = awqmap::test::described_tree("DiffusionGemmaForBlockDiffusion");
+  auto r = resolve_checked(model, "gemma");
+  // Gemma 4's MoE layer: the MLP behind pre_feedforward_layernorm, the experts behind
+  // pre_feedforward_layernorm_2 (the router reads the residual), up -> down in each.
+  const Groups moe_layer = awqmap::test::with_experts(
+      8, "experts.*.up_proj -> experts.*.down_proj",
+      {"mlp.up_proj -> mlp.down_proj", "pre_feedforward_layernorm -> mlp.gate_proj mlp.up_proj",
+       "pre_feedforward_layernorm_2 -> experts.*.gate_proj experts.*.up_proj"});
+  for (const char* stack : {"model.encoder.language_model.layers.", "model.decoder.layers."}) {
+    for (int layer = 0; layer < 4; ++layer) {
+      const std::string prefix = stack + std::to_string(layer) + ".";
+      INFO(prefix);
+      CHECK(awqmap::test::groups_under(r, prefix) == moe_layer);
+    }
+  }
+  CHECK(awqmap::test::groups_under(r, "model.decoder.self_conditioning.") ==
+        Groups{"pre_norm -> gate_proj up_proj", "up_proj -> down_proj"});
+  // The vision tower has the same projection names and reads no text-stack norm.
+  CHECK(awqmap::test::groups_under(r, "model.encoder.vision_tower.").empty());
+  CHECK(r.resolved.size() == 2 * 4 * moe_layer.size() + 2);
+}

@@ -1,5 +1,5 @@
-// The Gemma family: Gemma, VaultGemma, Gemma 3n, Gemma 4 and its drafters, PaliGemma and
-// T5Gemma 2. Gemma 2 and Gemma 3 keep llm-compressor's own mappings (plugin defaults).
+// The Gemma family: Gemma, VaultGemma, Gemma 3n, Gemma 4 and its drafters, PaliGemma,
+// T5Gemma 2 and DiffusionGemma. Gemma 2 and Gemma 3 keep llm-compressor's own mappings (plugin defaults).
 //
 // Two things every list here respects:
 //  - From Gemma 2 on, `post_attention_layernorm` (and `post_feedforward_layernorm`) normalise a
@@ -11,6 +11,8 @@
 // Gemma norms compute x * (1 + w); smoothing them needs an offset-aware quantizer (llm-compressor
 // converts them during calibration). That is a property of the norm, not of the grouping.
 #include <awqmap/plugin.hpp>
+
+#include <string>
 
 using awqmap::MappingList;
 
@@ -96,6 +98,26 @@ const MappingList t5gemma2_mappings = {
      {"re:.*(encoder\\.text_model|decoder)\\.layers\\.\\d+\\.mlp\\.down_proj$"}},
 };
 
+// DiffusionGemma: Gemma 4's MoE layer in an encoder stack (beside a Gemma 4 vision tower with the
+// same projection names) and a decoder stack that reads the encoder's KV cache, plus the decoder's
+// self-conditioning gated MLP. As Gemma 4: the MLP reads pre_feedforward_layernorm, the experts
+// pre_feedforward_layernorm_2 and the router the raw residual; no q/k/v group (q/k norms), no
+// v -> o (weightless v_norm). The self-conditioning pre_norm feeds only its gate/up projections.
+// Scoped to the text stacks. transformers models/diffusion_gemma/modular_diffusion_gemma.py.
+const MappingList diffusion_gemma_mappings = [] {
+  const std::string layer = "re:.*(encoder\\.language_model|decoder)\\.layers\\.\\d+\\.";
+  const std::string ffn = "re:.*((encoder\\.language_model|decoder)\\.layers\\.\\d+\\.(mlp|experts\\.\\d+)|"
+                          "decoder\\.self_conditioning)\\.";
+  return MappingList{
+      {layer + "pre_feedforward_layernorm$", {layer + "mlp\\.gate_proj$", layer + "mlp\\.up_proj$"}},
+      {layer + "pre_feedforward_layernorm_2$",
+       {layer + "experts\\.\\d+\\.gate_proj$", layer + "experts\\.\\d+\\.up_proj$"}},
+      {"re:.*decoder\\.self_conditioning\\.pre_norm$",
+       {"re:.*decoder\\.self_conditioning\\.gate_proj$", "re:.*decoder\\.self_conditioning\\.up_proj$"}},
+      {ffn + "up_proj$", {ffn + "down_proj$"}},
+  };
+}();
+
 struct Table {
   const char* architecture;
   const MappingList* mappings;
@@ -124,6 +146,8 @@ const Table tables[] = {
      "transformers models/gemma4_assistant/modeling_gemma4_assistant.py"},
     {"Gemma4UnifiedAssistantForCausalLM", &gemma4_text_mappings, Origin::analysis,
      "transformers models/gemma4_unified_assistant/modular_gemma4_unified_assistant.py"},
+    {"DiffusionGemmaForBlockDiffusion", &diffusion_gemma_mappings, Origin::analysis,
+     "transformers models/diffusion_gemma/modular_diffusion_gemma.py"},
     {"T5Gemma2ForConditionalGeneration", &t5gemma2_mappings, Origin::analysis,
      "transformers models/t5gemma2/modular_t5gemma2.py"},
 };
