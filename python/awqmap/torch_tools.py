@@ -271,6 +271,23 @@ def verify(module: Any, result: Any, inputs: Any = None, *, seed: int = 0, low: 
 
     groups = _groups_of(result)
     named = dict(module.named_modules())
+    # Modules that hold the same parameter tensor (tied weights, e.g. an encoder and a decoder that
+    # share every layer): a quantizer's weight-based rescaling reaches all of them at once.
+    holders: Dict[int, List[Tuple[str, Any]]] = {}
+    for n, m in named.items():
+        for p in m._parameters.values():
+            if p is not None:
+                holders.setdefault(id(p), []).append((n, m))
+
+    def twins(mod: Any) -> List[Tuple[str, Any]]:
+        seen = {id(mod)}
+        out: List[Tuple[str, Any]] = []
+        for p in mod._parameters.values():
+            for n, m in holders.get(id(p), []) if p is not None else []:
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    out.append((n, m))
+        return out
     fused = {n: (m, fused_experts_info(m)) for n, m in named.items() if fused_experts_info(m) is not None}
 
     def lookup(name: str) -> Tuple[str, Any, Any]:
@@ -310,7 +327,7 @@ def verify(module: Any, result: Any, inputs: Any = None, *, seed: int = 0, low: 
             for idx, (smooth_name, balance_names) in enumerate(groups):
                 verdicts.append(_verify_group(module, torch, fwd, run_inputs, base, noise, idx, smooth_name,
                                               balance_names, lookup, seed, low, high, tolerance, control,
-                                              target_dtype, device))
+                                              target_dtype, device, twins))
     finally:
         for t, dt in saved_dtypes:
             t.data = t.data.to(dt)
@@ -321,7 +338,7 @@ def verify(module: Any, result: Any, inputs: Any = None, *, seed: int = 0, low: 
 def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], inputs: Any, base: Any, noise: float,
                   idx: int, smooth_name: str, balance_names: List[str], lookup: Callable[[str], Tuple[str, Any, Any]],
                   seed: int, low: float, high: float, tolerance: float, control: bool, dtype: Any,
-                  device: Any) -> Dict[str, Any]:
+                  device: Any, twins: Callable[[Any], List[Tuple[str, Any]]] = lambda m: []) -> Dict[str, Any]:
     verdict: Dict[str, Any] = {"smooth_name": smooth_name, "balance_names": list(balance_names), "exact": False,
                                "max_rel_diff": math.inf, "absorbable": False, "reached": False,
                                "control_rel_diff": None, "error": None}
@@ -338,6 +355,18 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
         verdict["error"] = f"balance modules not in the model: {', '.join(missing)}"
         return verdict
     # A fused expert's projection (experts.E.up_proj) smooths through its rows of the 3-D weight.
+    # Modules tied to the smooth or a balance module are rescaled with it (as a weight-based
+    # rescaling would); a tie to a module of another kind (an embedding tied to a head) is not
+    # modelled and makes the group an error, never exact.
+    in_group = {id(smooth)} | {id(mod) for _, k, mod, _ in balances if k == "module"}
+    smooth_twins = [(n, t) for n, t in (twins(smooth) if kind == "module" else []) if id(t) not in in_group]
+    balance_twins = {id(mod): [(n, t) for n, t in twins(mod) if id(t) not in in_group]
+                     for _, k, mod, _ in balances if k == "module"}
+    odd = [n for n, t in smooth_twins if type(t) is not type(smooth)] + [
+        n for _, k, mod, _ in balances if k == "module" for n, t in balance_twins[id(mod)] if type(t) is not type(mod)]
+    if odd:
+        verdict["error"] = "weights tied with modules of another kind: " + ", ".join(odd)
+        return verdict
     channels = smooth_extra[3]["intermediate"] if kind == "fused" else _channels_of(smooth, torch)
     if channels is None:
         n, k, mod, extra = balances[0]
@@ -376,6 +405,7 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
         restore: List[Tuple[Any, Any]] = []
         handles = [smooth.register_forward_pre_hook(fused_smooth_reached) if kind == "fused"
                    else smooth.register_forward_hook(smooth_hook)]
+        handles += [t.register_forward_hook(smooth_hook) for _, t in smooth_twins]
         try:
             if kind == "fused":
                 _, e, proj, info = smooth_extra
@@ -391,6 +421,13 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
                                 return None
                             return (scale_last(args[0], s, f"input of {n}"),) + tuple(args[1:])
                         handles.append(mod.register_forward_pre_hook(pre))
+                        for tn, t in balance_twins[id(mod)]:
+                            def tied_pre(m: Any, args: Any, tn: str = tn) -> Any:
+                                if not args:
+                                    state["bad_shape"] = f"{tn} was called without positional input"
+                                    return None
+                                return (scale_last(args[0], s, f"input of {tn}"),) + tuple(args[1:])
+                            handles.append(t.register_forward_pre_hook(tied_pre))
                     else:
                         by_fused.setdefault(id(mod), []).append((n, mod, extra))
                 for items in by_fused.values():

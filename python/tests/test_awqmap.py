@@ -137,6 +137,22 @@ class VerifyTest(unittest.TestCase):
         self.assertFalse(v[2]["exact"])
         self.assertTrue(all(torch.equal(before[k], x) for k, x in m.state_dict().items()))
 
+    def test_tied_weights_are_rescaled_wherever_they_are_used(self):
+        m = T.randomize(T.TiedStacks())
+        ids = torch.randint(0, 32, (1, 6), generator=torch.Generator().manual_seed(3))
+        experts = [f"moe_a.experts.{e}.{p}" for e in range(4) for p in ("gate_proj", "up_proj")]
+        # The fused experts' weights are rescaled in place, so moe_b's experts see the rescaling too:
+        # exact only because norm_b, tied to norm_a, is rescaled with it (and moe_b.gate with moe_a.gate).
+        v = awqmap.verify(m, [("norm_a", ["moe_a.gate"] + experts),
+                              ("norm_a", experts),  # the router left out, in both blocks
+                              ("final_norm", ["head"])], ids)  # the head is tied to the embedding
+        self.assertTrue(v[0]["exact"], v[0])
+        self.assertGreater(v[0]["control_rel_diff"], 1e-3)
+        self.assertFalse(v[1]["exact"])
+        self.assertIsNone(v[1]["error"])
+        self.assertFalse(v[2]["exact"])
+        self.assertIn("embed", v[2]["error"])
+
     def test_a_post_norm_that_also_feeds_the_residual_is_caught(self):
         m = T.randomize(T.PostLNBlock())
         v = self.verdicts(m, mappings=[user("norm1", ["fc1"]), user("attn.v_proj", ["attn.o_proj"])])

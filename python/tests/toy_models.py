@@ -181,6 +181,30 @@ class GeluMLP(nn.Module):
         return x + self.fc2(self.act(self.fc1(self.norm(x))))
 
 
+class TiedStacks(nn.Module):
+    """Two pre-norm blocks of a router and fused experts that share every weight (as an encoder and
+    a decoder that tie their layers), and a head tied to the embedding."""
+
+    def __init__(self, dim=16, inter=8, experts=4, vocab=32):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.norm_a, self.moe_a = RMSNorm(dim), FusedMoeBlock(dim, inter, experts)
+        self.norm_b, self.moe_b = RMSNorm(dim), FusedMoeBlock(dim, inter, experts)
+        self.norm_b.weight = self.norm_a.weight
+        self.moe_b.gate.weight = self.moe_a.gate.weight
+        self.moe_b.experts.gate_up_proj = self.moe_a.experts.gate_up_proj
+        self.moe_b.experts.down_proj = self.moe_a.experts.down_proj
+        self.final_norm = RMSNorm(dim)
+        self.head = nn.Linear(dim, vocab, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        x = x + self.moe_a(self.norm_a(x))
+        x = x + self.moe_b(self.norm_b(x))
+        return self.head(self.final_norm(x))
+
+
 def randomize(module, seed=0):
     """Redraws every parameter so that no all-ones norm or zero bias hides a mistake."""
     g = torch.Generator().manual_seed(seed)
