@@ -132,7 +132,11 @@ class DescriptionScanner {
   bool count(std::int64_t& v) {
     const char* start = p_;
     std::int64_t n = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') n = n * 10 + (*p_++ - '0');
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      // Past 18 digits the value is refused below: stop accumulating before it could overflow.
+      if (p_ - start < 18) n = n * 10 + (*p_ - '0');
+      ++p_;
+    }
     const std::size_t digits = static_cast<std::size_t>(p_ - start);
     if (digits == 0 || digits > 18 || (digits > 1 && *start == '0') || !at_value_end()) return false;
     v = n;
