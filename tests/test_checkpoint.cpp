@@ -127,6 +127,32 @@ TEST_CASE("architecture comes from config.json and can be overridden") {
   CHECK(load_model(dir.path.string()).size() > 5);
 }
 
+TEST_CASE("a tensor name with an empty component is refused wherever the two dots fall") {
+  // Names of every length up to three words, with two adjacent dots at every place (an error)
+  // and with two dots one byte apart at every place (a valid model).
+  for (std::size_t size = 3; size <= 24; ++size)
+    for (std::size_t at = 1; at + 2 < size; ++at) {
+      test::TempDir dir;
+      auto name = [&](std::size_t gap) {
+        std::string n(size, 'a');
+        n[at] = '.';
+        n[at + gap] = '.';
+        return n + ".weight";
+      };
+      nlohmann::json bad = tiny_tensors(), good = tiny_tensors();
+      bad.push_back({{"name", name(1)}, {"shape", {8, 8}}, {"dtype", "BF16"}});
+      test::write_checkpoint(dir.path / "bad", tiny_config, bad);
+      INFO(name(1));
+      CHECK(load_error(dir.path / "bad").find("has an empty component") != std::string::npos);
+      if (at + 3 < size) {
+        good.push_back({{"name", name(2)}, {"shape", {8, 8}}, {"dtype", "BF16"}});
+        test::write_checkpoint(dir.path / "good", tiny_config, good);
+        INFO(name(2));
+        CHECK(load_error(dir.path / "good") == "no error");
+      }
+    }
+}
+
 TEST_CASE("multi-token-prediction layers and mtp tensors are dropped and counted") {
   test::TempDir dir;
   auto spec = test::read_json(test::corpus_dir() / "Qwen3NextForCausalLM.tiny.checkpoint.json");

@@ -1,5 +1,7 @@
 #include "adaptations.hpp"
 
+#include <cstring>
+
 #include "awqmap/error.hpp"
 #include "naming_heuristics.hpp"
 #include "printable.hpp"
@@ -47,10 +49,30 @@ std::optional<LayerIndex> decoder_layer_index(std::string_view name) {
   return std::nullopt;
 }
 
-// name.find("..") searches for each '.' in turn: a call per component.
+// Eight bytes a step (name.find("..") makes a call per component, a byte loop a branch per
+// byte): each byte that is a '.' sets its high bit in `dots` (exactly: no carry crosses bytes),
+// and two adjacent ones overlap once shifted by a byte; `carry` holds the previous word's last.
 bool has_double_dot(std::string_view name) {
-  for (std::size_t i = 1; i < name.size(); ++i)
-    if (name[i] == '.' && name[i - 1] == '.') return true;
+  constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7full, dot = 0x2e2e2e2e2e2e2e2eull;
+  std::uint64_t carry = 0;
+  std::size_t i = 0;
+  auto step = [&](std::uint64_t w) {
+    const std::uint64_t x = w ^ dot;  // zero bytes where w has '.'
+    const std::uint64_t dots = ~(((x & low7) + low7) | x | low7);
+    const bool hit = ((dots & (dots << 8)) | (dots & carry)) != 0;
+    carry = dots >> 56;
+    return hit;
+  };
+  for (; i + 8 <= name.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, name.data() + i, 8);
+    if (step(w)) return true;
+  }
+  if (i < name.size()) {
+    std::uint64_t w = 0;  // zero bytes are not dots
+    std::memcpy(&w, name.data() + i, name.size() - i);
+    if (step(w)) return true;
+  }
   return false;
 }
 
@@ -73,13 +95,28 @@ CompiledAdaptations compile_adaptations(const CheckpointAdaptations& adapt, cons
 void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional<std::uint64_t> layers,
                  const std::string& architecture, const InputLimits& limits, ModuleTreeBuilder& tree,
                  CheckpointSummary& summary) {
+  // The module of a tensor is hashed when its slot is prefetched, kAhead tensors ahead, and the
+  // hash is kept for add_hashed() unless a rename changed the name in between.
   constexpr std::size_t kAhead = 8;
+  struct Ahead {
+    std::string_view module;
+    std::uint64_t hash = 0;
+  };
+  Ahead ahead[kAhead];
+  auto hash_ahead = [&](std::size_t j) {
+    Ahead& a = ahead[j % kAhead];
+    a.module = parent_of(set.tensors[j].name);
+    a.hash = name_hash(a.module);
+    tree.prefetch(a.hash);
+  };
+  for (std::size_t j = 0; j < kAhead && j < set.tensors.size(); ++j) hash_ahead(j);
   // The layer prefix found last: the tensors of one layer come together, and a name with the
   // same prefix has the same index without scanning its components again.
   std::string_view layer_prefix;
   std::uint64_t layer_of_prefix = 0;
   for (std::size_t i = 0; i < set.tensors.size(); ++i) {
-    if (i + kAhead < set.tensors.size()) tree.prefetch(parent_of(set.tensors[i + kAhead].name));
+    const Ahead mine = ahead[i % kAhead];
+    if (i + kAhead < set.tensors.size()) hash_ahead(i + kAhead);
     Tensor& t = set.tensors[i];
     const std::string& file = set.shard_names[t.shard];
     for (const auto& r : adapt.renames)
@@ -141,7 +178,9 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       break;
     }
     if (split) continue;
-    std::uint32_t id = tree.add(parent_of(name), file);
+    const std::string_view module = parent_of(name);
+    const bool same = module.data() == mine.module.data() && module.size() == mine.module.size();
+    std::uint32_t id = tree.add_hashed(module, same ? mine.hash : name_hash(module), file);
     if (last_component(name) == "weight") tree.set_weight(id, set.dims.data() + t.shape_begin, t.shape_size);
   }
 }

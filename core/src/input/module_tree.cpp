@@ -64,46 +64,56 @@ void ModuleTreeBuilder::reserve_or_fail(std::uint64_t more, const std::string& f
                limits_.max_modules);
 }
 
-std::uint32_t ModuleTreeBuilder::add(std::string_view name, const std::string& file) {
+std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t hash, const std::string& file) {
   auto name_of = [this](std::uint32_t id) { return nodes_[id].name; };
   if (nodes_[last_].name == name) return last_;
-  const std::uint64_t hash = name_hash(name);
-  if (std::uint32_t id = by_name_.find_hashed(name, hash, name_of); id != no_entry) return last_ = id;
-  const auto depth = static_cast<std::uint64_t>(std::count(name.begin(), name.end(), '.')) + 1;
-  if (depth > limits_.max_name_depth)
-    over_limit(file, "module name '" + printable(name.substr(0, 80)) + "...' has " + std::to_string(depth) + " parts",
-               "max_name_depth", limits_.max_name_depth);
+  // One probe finds the name or claims its slot: a new module is stored under the id it is
+  // about to get, and its node is pushed before the table can grow (which reads every name).
+  const auto id = static_cast<std::uint32_t>(nodes_.size());
+  if (std::uint32_t other = by_name_.insert_hashed(id, name, hash, name_of); other != no_entry) return last_ = other;
+  // A name has at most one part more than it has bytes: shorter names need no count.
+  if (name.size() + 1 > limits_.max_name_depth) {
+    const auto depth = static_cast<std::uint64_t>(std::count(name.begin(), name.end(), '.')) + 1;
+    if (depth > limits_.max_name_depth)
+      over_limit(file, "module name '" + printable(name.substr(0, 80)) + "...' has " + std::to_string(depth) + " parts",
+                 "max_name_depth", limits_.max_name_depth);
+  }
   if (name.size() > limits_.max_name_bytes)
     over_limit(file, "module name of " + std::to_string(name.size()) + " bytes", "max_name_bytes",
                limits_.max_name_bytes);
-  // Missing ancestors, innermost first; then created outermost first. No recursion: the
-  // depth is bounded by the limit, but the walk must not depend on it.
-  pending_.clear();
-  std::uint32_t parent = no_entry;
+  auto over_modules = [&] {
+    over_limit(file, "the tensors name more modules than allowed", "max_modules", limits_.max_modules);
+  };
+  if (nodes_.size() + 1 > limits_.max_modules) over_modules();
   // The previous module's parent is usually this one's: compared before hashing.
   const std::uint32_t last_parent = nodes_[last_].parent;
-  pending_.emplace_back(name, hash);
+  nodes_.push_back({name, last_component(name), no_entry, no_entry, no_entry, 0, 0, false});
+  // Missing ancestors are created innermost first, each linked under the next. No recursion:
+  // the depth is bounded by the limit, but the walk must not depend on it. The root always
+  // exists, so the walk stops there at the latest.
+  std::uint32_t child = id;
   for (std::string_view cur = parent_of(name);; cur = parent_of(cur)) {
+    std::uint32_t parent = no_entry;
+    bool created = false;
     if (last_parent != no_entry && nodes_[last_parent].name == cur) {
       parent = last_parent;
-      break;
+    } else {
+      const auto fresh = static_cast<std::uint32_t>(nodes_.size());
+      parent = by_name_.insert_hashed(fresh, cur, name_hash(cur), name_of);
+      if (parent == no_entry) {
+        if (nodes_.size() + 1 > limits_.max_modules) over_modules();
+        nodes_.push_back({cur, last_component(cur), no_entry, no_entry, no_entry, 0, 0, false});
+        parent = fresh;
+        created = true;
+      }
     }
-    const std::uint64_t h = name_hash(cur);
-    parent = by_name_.find_hashed(cur, h, name_of);
-    if (parent != no_entry) break;
-    pending_.emplace_back(cur, h);  // the root always exists, so this stops at the latest there
+    nodes_[child].parent = parent;
+    nodes_[child].next_sibling = nodes_[parent].first_child;
+    nodes_[parent].first_child = child;
+    if (!created) break;
+    child = parent;
   }
-  if (nodes_.size() + pending_.size() > limits_.max_modules)
-    over_limit(file, "the tensors name more modules than allowed", "max_modules", limits_.max_modules);
-  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
-    auto id = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.push_back({it->first, last_component(it->first), parent, no_entry, no_entry, 0, 0, false});
-    by_name_.insert_hashed(id, it->first, it->second, name_of);
-    nodes_[id].next_sibling = nodes_[parent].first_child;
-    nodes_[parent].first_child = id;
-    parent = id;
-  }
-  return last_ = parent;
+  return last_ = id;
 }
 
 void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n) {

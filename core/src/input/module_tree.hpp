@@ -21,10 +21,13 @@ class ModuleTreeBuilder {
   /// Creates the module `name` and its missing ancestors and returns its id. `name` must stay
   /// alive until finish(). Names deeper than InputLimits::max_name_depth, or more modules than
   /// InputLimits::max_modules, are InputErrors naming `file`.
-  std::uint32_t add(std::string_view name, const std::string& file);
-  /// Starts loading the table slot that add(name) will probe: callers adding many names call
-  /// it a few names ahead, so that the probes do not each wait for memory.
-  void prefetch(std::string_view name) const { by_name_.prefetch(name_hash(name)); }
+  std::uint32_t add(std::string_view name, const std::string& file) { return add_hashed(name, name_hash(name), file); }
+  /// add() with `hash` == name_hash(name), computed ahead by a caller that prefetched its slot.
+  std::uint32_t add_hashed(std::string_view name, std::uint64_t hash, const std::string& file);
+  /// Starts loading the table slot of a name of hash `hash` (name_hash) that add_hashed() will
+  /// probe: callers adding many names call it a few names ahead, so that the probes do not
+  /// each wait for memory.
+  void prefetch(std::uint64_t hash) const { by_name_.prefetch(hash); }
   /// The module's weight has the shape `dims[0..n)` (copied).
   void set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n);
   /// Modules so far, the root included.
@@ -48,7 +51,6 @@ class ModuleTreeBuilder {
   std::vector<Node> nodes_;
   std::vector<std::int64_t> dims_;  // every weight's shape, back to back
   NameTable by_name_;
-  std::vector<std::pair<std::string_view, std::uint64_t>> pending_;  // names and their hashes
   std::uint32_t last_ = 0;  // the module add() returned last: the next name is usually its sibling
 };
 
