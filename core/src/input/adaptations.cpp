@@ -99,13 +99,14 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
   // hash is kept for add_hashed() unless a rename changed the name in between.
   constexpr std::size_t kAhead = 8;
   struct Ahead {
-    std::string_view module;
+    std::string_view name, module;
     std::uint64_t hash = 0;
   };
   Ahead ahead[kAhead];
   auto hash_ahead = [&](std::size_t j) {
     Ahead& a = ahead[j % kAhead];
-    a.module = parent_of(set.tensors[j].name);
+    a.name = set.tensors[j].name;
+    a.module = parent_of(a.name);
     a.hash = name_hash(a.module);
     tree.prefetch(a.hash);
   };
@@ -178,10 +179,13 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       break;
     }
     if (split) continue;
-    const std::string_view module = parent_of(name);
-    const bool same = module.data() == mine.module.data() && module.size() == mine.module.size();
+    // Not renamed since its module was hashed: the same view (a renamed name is stored anew).
+    const bool same = mine.name.data() == name.data() && mine.name.size() == name.size();
+    const std::string_view module = same ? mine.module : parent_of(name);
     std::uint32_t id = tree.add_hashed(module, same ? mine.hash : name_hash(module), file);
-    if (last_component(name) == "weight") tree.set_weight(id, set.dims.data() + t.shape_begin, t.shape_size);
+    // No name begins with a dot (refused above): an empty module means a name without one.
+    const std::string_view last = module.empty() ? name : name.substr(module.size() + 1);
+    if (last == "weight") tree.set_weight(id, set.dims.data() + t.shape_begin, t.shape_size);
   }
 }
 

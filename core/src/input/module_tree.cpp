@@ -87,12 +87,20 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
   if (nodes_.size() + 1 > limits_.max_modules) over_modules();
   // The previous module's parent is usually this one's: compared before hashing.
   const std::uint32_t last_parent = nodes_[last_].parent;
-  nodes_.push_back({name, last_component(name), no_entry, no_entry, no_entry, 0, 0, false});
+  // Each name's last dot gives both its parent and its last part: found once per name.
+  auto split = [](std::string_view n) {
+    const auto dot = n.rfind('.');
+    return dot == std::string_view::npos ? std::pair{std::string_view{}, n}
+                                         : std::pair{n.substr(0, dot), n.substr(dot + 1)};
+  };
+  std::pair<std::string_view, std::string_view> up = split(name);  // the parent, the last part
+  nodes_.push_back({name, up.second, no_entry, no_entry, no_entry, 0, 0, false});
   // Missing ancestors are created innermost first, each linked under the next. No recursion:
   // the depth is bounded by the limit, but the walk must not depend on it. The root always
   // exists, so the walk stops there at the latest.
   std::uint32_t child = id;
-  for (std::string_view cur = parent_of(name);; cur = parent_of(cur)) {
+  for (;;) {
+    const std::string_view cur = up.first;
     std::uint32_t parent = no_entry;
     bool created = false;
     if (last_parent != no_entry && nodes_[last_parent].name == cur) {
@@ -102,7 +110,8 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
       parent = by_name_.insert_hashed(fresh, cur, name_hash(cur), name_of);
       if (parent == no_entry) {
         if (nodes_.size() + 1 > limits_.max_modules) over_modules();
-        nodes_.push_back({cur, last_component(cur), no_entry, no_entry, no_entry, 0, 0, false});
+        up = split(cur);
+        nodes_.push_back({cur, up.second, no_entry, no_entry, no_entry, 0, 0, false});
         parent = fresh;
         created = true;
       }
