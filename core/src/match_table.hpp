@@ -19,6 +19,12 @@ class MatchTable {
 
   /// Per module: matches `text`. `origin` names the pattern's source in errors.
   const std::vector<char>& hits(const std::string& text, const std::string& origin);
+  /// The hits of `text` when it was matched before, else null (so that a caller builds the
+  /// origin text only for a pattern it has not seen).
+  const std::vector<char>* cached(const std::string& text) const {
+    auto it = cache_.find(text);
+    return it == cache_.end() ? nullptr : &it->second;
+  }
   /// Linear or Embedding, matching `targets` and not `ignore` (docs/semantics.md §6).
   bool targeted(ModuleIndex i) const { return targeted_[i] != 0; }
 

@@ -116,7 +116,6 @@ class Translator {
   std::map<int, Width> group_widths_;
   std::map<int, std::size_t> grouprefpos_;
   Flags global_flags_;
-  bool global_flags_seen_verbose_ = false;
 
   [[noreturn]] void fail(const std::string& reason, std::size_t at) const { throw PatternSyntaxError(reason, at); }
 

@@ -109,6 +109,7 @@ class Resolver {
   std::vector<ModuleIndex> balance_;
 
   const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
+    if (const std::vector<char>* seen = table_.cached(text)) return *seen;
     return table_.hits(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
   }
 
