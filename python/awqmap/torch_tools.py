@@ -283,7 +283,7 @@ def verify(module: Any, result: Any, inputs: Any = None, *, seed: int = 0, low: 
         seen = {id(mod)}
         out: List[Tuple[str, Any]] = []
         for p in mod._parameters.values():
-            for n, m in holders.get(id(p), []) if p is not None else []:
+            for n, m in holders.get(id(p), []):
                 if id(m) not in seen:
                     seen.add(id(m))
                     out.append((n, m))
@@ -354,7 +354,6 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
     if missing:
         verdict["error"] = f"balance modules not in the model: {', '.join(missing)}"
         return verdict
-    # A fused expert's projection (experts.E.up_proj) smooths through its rows of the 3-D weight.
     # Modules tied to the smooth or a balance module are rescaled with it (as a weight-based
     # rescaling would); a tie to a module of another kind (an embedding tied to a head) is not
     # modelled and makes the group an error, never exact.
@@ -367,6 +366,7 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
     if odd:
         verdict["error"] = "weights tied with modules of another kind: " + ", ".join(odd)
         return verdict
+    # A fused expert's projection (experts.E.up_proj) smooths through its rows of the 3-D weight.
     channels = smooth_extra[3]["intermediate"] if kind == "fused" else _channels_of(smooth, torch)
     if channels is None:
         n, k, mod, extra = balances[0]
@@ -398,6 +398,17 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
         state["smooth"] = True
         return scale_last(out, 1.0 / s, f"output of {smooth_name}")
 
+    def scale_input(n: str, mark: bool) -> Callable[[Any, Any], Any]:
+        """A pre-hook multiplying module `n`'s input by s (`mark`: `n` is a balance module of the group)."""
+        def pre(m: Any, args: Any) -> Any:
+            if mark:
+                reached[n] = True
+            if not args:
+                state["bad_shape"] = f"{n} was called without positional input"
+                return None
+            return (scale_last(args[0], s, f"input of {n}"),) + tuple(args[1:])
+        return pre
+
     def fused_smooth_reached(mod: Any, args: Any) -> None:
         state["smooth"] = True
 
@@ -414,20 +425,9 @@ def _verify_group(module: Any, torch: Any, fwd: Callable[[Any, Any], Any], input
                 by_fused: Dict[int, List[Tuple[str, Any, Any]]] = {}
                 for n, k, mod, extra in balances:
                     if k == "module":
-                        def pre(m: Any, args: Any, n: str = n) -> Any:
-                            reached[n] = True
-                            if not args:
-                                state["bad_shape"] = f"{n} was called without positional input"
-                                return None
-                            return (scale_last(args[0], s, f"input of {n}"),) + tuple(args[1:])
-                        handles.append(mod.register_forward_pre_hook(pre))
-                        for tn, t in balance_twins[id(mod)]:
-                            def tied_pre(m: Any, args: Any, tn: str = tn) -> Any:
-                                if not args:
-                                    state["bad_shape"] = f"{tn} was called without positional input"
-                                    return None
-                                return (scale_last(args[0], s, f"input of {tn}"),) + tuple(args[1:])
-                            handles.append(t.register_forward_pre_hook(tied_pre))
+                        handles.append(mod.register_forward_pre_hook(scale_input(n, mark=True)))
+                        handles += [t.register_forward_pre_hook(scale_input(tn, mark=False))
+                                    for tn, t in balance_twins[id(mod)]]
                     else:
                         by_fused.setdefault(id(mod), []).append((n, mod, extra))
                 for items in by_fused.values():
