@@ -9,6 +9,7 @@
 #include "awqmap/registry.hpp"
 #include "awqmap/resolve.hpp"
 #include "awqmap/toolkit.hpp"
+#include "../core/src/word_scan.hpp"
 #include "model_builder.hpp"
 
 using namespace awqmap;
@@ -79,4 +80,34 @@ TEST_CASE("the lowest common ancestor of many names is upstream's for names that
     differing_from_first += expected != names[0];
   }
   CHECK(differing_from_first > 1000);
+}
+
+TEST_CASE("the JSON text prefixes stop at the first byte a byte-by-byte reading stops at") {
+  // Every byte value at every position of strings of 0 to 40 bytes (the 16- and 8-byte steps and
+  // the tail), the rest plain letters.
+  auto plain = [](std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20) ++i;
+    return i;
+  };
+  auto printable = [](std::string_view s) {
+    std::size_t i = 0;
+    for (; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') break;
+    }
+    return i;
+  };
+  std::size_t mismatches = 0;
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t at = 0; at < std::max<std::size_t>(len, 1); ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'a');
+        if (at < len) s[at] = static_cast<char>(b);
+        if (detail::plain_json_prefix(s) != plain(s)) ++mismatches;
+        if (detail::printable_json_prefix(s) != printable(s)) ++mismatches;
+      }
+    }
+  }
+  CHECK(mismatches == 0);
 }

@@ -40,49 +40,44 @@ inline std::uint64_t json_special_bytes(std::uint64_t w) {
   return (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w)) & kHigh;
 }
 
-/// Length of the prefix of `s` that a JSON string holds as it is: no '"', no '\\', no control byte.
-inline std::size_t plain_json_prefix(std::string_view s) {
+/// Length of the prefix of `s` that a JSON string holds as it is: no '"', no '\\', no control
+/// byte; with `kAsciiOnly`, printable ASCII alone (0x20..0x7e), text that needs no check for
+/// encoding either.
+template <bool kAsciiOnly>
+inline std::size_t json_text_prefix(std::string_view s) {
   std::size_t i = 0;
 #ifdef __SSE2__
   // Sixteen bytes a step where the target has them (every x86-64 does).
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), below = _mm_set1_epi8(0x1f);
   for (; i + 16 <= s.size(); i += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                         _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
+    // Signed, bytes from 0x80 up are negative: "below 0x20" takes them too; and DEL.
+    if constexpr (kAsciiOnly)
+      special = _mm_or_si128(special, _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                                   _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
     const int mask = _mm_movemask_epi8(special);
     if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif
   for (; i + 8 <= s.size(); i += 8) {
-    const std::uint64_t special = json_special_bytes(load_word(s.data() + i));
+    const std::uint64_t w = load_word(s.data() + i);
+    std::uint64_t special = json_special_bytes(w);
+    if constexpr (kAsciiOnly) {
+      const std::uint64_t del = w ^ (kOnes * 0x7f);
+      special |= (w & kHigh) | ((del - kOnes) & ~del & kHigh);
+    }
     if (special != 0) return i + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
   }
-  while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20) ++i;
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || (kAsciiOnly && c > 0x7e)) break;
+  }
   return i;
 }
 
-/// Length of the prefix of `s` made of printable ASCII (0x20..0x7e) other than '"' and '\\':
-/// a JSON string's text that needs no decoding and no check for encoding.
-inline std::size_t printable_json_prefix(std::string_view s) {
-  std::size_t i = 0;
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7f),
-                space = _mm_set1_epi8(0x20);
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    // Signed: bytes from 0x80 up are negative, so "below 0x20" takes them too.
-    const __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                     _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmplt_epi8(x, space)));
-    const int mask = _mm_movemask_epi8(bad);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') break;
-  }
-  return i;
-}
+inline std::size_t plain_json_prefix(std::string_view s) { return json_text_prefix<false>(s); }
+inline std::size_t printable_json_prefix(std::string_view s) { return json_text_prefix<true>(s); }
 
 }  // namespace awqmap::detail
