@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "awqmap/target.hpp"
@@ -63,4 +64,26 @@ TEST_CASE("the fast matcher agrees with the regex engine on random .*a.*b$ patte
     }
   }
   CHECK(fast > 2000);
+}
+
+TEST_CASE("a name is plain exactly when no byte is a newline or above 0x7f at any length and position") {
+  auto by_bytes = [](std::string_view s) {
+    return std::none_of(s.begin(), s.end(), [](char c) { return c == '\n' || static_cast<unsigned char>(c) >= 0x80; });
+  };
+  std::size_t checked = 0, not_plain = 0;
+  for (std::size_t size = 0; size <= 70; ++size) {
+    const std::string clean(size, 'a');
+    CHECK(Target::is_plain_name(clean) == by_bytes(clean));
+    for (std::size_t at = 0; at < size; ++at)
+      for (char bad : {'\n', '\x80', '\xff', '\x7f', '\t', '\0'}) {
+        std::string s = clean;
+        s[at] = bad;
+        INFO("size " << size << " position " << at << " byte " << static_cast<int>(static_cast<unsigned char>(bad)));
+        CHECK(Target::is_plain_name(s) == by_bytes(s));
+        ++checked;
+        if (!by_bytes(s)) ++not_plain;
+      }
+  }
+  CHECK(checked > 10000);
+  CHECK(not_plain * 2 == checked);
 }

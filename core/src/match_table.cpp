@@ -1,5 +1,6 @@
 #include "match_table.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace awqmap::detail {
@@ -15,7 +16,8 @@ std::uint64_t tail_word(std::string_view s) {
 }
 }  // namespace
 
-MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : model_(model) {
+MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
+    : model_(model), targeted_(model.size(), 0) {
   const std::size_t n = model.size();
   plain_.resize(n);
   names_.resize(n);
@@ -27,25 +29,23 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options) : 
     tails_[i] = tail_word(name);
     if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));
   }
-  // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
-  std::vector<char> ignored(n, 0);
-  for (const auto& text : options.ignore) {
-    Target t = Target::compile(text, "the ignore list");
-    for (std::size_t i = 0; i < n; ++i)
-      if (!ignored[i] && t.matches(model[static_cast<ModuleIndex>(i)], plain_[i])) ignored[i] = 1;
+  for (const auto& text : options.ignore) ignore_.push_back(Target::compile(text, "the ignore list"));
+  for (const auto& text : options.targets) quant_.push_back(Target::compile(text, "the targets list"));
+}
+
+bool MatchTable::targeted(ModuleIndex i) const {
+  char& memo = targeted_[i];
+  if (memo == 0) {
+    const Module& m = model_[i];
+    const bool plain = plain_[i] != 0;
+    // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
+    auto matched = [&](const std::vector<Target>& list) {
+      return std::any_of(list.begin(), list.end(), [&](const Target& t) { return t.matches(m, plain); });
+    };
+    const bool yes = (m.is_a("Linear") || m.is_a("Embedding")) && !matched(ignore_) && matched(quant_);
+    memo = yes ? 2 : 1;
   }
-  std::vector<Target> quant;
-  for (const auto& text : options.targets) quant.push_back(Target::compile(text, "the targets list"));
-  targeted_.assign(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Module& m = model[static_cast<ModuleIndex>(i)];
-    if (ignored[i] || !(m.is_a("Linear") || m.is_a("Embedding"))) continue;
-    for (const auto& t : quant)
-      if (t.matches(m, plain_[i])) {
-        targeted_[i] = 1;
-        break;
-      }
-  }
+  return memo == 2;
 }
 
 const std::vector<char>& MatchTable::hits(const std::string& text, const std::string& origin) {

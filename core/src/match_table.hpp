@@ -26,11 +26,16 @@ class MatchTable {
     return it == cache_.end() ? nullptr : &it->second;
   }
   /// Linear or Embedding, matching `targets` and not `ignore` (docs/semantics.md §6).
-  bool targeted(ModuleIndex i) const { return targeted_[i] != 0; }
+  bool targeted(ModuleIndex i) const;
 
  private:
   const ModelView& model_;
-  std::vector<char> targeted_, plain_;
+  // The lists are compiled up front (a bad pattern fails the construction) but matched only
+  // for the modules asked about: resolution asks for the modules of its groups, a small part
+  // of a large model.
+  std::vector<Target> ignore_, quant_;
+  mutable std::vector<char> targeted_;  // per module: 0 not asked yet, 1 no, 2 yes
+  std::vector<char> plain_;
   std::vector<std::string_view> names_;
   // The last eight bytes of each name (zeros in front of shorter names), side by side: most
   // patterns end in a literal suffix, and testing it here touches 8 bytes per module instead

@@ -439,9 +439,15 @@ bool Target::is_plain_name(std::string_view name) {
 #ifdef __SSE2__
   // Sixteen bytes a step: this runs over every name of the model.
   const __m128i newline = _mm_set1_epi8('\n');
-  for (; i + 16 <= name.size(); i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name.data() + i));
-    if (_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, newline))) != 0) return false;
+  auto plain16 = [&](std::size_t at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name.data() + at));
+    return _mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, newline))) == 0;
+  };
+  if (name.size() >= 16) {
+    for (; i + 16 <= name.size(); i += 16)
+      if (!plain16(i)) return false;
+    // The last bytes in one step too, re-reading some already tested.
+    return i == name.size() || plain16(name.size() - 16);
   }
 #endif
   for (; i + 8 <= name.size(); i += 8) {
