@@ -316,3 +316,27 @@ TEST_CASE("in exact mode a dense Qwen3.5 gets the same mappings as upstream's bu
   CHECK(exact.builder == "hybrid_attention_exact");
   CHECK(exact.mappings == upstream.mappings);
 }
+
+TEST_CASE("linear attention projections keep the model's first-seen order when subtrees interleave or nest") {
+  // Parent-first but not named_modules() order: the projections of two layers alternate, and
+  // one linear_attn lies inside another, so one module is below two of them. The rule
+  // (docs/semantics.md §4.1 step 4) reads the names in module order: b, c, a, then d; the
+  // second in_proj_b repeats.
+  ModelBuilder b("Qwen3NextForCausalLM");
+  for (const char* name : {"m.l0.linear_attn.in_proj_b", "m.l1.linear_attn.in_proj_c", "m.l0.linear_attn.in_proj_a",
+                           "m.l1.linear_attn.x.linear_attn.in_proj_d", "m.l1.linear_attn.in_proj_b"})
+    b.linear(name);
+  CHECK(toolkit::linear_attention_projections(b.build()) ==
+        std::vector<std::string>{"in_proj_b", "in_proj_c", "in_proj_a", "in_proj_d"});
+}
+
+TEST_CASE("layers with a component are found under every list named layers and only for numbered items") {
+  ModelBuilder b("Qwen3NextForCausalLM");
+  for (const char* name : {"model.layers.2.mlp.up_proj", "model.layers.0.mlp.experts.0.up_proj",
+                           "vision.layers.7.mlp.up_proj", "model.layers.x.mlp.up_proj", "model.sublayers.5.mlp.up_proj",
+                           "layers.11.mlp.up_proj"})
+    b.linear(name);
+  const ModelView model = b.build();
+  CHECK(toolkit::layers_with(model, "mlp") == std::vector<std::size_t>{0, 2, 7, 11});
+  CHECK(toolkit::layers_with(model, "mlp.experts") == std::vector<std::size_t>{0});
+}

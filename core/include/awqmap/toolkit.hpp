@@ -141,27 +141,59 @@ inline std::string index_alternation(const std::vector<std::size_t>& indices) {
   return out;
 }
 
-/// docs/semantics.md §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
-/// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order. Throws
-/// plugin::Error on more than max_linear_attention_projections of them.
-inline std::vector<std::string> linear_attention_projections(const Model& model) {
-  std::vector<std::string> out;
-  // A name holds ".linear_attn." exactly when a module above it, not a top-level one, is named
-  // "….linear_attn"; parents come first, so one pass over names and parent links tells which
-  // names to search, instead of searching every name of the model.
+namespace detail {
+// The modules the hybrid builder's questions start from, found in one pass over the names (the
+// only pass over every module a builder makes: at 100k modules each pass costs milliseconds):
+// modules named "…layers" or "layers", whose numbered children are the layers, and modules
+// named "….linear_attn", below which the linear-attention projections sit.
+struct NamedAnchors {
+  std::vector<plugin::ModuleIndex> layer_lists;
+  std::vector<plugin::ModuleIndex> linear_attention;
+};
+
+inline NamedAnchors named_anchors(const Model& model) {
+  NamedAnchors out;
   const std::size_t count = model.size();
-  std::vector<unsigned char> flags(count, 0);  // 1: named "….linear_attn"; 2: below such a module
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t len = 0;
     const char* s = awqmap_model_view_module_name(model.handle(), static_cast<plugin::ModuleIndex>(i), &len);
+    const std::string_view n = plugin::detail::text(s, len);
+    constexpr std::string_view layers = "layers", la = ".linear_attn";
+    if (n.empty() || (n.back() != 's' && n.back() != 'n')) continue;  // most names end otherwise
+    if (n.size() >= layers.size() && n.compare(n.size() - layers.size(), layers.size(), layers) == 0 &&
+        (n.size() == layers.size() || n[n.size() - layers.size() - 1] == '.'))
+      out.layer_lists.push_back(static_cast<plugin::ModuleIndex>(i));
+    else if (n.size() >= la.size() && n.compare(n.size() - la.size(), la.size(), la) == 0)
+      out.linear_attention.push_back(static_cast<plugin::ModuleIndex>(i));
+  }
+  return out;
+}
+
+inline std::vector<std::string> linear_attention_projections(const Model& model, const NamedAnchors& anchors) {
+  // A name holds ".linear_attn." exactly when it lies below a module named "….linear_attn"
+  // (a name's prefixes are all modules), so the subtrees of those modules hold every candidate.
+  // Visited in module order, as the first-seen order of the projections is the model's.
+  std::vector<plugin::ModuleIndex> below, stack;
+  for (plugin::ModuleIndex a : anchors.linear_attention) {
+    stack.assign(1, a);
+    while (!stack.empty()) {
+      const plugin::ModuleIndex at = stack.back();
+      stack.pop_back();
+      for (plugin::ModuleIndex c : model.children(at)) {
+        below.push_back(c);
+        stack.push_back(c);
+      }
+    }
+  }
+  std::sort(below.begin(), below.end());
+  below.erase(std::unique(below.begin(), below.end()), below.end());  // nested linear_attn modules
+  std::vector<std::string> out;
+  constexpr std::string_view key = "linear_attn.";
+  for (plugin::ModuleIndex i : below) {
+    std::size_t len = 0;
+    const char* s = awqmap_model_view_module_name(model.handle(), i, &len);
     const std::string_view name = plugin::detail::text(s, len);
-    constexpr std::string_view la = ".linear_attn";
-    if (name.size() >= la.size() && name.compare(name.size() - la.size(), la.size(), la) == 0) flags[i] = 1;
-    const plugin::ModuleIndex parent = awqmap_model_view_module_parent(model.handle(), static_cast<plugin::ModuleIndex>(i));
-    if (parent == plugin::no_module || parent >= i || flags[parent] == 0) continue;
-    flags[i] |= 2;
-    if (name.find(".linear_attn.") == std::string_view::npos) continue;
-    std::string_view tail = name.substr(name.rfind("linear_attn.") + std::string_view("linear_attn.").size());
+    const std::string_view tail = name.substr(name.rfind(key) + key.size());
     if (tail.rfind("in_proj_", 0) != 0) continue;
     if (std::find(out.begin(), out.end(), tail) != out.end()) continue;
     if (out.size() == max_linear_attention_projections)
@@ -173,22 +205,71 @@ inline std::vector<std::string> linear_attention_projections(const Model& model)
   return out;
 }
 
+inline std::vector<std::size_t> layers_with(const Model& model, const NamedAnchors& anchors,
+                                            std::string_view component) {
+  // Every "layers.<digits>.<component>" in a name has its prefix as a module too (parents are
+  // always listed), so it is found from the modules named "…layers" and their numbered
+  // children with one lookup per layer, instead of searching every name of the model.
+  std::vector<std::size_t> out;
+  std::string wanted;
+  for (plugin::ModuleIndex list : anchors.layer_lists) {
+    std::size_t len = 0;
+    const char* s = awqmap_model_view_module_name(model.handle(), list, &len);
+    const std::string_view n = plugin::detail::text(s, len);
+    for (plugin::ModuleIndex c : model.children(list)) {
+      s = awqmap_model_view_module_name(model.handle(), c, &len);
+      const std::string_view item = plugin::detail::text(s, len);
+      if (item.size() <= n.size()) continue;
+      const std::string_view digits = item.substr(n.size() + 1);
+      if (digits.empty() || digits.size() > 9 ||
+          !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
+        continue;
+      wanted.assign(item.data(), item.size());
+      wanted += '.';
+      wanted.append(component.data(), component.size());
+      if (model.find(wanted) == plugin::no_module) continue;
+      std::size_t index = 0;  // at most 9 digits: no overflow
+      for (char d : digits) index = index * 10 + static_cast<std::size_t>(d - '0');
+      out.push_back(index);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+}  // namespace detail
+
+/// docs/semantics.md §4.1 step 4: for module names containing `.linear_attn.`, the text after the last
+/// `linear_attn.` when it starts with `in_proj_`; de-duplicated in first-seen order. Throws
+/// plugin::Error on more than max_linear_attention_projections of them.
+inline std::vector<std::string> linear_attention_projections(const Model& model) {
+  return detail::linear_attention_projections(model, detail::named_anchors(model));
+}
+
 /// docs/semantics.md §4.1 step 5 (upstream's is_moe_model), in two parts.
 /// Modules: some module's own class name contains `MoE` or `Expert` (case-sensitive). On
 /// checkpoint-derived trees, which carry no class names, a module named `experts` (a name
 /// component) counts instead: that is where every MoE checkpoint keeps its experts.
 inline bool has_moe_modules(const Model& model) {
-  const auto modules = model.modules();
-  if (model.has_torch_class_names()) {
-    return std::any_of(modules.begin(), modules.end(), [](const plugin::Module& m) {
-      return m.type.find("MoE") != std::string_view::npos || m.type.find("Expert") != std::string_view::npos;
-    });
+  // One accessor call per module (a whole plugin::Module takes seven): a dense model is scanned
+  // to the end.
+  const bool by_class = model.has_torch_class_names();
+  const std::size_t count = model.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t len = 0;
+    const auto at = static_cast<plugin::ModuleIndex>(i);
+    if (by_class) {
+      const char* s = awqmap_model_view_module_type(model.handle(), at, &len);
+      const std::string_view type = plugin::detail::text(s, len);
+      if (type.find("MoE") != std::string_view::npos || type.find("Expert") != std::string_view::npos) return true;
+    } else {
+      const char* s = awqmap_model_view_module_name(model.handle(), at, &len);
+      const std::string_view n = plugin::detail::text(s, len);
+      const auto dot = n.rfind('.');
+      if ((dot == std::string_view::npos ? n : n.substr(dot + 1)) == "experts") return true;
+    }
   }
-  return std::any_of(modules.begin(), modules.end(), [](const plugin::Module& m) {
-    std::string_view n = m.name;
-    auto dot = n.rfind('.');
-    return (dot == std::string_view::npos ? n : n.substr(dot + 1)) == "experts";
-  });
+  return false;
 }
 
 /// Config: some public (not `_`-prefixed) top-level key of config.json, or one of
@@ -212,38 +293,7 @@ inline bool config_mentions_moe(const Model& model, const std::vector<std::strin
 /// Indices i, ascending and distinct, of layers holding a module `<...>layers.<i>.<component>` or
 /// something under it (a name component match, e.g. component "mlp.experts").
 inline std::vector<std::size_t> layers_with(const Model& model, std::string_view component) {
-  // Every "layers.<digits>.<component>" in a name has its prefix as a module too (parents are
-  // always listed), so it is found from the modules named "…layers" and their numbered
-  // children with one lookup per layer, instead of searching every name of the model.
-  std::vector<std::size_t> out;
-  std::string wanted;
-  const std::size_t count = model.size();
-  for (std::size_t i = 0; i < count; ++i) {
-    std::size_t len = 0;
-    const char* s = awqmap_model_view_module_name(model.handle(), static_cast<plugin::ModuleIndex>(i), &len);
-    const std::string_view n = plugin::detail::text(s, len);
-    if (n.size() < 6 || n.compare(n.size() - 6, 6, "layers") != 0 || (n.size() > 6 && n[n.size() - 7] != '.'))
-      continue;
-    for (plugin::ModuleIndex c : model.children(static_cast<plugin::ModuleIndex>(i))) {
-      s = awqmap_model_view_module_name(model.handle(), c, &len);
-      const std::string_view item = plugin::detail::text(s, len);
-      if (item.size() <= n.size()) continue;
-      const std::string_view digits = item.substr(n.size() + 1);
-      if (digits.empty() || digits.size() > 9 ||
-          !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
-        continue;
-      wanted.assign(item.data(), item.size());
-      wanted += '.';
-      wanted.append(component.data(), component.size());
-      if (model.find(wanted) == plugin::no_module) continue;
-      std::size_t index = 0;  // at most 9 digits: no overflow
-      for (char d : digits) index = index * 10 + static_cast<std::size_t>(d - '0');
-      out.push_back(index);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return detail::layers_with(model, detail::named_anchors(model), component);
 }
 
 /// What a hybrid-attention architecture contributes to the shared builder.
@@ -277,7 +327,8 @@ inline BuildResult build_hybrid_attention_mappings(const Model& model, const Hyb
   MappingList m;
   m.push_back({"re:.*layers\\.(" + index_alternation(full) + ")\\.input_layernorm$",
                {"re:.*self_attn.q_proj$", "re:.*self_attn.k_proj$", "re:.*self_attn.v_proj$"}});
-  auto projections = linear_attention_projections(model);
+  const detail::NamedAnchors anchors = detail::named_anchors(model);
+  auto projections = detail::linear_attention_projections(model, anchors);
   if (!projections.empty()) {
     std::vector<std::string> balance;
     for (const auto& p : projections) balance.push_back("re:.*linear_attn." + p + "$");
@@ -291,8 +342,8 @@ inline BuildResult build_hybrid_attention_mappings(const Model& model, const Hyb
       m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
     } else {
       balance.insert(balance.begin(), "re:.*mlp.gate$");
-      std::vector<std::size_t> moe = layers_with(model, "mlp.experts"), dense;
-      for (std::size_t i : layers_with(model, "mlp"))
+      std::vector<std::size_t> moe = detail::layers_with(model, anchors, "mlp.experts"), dense;
+      for (std::size_t i : detail::layers_with(model, anchors, "mlp"))
         if (!std::binary_search(moe.begin(), moe.end(), i)) dense.push_back(i);
       if (moe.empty() || dense.empty()) {
         m.push_back({"re:.*post_attention_layernorm$", std::move(balance)});
