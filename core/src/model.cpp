@@ -57,7 +57,8 @@ ModelView detail::ModelAccess::make(ModelParts parts) {
       std::reverse(path.begin(), path.end());
     }
     path.push_back(static_cast<ModuleIndex>(i));
-    if (m.is_linear()) {
+    // Most records are not Linear and have no bases: settled without a call.
+    if (m.type == "Linear" || (!m.bases.empty() && m.is_linear())) {
       if (!m.in_features || !m.out_features)
         throw InputError(where(parts, i) + ": a Linear module needs integer in_features and out_features");
       if (*m.in_features < 0 || *m.out_features < 0)

@@ -22,7 +22,14 @@ inline std::uint64_t name_hash(std::string_view s) {
     h ^= h >> 31;
   }
   std::uint64_t tail = 0;
-  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // an empty view may hold nullptr
+  if (const std::size_t rest = s.size() - i; rest && s.size() >= 8) {
+    // The last `rest` bytes from the word that ends the name (a fixed-size load, where a
+    // variable-size copy is a library call for most names).
+    std::memcpy(&tail, s.data() + s.size() - 8, 8);
+    tail >>= 8 * (8 - rest);
+  } else {
+    for (std::size_t k = 0; k < rest; ++k) tail |= std::uint64_t{static_cast<unsigned char>(s[i + k])} << (8 * k);
+  }
   h = (h ^ tail) * 0x94d049bb133111ebull;
   // A full finalizer: the slot is taken from the low bits, which the multiplications alone fill
   // only from the low bits of their inputs.
