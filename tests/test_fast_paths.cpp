@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "awqmap/registry.hpp"
 #include "awqmap/resolve.hpp"
 #include "awqmap/toolkit.hpp"
+#include "../core/src/match_table.hpp"
 #include "../core/src/word_scan.hpp"
 #include "model_builder.hpp"
 
@@ -110,4 +112,62 @@ TEST_CASE("the JSON text prefixes stop at the first byte a byte-by-byte reading 
     }
   }
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("the tail scan visits exactly the words a word-by-word comparison keeps and in order") {
+  std::mt19937_64 rng(2024);
+  std::size_t visits = 0;
+  for (std::size_t size = 0; size <= 37; ++size)
+    for (int round = 0; round < 40; ++round) {
+      // Few distinct values, differing in single halves too, so that equal and near-equal words
+      // fall at every position.
+      const std::uint64_t pool[] = {0x1122334455667788ull, 0x1122334400000000ull, 0x0000000055667788ull,
+                                    0x1122334455667700ull, 0ull, ~0ull};
+      std::vector<std::uint64_t> tails(size);
+      for (auto& w : tails) w = pool[rng() % 6];
+      const std::uint64_t mask = round % 3 == 0 ? ~0ull : round % 3 == 1 ? ~0ull << 8 : ~0ull << 32;
+      const std::uint64_t want = pool[rng() % 6] & mask;
+      std::vector<std::size_t> expected, got;
+      for (std::size_t i = 0; i < size; ++i)
+        if ((tails[i] & mask) == want) expected.push_back(i);
+      detail::for_each_tail_match(tails, mask, want, [&](std::size_t i) { got.push_back(i); });
+      INFO("size " << size << " round " << round);
+      CHECK(got == expected);
+      visits += got.size();
+    }
+  CHECK(visits > 1000);
+}
+
+TEST_CASE("a pattern of any prefix and a literal run matches exactly the plain names ending with the run") {
+  std::mt19937 rng(99);
+  const std::vector<std::string> pattern_pieces = {"a", "b", "_", "7", "\\.", "proj", ".", "*", "$", "(", "\\d", "Z"};
+  const std::vector<std::string> name_pieces = {"a", "b", "_", "7", ".", "proj", "Z", " ", "\t", "\x7f", std::string(1, '\0')};
+  auto pick = [&](const std::vector<std::string>& from, std::size_t max) {
+    std::string s;
+    for (std::size_t n = rng() % (max + 1); n > 0; --n) s += from[rng() % from.size()];
+    return s;
+  };
+  std::size_t literal = 0, compared = 0, matched = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string text = "re:.*" + pick(pattern_pieces, 6) + (rng() % 5 ? "$" : "");
+    const std::optional<std::string> run = detail::literal_suffix_pattern(text);
+    if (!run) continue;
+    ++literal;
+    const Target t = Target::compile(text, "random");
+    for (int j = 0; j < 20; ++j) {
+      std::string name = pick(name_pieces, 6);
+      if (rng() % 2) name += *run + (rng() % 3 ? "" : pick(name_pieces, 1));
+      INFO("pattern " << text << " name " << name);
+      REQUIRE(Target::is_plain_name(name));
+      const bool ends = name.size() >= run->size() && name.compare(name.size() - run->size(), run->size(), *run) == 0;
+      CHECK(ends == t.matches_name_with_regex(name));
+      matched += ends;
+      ++compared;
+    }
+  }
+  CHECK(literal > 300);
+  CHECK(matched * 4 > compared);
+  CHECK_FALSE(detail::literal_suffix_pattern("re:.*$"));
+  CHECK_FALSE(detail::literal_suffix_pattern("re:.*a\\"));
+  CHECK_FALSE(detail::literal_suffix_pattern("up_proj$"));
 }

@@ -87,3 +87,43 @@ TEST_CASE("a name is plain exactly when no byte is a newline or above 0x7f at an
   CHECK(checked > 10000);
   CHECK(not_plain * 2 == checked);
 }
+
+TEST_CASE("the fast matcher agrees with the regex engine on long segments and hostile names") {
+  std::mt19937 rng(777);
+  // Words of module names, a dot, a newline and a two-byte character: names are built from the
+  // pattern's own pieces so that many of them match.
+  const std::vector<std::string> words = {"model", "layers", "mlp", "experts", "up_proj", "down_proj", "7", "12",
+                                          ".", "_", "\n", "\xc3\xa9", "x", "shared_expert"};
+  auto random_text = [&](std::size_t max_words) {
+    std::string s;
+    for (std::size_t n = rng() % (max_words + 1); n > 0; --n) s += words[rng() % words.size()];
+    return s;
+  };
+  std::size_t fast = 0, matched = 0, compared = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::string p;
+    std::vector<std::string> pieces;
+    for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k) {
+      std::string lit = random_text(3);
+      if (lit.find('\n') != std::string::npos || lit.find('\xc3') != std::string::npos) lit = "mlp";
+      pieces.push_back(lit);
+      if (k < 3 || rng() % 4) p += ".*";
+      for (char c : lit) p += c == '.' && rng() % 2 ? std::string("\\.") : c == '_' && rng() % 3 == 0 ? "." : std::string(1, c);
+    }
+    if (rng() % 4) p += "$";
+    Target t = Target::compile("re:" + p, "random");
+    if (t.has_fast_path()) ++fast;
+    for (int j = 0; j < 12; ++j) {
+      std::string name = random_text(3);
+      for (const auto& piece : pieces) name += (rng() % 3 ? piece : random_text(1)) + random_text(1);
+      if (rng() % 8 == 0) name += '\n';
+      INFO("pattern " << p << " name " << name);
+      const bool fast_answer = t.matches_name(name);
+      CHECK(fast_answer == t.matches_name_with_regex(name));
+      matched += fast_answer;
+      ++compared;
+    }
+  }
+  CHECK(fast > 1000);
+  CHECK(matched * 10 > compared);
+}

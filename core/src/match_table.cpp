@@ -52,7 +52,8 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   auto it = cache_.find(text);
   if (it != cache_.end()) return it->second;
   Target t = Target::compile(text, origin);
-  const std::string suffix = required_suffix_of(text);
+  const std::optional<std::string> whole = literal_suffix_pattern(text);
+  const std::string suffix = whole ? *whole : required_suffix_of(text);
   if (suffix.empty()) {
     std::vector<char> hits(model_.size(), 1);
     t.filter(model_.modules(), names_, plain_, hits);
@@ -65,9 +66,18 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   const std::size_t k = suffix.size() < 8 ? suffix.size() : 8;
   const std::uint64_t want = tail_word(suffix);
   const std::uint64_t mask = k == 8 ? ~0ull : ~0ull << (8 * (8 - k));
-  const std::uint64_t* tails = tails_.data();
-  for (std::size_t i = 0, n = hits.size(); i < n; ++i)
-    if ((tails[i] & mask) == want) hits[i] = static_cast<char>(t.matches_name(names_[i], plain_[i] != 0));
+  // For `re:.*<literal>$` the tail test is the whole answer on plain names when the literal
+  // fits in the tail, and the rest of the literal is all that is left to compare when not.
+  auto by_suffix = [&](std::string_view name) {
+    return suffix.size() <= 8 || std::memcmp(name.data() + name.size() - suffix.size(), suffix.data(), suffix.size() - 8) == 0;
+  };
+  for_each_tail_match(tails_, mask, want, [&](std::size_t i) {
+    const std::string_view name = names_[i];
+    if (whole && plain_[i])
+      hits[i] = name.size() >= suffix.size() && by_suffix(name);
+    else
+      hits[i] = static_cast<char>(t.matches_name(name, plain_[i] != 0));
+  });
   for (ModuleIndex i : not_plain_) hits[i] = static_cast<char>(t.matches_name(names_[i], false));
   return cache_.emplace(text, std::move(hits)).first->second;
 }

@@ -3,9 +3,14 @@
 // quantization targets/ignore lists select — computed once, shared by resolution, repair and
 // coverage. `ignore` never hides a module from matching (docs/semantics.md §6).
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "awqmap/model.hpp"
 #include "awqmap/resolve.hpp"
@@ -44,6 +49,54 @@ class MatchTable {
   std::vector<ModuleIndex> not_plain_;  // names the tail test cannot rule out (usually none)
   std::unordered_map<std::string, std::vector<char>> cache_;
 };
+
+/// Calls `visit(i)` for every i, in increasing order, with (tails[i] & mask) == want. Every
+/// pattern scans the whole model this way, so four words a step: two 64-bit lanes per SSE2
+/// compare, each equal when both of its 32-bit halves are.
+template <typename Visit>
+inline void for_each_tail_match(const std::vector<std::uint64_t>& tails, std::uint64_t mask, std::uint64_t want,
+                                Visit visit) {
+  const std::size_t n = tails.size();
+  std::size_t i = 0;
+#ifdef __SSE2__
+  const __m128i m = _mm_set1_epi64x(static_cast<long long>(mask));
+  const __m128i w = _mm_set1_epi64x(static_cast<long long>(want));
+  auto equal_halves = [&](std::size_t at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tails.data() + at));
+    return static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(x, m), w))));
+  };
+  for (; i + 4 <= n; i += 4) {
+    const unsigned halves = equal_halves(i) | equal_halves(i + 2) << 4;
+    for (unsigned words = halves & halves >> 1 & 0x55u; words; words &= words - 1)
+      visit(i + static_cast<std::size_t>(__builtin_ctz(words)) / 2);
+  }
+#endif
+  for (; i < n; ++i)
+    if ((tails[i] & mask) == want) visit(i);
+}
+
+/// For `re:.*<run>$` where the run is letters, digits, `_` and `\\.` only: the run's text. On a
+/// name without a newline such a pattern matches exactly when the name ends with that text
+/// (`.*` takes any such prefix, and no final newline can stand before `$`), so the match table
+/// answers it from the name's end alone. Nothing for any other text.
+inline std::optional<std::string> literal_suffix_pattern(std::string_view text) {
+  constexpr std::string_view head = "re:.*";
+  if (text.size() <= head.size() + 1 || text.substr(0, head.size()) != head || text.back() != '$') return std::nullopt;
+  const std::string_view run = text.substr(head.size(), text.size() - head.size() - 1);
+  std::string out;
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    const char c = run[i];
+    if (c == '\\' && i + 1 < run.size() && run[i + 1] == '.') {
+      out += '.';
+      ++i;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
+      out += c;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
 
 /// The literal text every match of target `text` ends with (before an optional final newline),
 /// or "" when there is none or `text` is not a `re:` pattern. Defined with Target.

@@ -24,12 +24,36 @@ namespace {
 // which is exact for this shape. The regex remains the reference for every other name.
 struct Segment {
   std::string chars;
-  std::string any;  // '1' where the pattern has `.`
-  bool matches_at(std::string_view s, std::size_t at) const {
-    for (std::size_t i = 0; i < chars.size(); ++i)
-      if (any[i] != '1' && s[at + i] != chars[i]) return false;
-    return true;
+  std::string mask;  // 0xff where the pattern has a literal byte, 0 where it has `.`
+  // The segment's last min(8, size) bytes and their mask in the high bytes of a word: the
+  // last (often the only) comparison is one word ending where the segment ends.
+  std::uint64_t end_chars = 0, end_mask = 0;
+
+  void add(char c, bool literal) {
+    chars += c;
+    mask += literal ? '\xff' : '\0';
+    const std::size_t n = std::min<std::size_t>(chars.size(), 8);
+    end_chars = end_mask = 0;
+    std::memcpy(reinterpret_cast<char*>(&end_chars) + 8 - n, chars.data() + chars.size() - n, n);
+    std::memcpy(reinterpret_cast<char*>(&end_mask) + 8 - n, mask.data() + mask.size() - n, n);
   }
+  // Eight bytes a step, the last step ending where the segment ends; byte by byte only when the
+  // segment ends within the name's first eight bytes (a word ending there would start before
+  // the name).
+  bool matches_at(std::string_view s, std::size_t at) const {
+    const std::size_t n = chars.size(), end = at + n;
+    if (end < 8) {
+      for (std::size_t i = 0; i < n; ++i)
+        if ((s[at + i] ^ chars[i]) & mask[i]) return false;
+      return true;
+    }
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if ((detail::load_word(s.data() + at + i) ^ detail::load_word(chars.data() + i)) &
+          detail::load_word(mask.data() + i))
+        return false;
+    return ((detail::load_word(s.data() + end - 8) ^ end_chars) & end_mask) == 0;
+  }
+  bool literal_at(std::size_t i) const { return mask[i] != 0; }
   std::size_t size() const { return chars.size(); }
 };
 
@@ -57,7 +81,7 @@ struct Glob {
       const Segment& seg = segments[k];
       bool found = false;
       // A literal first byte is looked for with memchr: the segment can start only there.
-      const bool literal_first = seg.size() && seg.any[0] != '1';
+      const bool literal_first = seg.size() && seg.literal_at(0);
       while (cursor + seg.size() <= limit) {
         if (literal_first) {
           const auto* at = static_cast<const char*>(
@@ -103,16 +127,14 @@ std::optional<Glob> fast_glob(std::string_view p) {
       continue;
     }
     if (c == '.') {
-      g.segments.back().chars += '.';
-      g.segments.back().any += '1';
+      g.segments.back().add('.', false);
       continue;
     }
     if (c == '\\') {
       if (!has_next) return std::nullopt;
       unsigned char e = static_cast<unsigned char>(next);
       if (e >= 0x80 || std::isalnum(e) || e == '\n' || e == ' ') return std::nullopt;
-      g.segments.back().chars += next;
-      g.segments.back().any += '0';
+      g.segments.back().add(next, true);
       ++i;
       if (i + 1 < p.size() && is_quantifier(p[i + 1])) return std::nullopt;
       continue;
@@ -120,8 +142,7 @@ std::optional<Glob> fast_glob(std::string_view p) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos) return std::nullopt;
     if (!std::isgraph(u) && c != ' ') return std::nullopt;
-    g.segments.back().chars += c;
-    g.segments.back().any += '0';
+    g.segments.back().add(c, true);
   }
   return g;
 }
@@ -462,10 +483,12 @@ bool Target::is_plain_name(std::string_view name) {
 bool Target::matches_name(std::string_view name, bool plain_name) const {
   const Compiled& c = *compiled_;
   if (!c.regex) return c.text == name;
+  // The glob is exact on plain names and tests the pattern's end first: the suffix filter
+  // below would only repeat that.
+  if (c.glob && plain_name) return c.glob->matches(name);
   if (!c.suffix.empty() && (name.empty() || name.back() != c.suffix.back() || !ends_with(name, c.suffix)) &&
       !(!name.empty() && name.back() == '\n' && ends_with(name.substr(0, name.size() - 1), c.suffix)))
     return false;
-  if (c.glob && plain_name) return c.glob->matches(name);
   return matches_name_with_regex(name);
 }
 
