@@ -1,8 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+
 #include "awqmap/error.hpp"
 #include "awqmap/resolve.hpp"
+#include "awqmap/target.hpp"
 #include "model_builder.hpp"
+#include "support.hpp"
 
 using namespace awqmap;
 using test::ModelBuilder;
@@ -243,4 +251,218 @@ TEST_CASE("errors stop the whole resolution in upstream's order") {
   CHECK(error_kind(m, {{"re:.*up_proj$", {"re:.*down_proj$"}},
                        {"re:.*input_layernorm$", {"re:.*layers.1.self_attn.q_proj$"}}}) ==
         ResolutionErrorKind::multiple_smooth_layers);
+}
+
+namespace {
+// docs/semantics.md §5.2, §5.3 and §6 read literally, over names as strings: upstream's loop over
+// every module and every target, its dict of match lists, the parent context as a name, the
+// common ancestor of the balance names and the ModuleList steps by cutting the name at its last
+// dot. Each result is one line; an error is "error <kind>".
+std::vector<std::string> resolve_by_the_rule(const ModelView& model, const MappingList& mappings) {
+  auto lca = [](std::vector<std::string> names) -> std::string {
+    const std::string lo = "." + *std::min_element(names.begin(), names.end()) + ".";
+    const std::string hi = "." + *std::max_element(names.begin(), names.end()) + ".";
+    std::size_t n = 0;
+    while (n < lo.size() && n < hi.size() && lo[n] == hi[n]) ++n;
+    const std::size_t dot = lo.substr(0, n).rfind('.');
+    return dot == 0 ? "" : lo.substr(1, dot - 1);
+  };
+  std::map<std::string, Target> compiled;
+  auto compile = [&](const std::string& text) -> const Target& {
+    auto it = compiled.find(text);
+    if (it == compiled.end()) it = compiled.emplace(text, Target::compile(text, "test")).first;
+    return it->second;
+  };
+  const Target &linear = compile("Linear"), &lm_head = compile("lm_head");
+  auto targeted = [&](const std::string& name) {
+    const Module& m = model[model.find(name)];
+    return (m.is_a("Linear") || m.is_a("Embedding")) && linear.matches(m) && !lm_head.matches(m);
+  };
+  auto ends = [](const std::string& s, const std::string& t) {
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+  };
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < mappings.size(); ++k) {
+    std::vector<std::string> targets{mappings[k].smooth_layer};
+    targets.insert(targets.end(), mappings[k].balance_layers.begin(), mappings[k].balance_layers.end());
+    std::map<std::string, std::vector<std::string>> matches;
+    std::set<std::string> unmatched(targets.begin(), targets.end());
+    std::optional<std::string> context;
+    auto emit = [&] {
+      const std::vector<std::string>& smooth = matches[targets[0]];
+      if (smooth.size() > 1) throw std::string("error multiple_smooth_layers");
+      std::vector<std::string> balance;
+      for (std::size_t t = 1; t < targets.size(); ++t)
+        balance.insert(balance.end(), matches[targets[t]].begin(), matches[targets[t]].end());
+      const Module& sm = model[model.find(smooth[0])];
+      std::string line = std::to_string(k) + " " + smooth[0] + " ->";
+      for (const auto& b : balance) line += " " + b;
+      bool incompatible = false, any_targeted = targeted(smooth[0]);
+      for (const auto& b : balance) {
+        const Module& bm = model[model.find(b)];
+        any_targeted = any_targeted || targeted(b);
+        if (ends(b, ".o_proj") && sm.is_a("Linear") && bm.is_a("Linear") &&
+            ((ends(smooth[0], ".v_proj") && *sm.out_features != *bm.in_features) ||
+             (ends(smooth[0], ".qkv_proj") && *sm.out_features != 3 * *bm.in_features)))
+          incompatible = true;
+      }
+      if (incompatible) return out.push_back("skipped incompatible " + line);
+      if (balance.empty()) return out.push_back("skipped no_balance_layers " + line);
+      if (!any_targeted) return out.push_back("skipped not_targeted " + line);
+      std::string parent = lca(balance);
+      while (!parent.empty() && model[model.find(parent)].is_a("ModuleList"))
+        parent = parent.rfind('.') == std::string::npos ? "" : parent.substr(0, parent.rfind('.'));
+      out.push_back(line + " | " + parent);
+    };
+    try {
+      for (const Module& m : model.modules()) {
+        const std::string name(m.name);
+        std::set<std::string> matched_here;
+        for (const auto& target : targets) {
+          if (!compile(target).matches(m)) continue;
+          std::string next = context ? lca({name, *context}) : name;
+          if (unmatched.empty() && next != *context) {
+            emit();
+            matches.clear();
+            unmatched = std::set<std::string>(targets.begin(), targets.end());
+            next = name;
+          }
+          matches[target].push_back(name);
+          context = next;
+          unmatched.erase(target);
+          matched_here.insert(target);
+        }
+        if (matched_here.size() > 1) throw std::string("error module_rematch");
+      }
+      if (unmatched.size() == std::set<std::string>(targets.begin(), targets.end()).size()) continue;
+      if (!unmatched.empty()) throw std::string("error incomplete_set");
+      emit();
+    } catch (const std::string& error) {
+      return {error};
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> resolve_as_lines(const ModelView& model, const MappingList& mappings) {
+  std::vector<std::string> out;
+  try {
+    const Resolution r = resolve(model, mappings);
+    // Resolved and skipped groups interleave in the rule's order: lines are compared sorted,
+    // each naming its mapping, smooth module and balance modules.
+    for (const auto& g : r.resolved) {
+      std::string line = std::to_string(g.mapping) + " " + std::string(g.smooth_name) + " ->";
+      for (auto b : g.balance_names) line += " " + std::string(b);
+      out.push_back(line + " | " + std::string(g.parent_name));
+    }
+    for (const auto& g : r.skipped) {
+      std::string line = "skipped " + std::string(to_string(g.reason)) + " " + std::to_string(g.mapping) + " " +
+                         std::string(g.smooth_name) + " ->";
+      for (auto b : g.balance_names) line += " " + std::string(b);
+      out.push_back(line);
+    }
+  } catch (const ResolutionError& e) {
+    return {"error " + std::string(to_string(e.kind()))};
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("random trees with hostile names group and find parents as the rule read over name strings does") {
+  // Name parts that sort around '.', empty parts, a newline, UTF-8, digits (ModuleList items)
+  // and a long part; projections whose shapes may not fit.
+  const std::vector<std::string> parts = {"a", "b", "7", "12", "", "x\ny", "\xc3\xa9", "-", "/", std::string(300, 'L')};
+  const std::vector<std::string> leaves = {"q", "k", "v_proj", "o_proj", "up", "down", "n\n"};
+  const std::vector<std::string> patterns = {"re:.*q$",    "re:.*k$",   "re:.*v_proj$", "re:.*o_proj$",
+                                             "re:.*up$",   "re:.*down$", "re:.*n$",     "re:.*\\d\\.k$"};
+  std::mt19937 random(11);
+  std::size_t with_groups = 0, with_skips = 0, with_errors = 0;
+  for (int round = 0; round < 3000; ++round) {
+    ModelBuilder b;
+    std::set<std::string> seen{""};
+    // Depth-first, so that modules come in named_modules() order.
+    auto grow = [&](auto&& self, const std::string& name, int depth) -> void {
+      const bool list = random() % 3 == 0;
+      if (!name.empty()) b.add(name, list ? "ModuleList" : "Module");
+      const std::string p = name.empty() ? "" : name + ".";
+      for (std::size_t c = 1 + random() % 3; c > 0; --c) {
+        const std::string child = p + (list ? std::to_string(random() % 4) : parts[random() % parts.size()]);
+        if (!seen.insert(child).second) continue;
+        if (depth < 3 && random() % 2)
+          self(self, child, depth + 1);
+        else
+          for (std::size_t l = 1 + random() % 4; l > 0; --l) {
+            const std::string leaf = child + "." + leaves[random() % leaves.size()];
+            if (!seen.insert(leaf).second) continue;
+            if (random() % 4 == 0)
+              b.add(leaf, "RMSNorm");
+            else
+              b.linear(leaf, random() % 4 ? 64 : 32, random() % 4 ? 64 : 32);
+          }
+      }
+    };
+    grow(grow, "", 0);
+    const ModelView model = b.build();
+    MappingList mappings;
+    for (std::size_t k = 1 + random() % 2; k > 0; --k) {
+      Mapping m{patterns[random() % patterns.size()], {}};
+      for (std::size_t n = random() % 3; n > 0; --n) m.balance_layers.push_back(patterns[random() % patterns.size()]);
+      mappings.push_back(m);
+    }
+    const std::vector<std::string> expected = resolve_by_the_rule(model, mappings);
+    std::vector<std::string> got = resolve_as_lines(model, mappings), rule = expected;
+    INFO("round " << round);
+    if (rule.size() == 1 && rule[0].rfind("error", 0) == 0) {
+      ++with_errors;
+    } else {
+      with_groups += std::any_of(rule.begin(), rule.end(), [](const std::string& l) { return l.find(" | ") != std::string::npos; });
+      with_skips += std::any_of(rule.begin(), rule.end(), [](const std::string& l) { return l.rfind("skipped", 0) == 0; });
+      std::sort(rule.begin(), rule.end());
+      std::sort(got.begin(), got.end());
+    }
+    CHECK(got == rule);
+  }
+  CHECK(with_groups > 100);
+  CHECK(with_skips > 20);
+  CHECK(with_errors > 100);
+}
+
+TEST_CASE("the resolve JSON carries names that need escaping exactly as resolution gives them") {
+  // Quotes, backslashes, control bytes, DEL, UTF-8, names shorter and longer than 16 bytes and
+  // near multiples of it: one group per block with a single balance layer (its own parent) and
+  // one group with two.
+  const std::vector<std::string> blocks = {"q\"x",     "b\\\\s",           "n\nl",  "t\tc\x01\x1f",
+                                           "\x7f\xc3\xa9", std::string(13, 'a'), std::string(29, 'b') + "\"",
+                                           std::string(200, 'c'), "plain"};
+  ModelBuilder b;
+  for (const auto& block : blocks) b.linear(block + ".up").linear(block + ".down");
+  b.add("m\"\\", "Block").linear("m\"\\.g\n").linear("m\"\\.up").linear("m\"\\.gate").linear("m\"\\.down");
+  const ModelView model = b.build();
+  const MappingList mappings = {{"re:(?s).*\\.up$", {"re:(?s).*\\.down$"}},
+                                {"re:(?s).*\\.g\\n$", {"re:(?s).*\\.gate$", "re:(?s).*\\.up$"}}};
+  const Resolution r = resolve(model, mappings);
+  REQUIRE(r.resolved.size() == blocks.size() + 2);
+
+  test::TempDir dir;
+  const auto description = dir.write("model.json", b.json());
+  const auto mapping_file = dir.write(
+      "mappings.json", nlohmann::json::parse(R"([
+        {"smooth_layer": "re:(?s).*\\.up$", "balance_layers": ["re:(?s).*\\.down$"]},
+        {"smooth_layer": "re:(?s).*\\.g\\n$", "balance_layers": ["re:(?s).*\\.gate$", "re:(?s).*\\.up$"]}])")
+                           .dump());
+  const auto cli = test::run_cli("resolve " + test::quote(description.string()) + " --mappings " +
+                                 test::quote(mapping_file.string()) + " --format json");
+  INFO(cli.err);
+  REQUIRE(cli.exit_code == 0);
+  const auto out = nlohmann::json::parse(cli.out)["resolved"];
+  REQUIRE(out.size() == r.resolved.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const ResolvedMapping& g = r.resolved[i];
+    CHECK(out[i]["mapping"] == g.mapping);
+    CHECK(out[i]["smooth_name"] == std::string(g.smooth_name));
+    CHECK(out[i]["balance_names"] == nlohmann::json(names(g.balance_names)));
+    CHECK(out[i]["parent_name"] == std::string(g.parent_name));
+    CHECK(out[i]["activation_hook_target"].is_null());
+  }
+  CHECK(out[0]["parent_name"] == "q\"x.down");
 }

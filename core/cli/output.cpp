@@ -1,6 +1,7 @@
 // The JSON of a resolution (awqmap.resolved/v1) and of a resolution error, and the text helpers.
 #include "output.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <iostream>
@@ -64,63 +65,68 @@ void append_selection(std::string& out, const Selection& s) {
   }
   out += "}";
 }
-void append_optional(std::string& out, const std::optional<std::string_view>& v) {
-  if (v)
-    append_json_string(out, *v);
-  else
-    out += "null";
-}
 
-bool plain_json(std::string_view s) {
-  return detail::plain_json_prefix(s) == s.size();
-}
-
-// One entry of "resolved", as the general code below writes it, sized once and copied in
-// directly when none of its names needs escaping (the usual case: tens of thousands of entries
-// whose names would otherwise each cost three appends). False, with `out` unchanged, otherwise.
-bool append_plain_resolved(std::string& out, const ResolvedMapping& rm) {
-  static constexpr std::string_view kMapping = "{\"mapping\": ", kSmooth = ", \"smooth_name\": ",
-                                    kBalance = ", \"balance_names\": [", kParent = "], \"parent_name\": ",
-                                    kHook = ", \"activation_hook_target\": ";
-  const auto& hook = rm.activation_hook_target;
-  if (!plain_json(rm.smooth_name) || !plain_json(rm.parent_name) || (hook && !plain_json(*hook))) return false;
-  std::size_t need = kMapping.size() + 20 + kSmooth.size() + kBalance.size() + kParent.size() + kHook.size() + 16 +
-                     rm.smooth_name.size() + rm.parent_name.size() + (hook ? hook->size() : 0);
-  for (std::string_view b : rm.balance_names) {
-    if (!plain_json(b)) return false;
-    need += b.size() + 4;
-  }
-  const std::size_t at = out.size();
-  out.resize(at + need);
+// The entries of "resolved", written straight into the bytes of `out` from `at` on (all of
+// `out` is writable room): each entry makes room for its worst case (every byte escaped) once,
+// then copies its pieces without a size check each (tens of thousands of entries). With a sink,
+// the text goes there whenever the room runs out, so that the buffer stays as large as it was.
+// Returns the end.
+std::size_t put_resolved(std::string& out, std::size_t at, const std::vector<ResolvedMapping>& resolved,
+                         std::FILE* sink) {
+  static constexpr std::string_view kFirst = "\n  {\"mapping\": ", kNext = ",\n  {\"mapping\": ",
+                                    kSmooth = ", \"smooth_name\": ", kBalance = ", \"balance_names\": [",
+                                    kParent = "], \"parent_name\": ", kHook = ", \"activation_hook_target\": ";
+  constexpr std::size_t kFixed = kNext.size() + 20 + kSmooth.size() + kBalance.size() + kParent.size() +
+                                 kHook.size() + json_string_room(0) + 4 + 1;
   char* p = &out[at];
   auto put = [&p](std::string_view t) {
     std::memcpy(p, t.data(), t.size());
     p += t.size();
   };
-  auto quoted = [&](std::string_view t) {
-    *p++ = '"';
-    put(t);
-    *p++ = '"';
-  };
-  put(kMapping);
-  p = std::to_chars(p, p + 20, rm.mapping).ptr;
-  put(kSmooth);
-  quoted(rm.smooth_name);
-  put(kBalance);
-  for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
-    if (b) put(", ");
-    quoted(rm.balance_names[b]);
+  for (std::size_t i = 0; i < resolved.size(); ++i) {
+    const ResolvedMapping& rm = resolved[i];
+    const auto& hook = rm.activation_hook_target;
+    std::size_t need = kFixed + json_string_room(rm.smooth_name.size()) + json_string_room(rm.parent_name.size()) +
+                       (hook ? json_string_room(hook->size()) : 0);
+    for (std::string_view b : rm.balance_names) need += json_string_room(b.size()) + 2;
+    at = static_cast<std::size_t>(p - out.data());
+    if (out.size() - at < need) {
+      if (sink) {
+        std::fwrite(out.data(), 1, at, sink);
+        at = 0;
+      }
+      if (out.size() - at < need) out.resize(std::max(at + need, 2 * out.size()));
+      p = &out[at];
+    }
+    put(i ? kNext : kFirst);
+    p = std::to_chars(p, p + 20, rm.mapping).ptr;
+    put(kSmooth);
+    p = put_json_string(p, rm.smooth_name);
+    put(kBalance);
+    const char* first_balance = p;
+    for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
+      if (b) put(", ");
+      p = put_json_string(p, rm.balance_names[b]);
+    }
+    put(kParent);
+    // A single balance module is its own parent (an expert's down_proj): the same bytes,
+    // written already, need no second scan.
+    if (rm.balance_names.size() == 1 && rm.parent_name.data() == rm.balance_names[0].data() &&
+        rm.parent_name.size() == rm.balance_names[0].size()) {
+      const std::size_t written = static_cast<std::size_t>(p - first_balance) - kParent.size();
+      std::memcpy(p, first_balance, written);
+      p += written;
+    } else {
+      p = put_json_string(p, rm.parent_name);
+    }
+    put(kHook);
+    if (hook)
+      p = put_json_string(p, *hook);
+    else
+      put("null");
+    *p++ = '}';
   }
-  put(kParent);
-  quoted(rm.parent_name);
-  put(kHook);
-  if (hook)
-    quoted(*hook);
-  else
-    put("null");
-  *p++ = '}';
-  out.resize(static_cast<std::size_t>(p - out.data()));
-  return true;
+  return static_cast<std::size_t>(p - out.data());
 }
 }  // namespace
 
@@ -128,10 +134,11 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
                             const Resolution& r, const Extras& extras, std::FILE* sink) {
   static const CheckpointSummary no_checkpoint;
   const CheckpointSummary& checkpoint = extras.checkpoint ? *extras.checkpoint : no_checkpoint;
-  constexpr std::size_t kChunk = 1 << 20;
+  // Enough for a pipe or a file to take large writes, small enough not to add to peak memory.
+  constexpr std::size_t kChunk = 128 << 10;
   std::string out;
   if (sink) {
-    out.reserve(2 * kChunk);
+    out.reserve(kChunk);
   } else {
     std::size_t estimate = 4096;
     for (const auto& rm : r.resolved) {
@@ -140,12 +147,6 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     }
     out.reserve(estimate);
   }
-  auto flush_if_large = [&] {
-    if (sink && out.size() >= kChunk) {
-      std::fwrite(out.data(), 1, out.size(), sink);
-      out.clear();
-    }
-  };
   out += "{\"format\": \"awqmap.resolved/v1\",\n \"architecture\": ";
   append_json_string(out, model.architecture());
   out += ",\n \"selection\": ";
@@ -184,27 +185,9 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
     out += "}";
   }
   out += "],\n \"resolved\": [";
-  for (std::size_t i = 0; i < r.resolved.size(); ++i) {
-    const ResolvedMapping& rm = r.resolved[i];
-    out += i ? ",\n  " : "\n  ";
-    if (append_plain_resolved(out, rm)) {
-      flush_if_large();
-      continue;
-    }
-    out += "{\"mapping\": " + std::to_string(rm.mapping) + ", \"smooth_name\": ";
-    append_json_string(out, rm.smooth_name);
-    out += ", \"balance_names\": [";
-    for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
-      if (b) out += ", ";
-      append_json_string(out, rm.balance_names[b]);
-    }
-    out += "], \"parent_name\": ";
-    append_json_string(out, rm.parent_name);
-    out += ", \"activation_hook_target\": ";
-    append_optional(out, rm.activation_hook_target);
-    out += "}";
-    flush_if_large();
-  }
+  const std::size_t at = out.size();
+  out.resize(out.capacity());
+  out.resize(put_resolved(out, at, r.resolved, sink));
   out += "],\n \"skipped\": [";
   for (std::size_t i = 0; i < r.skipped.size(); ++i) {
     const SkippedGroup& s = r.skipped[i];

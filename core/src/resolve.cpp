@@ -8,6 +8,7 @@
 #include "awqmap/error.hpp"
 #include "awqmap/target.hpp"
 #include "match_table.hpp"
+#include "word_scan.hpp"
 
 namespace awqmap {
 
@@ -94,6 +95,27 @@ bool incompatible(const Module& smooth, const Module& balance) {
   return false;
 }
 
+// The lowest common ancestor of two modules, through parent links. A ModelView only holds trees
+// where a module's parent is the module named by its name up to the last dot (ModelAccess::make
+// refuses anything else), so every dotted prefix of a name is an ancestor and this is the module
+// named lowest_common_ancestor(a's name, b's name) (docs/semantics.md §5.3), found without
+// reading a name's bytes. An ancestor's name is strictly shorter than its descendants', so of
+// two different modules the one with the longer name is not an ancestor of the other and the
+// answer is also the lowest common ancestor of its parent and the other.
+ModuleIndex common_ancestor(const ModelView& model, ModuleIndex a, ModuleIndex b) {
+  std::size_t a_size = model[a].name.size(), b_size = model[b].name.size();
+  while (a != b) {
+    if (a_size >= b_size) {
+      if ((a = model[a].parent) == no_module) break;  // only the root has none
+      a_size = model[a].name.size();
+    } else {
+      if ((b = model[b].parent) == no_module) break;
+      b_size = model[b].name.size();
+    }
+  }
+  return a == b ? a : no_module;
+}
+
 class Resolver {
  public:
   Resolver(const ModelView& model, const MappingList& mappings, detail::MatchTable& table)
@@ -106,7 +128,25 @@ class Resolver {
   const MappingList& mappings_;
   detail::MatchTable& table_;
   Resolution out_;
-  std::vector<ModuleIndex> balance_;
+  std::vector<std::uint8_t> target_of_;  // see mark_targets
+
+  // Per module, the one distinct target it matches: s + 1 for slot s, 0 for none, kSeveral when
+  // it matches two or more (the rematch error) or its slot has no code below kSeveral (mappings
+  // of 255 or more distinct targets). One byte per module, set in a vectorized pass per target,
+  // so that the walk reads one byte per module, skips eight modules that match nothing at a
+  // time, and looks at the targets one by one only for modules marked kSeveral.
+  static constexpr std::uint8_t kSeveral = 0xFF;
+  void mark_targets(const std::vector<const std::vector<char>*>& hits) {
+    const std::size_t n = model_.size();
+    target_of_.assign(n, 0);
+    for (std::size_t s = 0; s < hits.size(); ++s) {
+      const std::uint8_t code = s + 1 < kSeveral ? static_cast<std::uint8_t>(s + 1) : kSeveral;
+      // Through plain pointers and a fixed count, so that the loop is vectorized.
+      std::uint8_t* __restrict out = target_of_.data();
+      const char* __restrict in = hits[s]->data();
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] ? (out[i] ? kSeveral : code) : out[i];
+    }
+  }
 
   const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
     if (const std::vector<char>* seen = table_.cached(text)) return *seen;
@@ -137,53 +177,65 @@ class Resolver {
     std::vector<const std::vector<char>*> hits;
     for (const auto& text : distinct) hits.push_back(&matches_of(text, k));
 
+    // How many targets share each distinct string: a module matching it is appended that many
+    // times, once per target, as upstream's loop over the targets does.
+    std::vector<std::size_t> repeats(distinct.size(), 0);
+    for (std::size_t t = 0; t < targets.size(); ++t) ++repeats[slot[t]];
+    mark_targets(hits);
+    // Each group holds one smooth module (or resolution fails), so the modules matching the
+    // smooth target bound the groups: the result never regrows within a mapping.
+    const std::vector<char>& smooth_hits = *hits[slot[0]];
+    std::size_t smooth_count = 0;
+    for (const char h : smooth_hits) smooth_count += h != 0;
+    out_.resolved.reserve(out_.resolved.size() + smooth_count);
+
     std::vector<std::vector<ModuleIndex>> matches(distinct.size());
     std::vector<char> unmatched(distinct.size(), 1);
     std::size_t unmatched_count = distinct.size();
-    std::optional<std::string_view> context;
-    std::vector<char> matched_here(distinct.size(), 0);
+    // The lowest common ancestor of the modules of the current group (upstream's parent
+    // context, a name; here the module of that name), none before the first match.
+    ModuleIndex context = no_module;
+    bool has_context = false;
+    // Upstream's step for module `mi` matching the target in slot `s`.
+    auto take = [&](ModuleIndex mi, std::size_t s) {
+      ModuleIndex next = has_context ? common_ancestor(model_, mi, context) : mi;
+      if (unmatched_count == 0 && next != context) {
+        emit_group(k, targets, slot, matches);
+        for (auto& m : matches) m.clear();
+        std::fill(unmatched.begin(), unmatched.end(), 1);
+        unmatched_count = distinct.size();
+        next = mi;
+      }
+      matches[s].push_back(mi);
+      context = next;
+      has_context = true;
+      if (unmatched[s]) {
+        unmatched[s] = 0;
+        --unmatched_count;
+      }
+    };
 
-    // Modules that match any target of this mapping, found with one tight pass per target;
-    // the walk below visits only those (the others cannot change its state).
     const std::size_t n = model_.size();
-    std::vector<char> any_hit(n, 0);
-    for (const auto* h : hits) {
-      // Through plain pointers and a fixed count, so that the loop is vectorized.
-      char* __restrict out = any_hit.data();
-      const char* __restrict in = h->data();
-      for (std::size_t i = 0; i < n; ++i) out[i] |= in[i];
-    }
-    std::vector<ModuleIndex> candidates;
-    for (std::size_t i = 0; i < n; ++i)
-      if (any_hit[i]) candidates.push_back(static_cast<ModuleIndex>(i));
-
-    for (const ModuleIndex mi : candidates) {
-      const std::size_t i = mi;
+    const std::uint8_t* const target_of = target_of_.data();
+    std::vector<char> matched_here(distinct.size(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i % 8 == 0 && i + 8 <= n && detail::load_word(reinterpret_cast<const char*>(target_of + i)) == 0) {
+        i += 7;
+        continue;
+      }
+      const std::uint8_t code = target_of[i];
+      if (code == 0) continue;
+      const auto mi = static_cast<ModuleIndex>(i);
+      if (code != kSeveral) {
+        for (std::size_t r = 0; r < repeats[code - 1u]; ++r) take(mi, code - 1u);
+        continue;
+      }
+      std::fill(matched_here.begin(), matched_here.end(), 0);
       std::size_t matched_count = 0;
-      bool any = false;
       for (std::size_t t = 0; t < targets.size(); ++t) {
         const std::size_t s = slot[t];
         if (!(*hits[s])[i]) continue;
-        if (!any) {
-          std::fill(matched_here.begin(), matched_here.end(), 0);
-          any = true;
-        }
-        std::string_view name = model_[mi].name;
-        std::string_view next = context ? lowest_common_ancestor(name, *context) : name;
-        // The ancestor is a prefix of the context: equal exactly when the lengths are.
-        if (unmatched_count == 0 && next.size() != context->size()) {
-          emit_group(k, targets, slot, matches);
-          for (auto& m : matches) m.clear();
-          std::fill(unmatched.begin(), unmatched.end(), 1);
-          unmatched_count = distinct.size();
-          next = name;
-        }
-        matches[s].push_back(mi);
-        context = next;
-        if (unmatched[s]) {
-          unmatched[s] = 0;
-          --unmatched_count;
-        }
+        take(mi, s);
         if (!matched_here[s]) {
           matched_here[s] = 1;
           ++matched_count;
@@ -230,33 +282,36 @@ class Resolver {
     }
     const ModuleIndex smooth = smooth_list[0];
     const Module& sm = model_[smooth];
-    std::vector<ModuleIndex>& balance = balance_;  // reused: one allocation for every group
-    balance.clear();
-    for (std::size_t t = 1; t < targets.size(); ++t)
-      balance.insert(balance.end(), matches[slot[t]].begin(), matches[slot[t]].end());
-
-    bool compatible =
-        std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return incompatible(sm, model_[b]); });
+    // The balance modules: the lists of the targets after the smooth one, in target order,
+    // read where they are rather than copied into one list.
+    auto each_balance = [&](auto&& visit) {
+      for (std::size_t t = 1; t < targets.size(); ++t)
+        for (const ModuleIndex b : matches[slot[t]]) visit(b);
+    };
+    std::size_t balance_count = 0;
+    bool compatible = true, targeted = table_.targeted(smooth);
+    each_balance([&](ModuleIndex b) {
+      ++balance_count;
+      compatible = compatible && !incompatible(sm, model_[b]);
+      targeted = targeted || table_.targeted(b);
+    });
     auto skip = [&](SkipReason reason) {
-      SkippedGroup g{k, sm.name, reason, {}};
-      for (ModuleIndex b : balance) g.balance_names.push_back(model_[b].name);
-      out_.skipped.push_back(std::move(g));
+      SkippedGroup& g = out_.skipped.emplace_back(SkippedGroup{k, sm.name, reason, {}});
+      g.balance_names.reserve(balance_count);
+      each_balance([&](ModuleIndex b) { g.balance_names.push_back(model_[b].name); });
     };
     if (!compatible) return skip(SkipReason::incompatible);
-    if (balance.empty()) return skip(SkipReason::no_balance_layers);
-    if (!table_.targeted(smooth) &&
-        std::none_of(balance.begin(), balance.end(), [&](ModuleIndex b) { return table_.targeted(b); }))
-      return skip(SkipReason::not_targeted);
-    ResolvedMapping r;
+    if (balance_count == 0) return skip(SkipReason::no_balance_layers);
+    if (!targeted) return skip(SkipReason::not_targeted);
+    ResolvedMapping& r = out_.resolved.emplace_back();
     r.mapping = k;
     r.smooth_name = sm.name;
-    r.balance_names.reserve(balance.size());
-    for (ModuleIndex b : balance) r.balance_names.push_back(model_[b].name);
-    // The common ancestor is an ancestor (or self) of every balance module: reach it through
-    // parent links rather than name lookups, then step over ModuleLists.
-    const std::size_t lca_size = lowest_common_ancestor(r.balance_names).size();
-    ModuleIndex p = balance.front();
-    while (p != no_module && model_[p].name.size() > lca_size) p = model_[p].parent;
+    r.balance_names.reserve(balance_count);
+    ModuleIndex p = no_module;
+    each_balance([&](ModuleIndex b) {
+      r.balance_names.push_back(model_[b].name);
+      p = r.balance_names.size() == 1 ? b : common_ancestor(model_, p, b);
+    });
     while (p != no_module && !model_[p].name.empty() && model_[p].is_module_list()) p = model_[p].parent;
     std::string_view parent = p == no_module ? std::string_view{} : model_[p].name;
     r.parent_name = parent;
@@ -272,7 +327,6 @@ class Resolver {
              {std::string(parent), full});
       r.activation_hook_target = model_[h].name;
     }
-    out_.resolved.push_back(std::move(r));
   }
 };
 
