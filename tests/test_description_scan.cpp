@@ -4,6 +4,7 @@
 // of no meaning, which the scanner refuses and the full reader skips.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,27 @@ TEST_CASE("Descriptions the scanner accepts load as the full reader loads them")
       replaced(base, "\"shape\":[4,5]", "\"shape\":[4],\"shape\":[5,0]"),
       replaced(base, "\"in_features\":2", "\"in_features\":7,\"in_features\":999999999999999999"),
       replaced(base, "\"bias\":false", "\"bias\":null,\"n\":-1.5e+3,\"m\":0.25,\"s\":\"x\",\"t\":true"),
+      // Keys out of the writers' order, spelled with whitespace, or only starting like theirs.
+      replaced(base, "\"name\":\"l\",\"type\":\"Linear\"", "\"type\":\"Linear\",\"name\":\"l\""),
+      replaced(base, "\"in_features\":2,\"out_features\":3", "\"out_features\":3,\"in_features\":2"),
+      replaced(base, "\"name\":\"l\",\"type\":\"Linear\",", "\"in_features\":5,\"type\":\"Linear\",\"name\":\"l\","),
+      replaced(base, "\"name\":\"l\"", "\"name\" :\"l\""),
+      replaced(base, "\"type\":\"Linear\"", "\"type\"\n:\"Linear\""),
+      replaced(base, "\"in_features\":2", "\"in_features\" : 2"),
+      replaced(base, "\"name\":\"l\",", "\"name\": \"l\", \"names\": \"x\", \"nam\": 1, \"typed\": 2, \"in_features_\": 3, "),
+      replaced(base, "\"bias\":false", "\"shapes\":1,\"base\":2,\"out_feature\":3,\"o\":4,\"i\":5,\"\":6"),
+      // Class names the record strings find again by their first bytes: equal starts, a name a
+      // prefix of another, empty, long, and near the end of the text.
+      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"LinearAttention\""), "\"type\":\"E\"",
+               "\"type\":\"LinearAttentionX\""),
+      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"Linear\""), "\"type\":\"E\"", "\"type\":\"Linea\""),
+      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"Linea\""), "\"type\":\"E\"", "\"type\":\"Linear\""),
+      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"\""), "\"type\":\"E\"", "\"type\":\"\""),
+      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"AVeryLongClassNameOfThirtyBytes\""), "\"type\":\"E\"",
+               "\"type\":\"AVeryLongClassNameOfThirtyByteZ\""),
+      replaced(base, "\"bases\":[\"ModuleList\",\"X\"]", "\"bases\":[\"Linear\",\"Linear\",\"ModuleList\",\"ModuleLis\"]"),
+      replaced(base, "\"shape\":[4,5]}]}", "\"shape\":[4,5],\"type\":\"Linear\"}]}"),
+      replaced(base, "\"shape\":[4,5]}]}", "\"shape\":[4,5],\"type\":\"L\"}]}"),
       // Loading errors found after reading: the same message either way.
       replaced(base, ",\"in_features\":2", ""),
       replaced(base, "\"name\":\"e\"", "\"name\":\"l\""),
@@ -176,4 +198,51 @@ TEST_CASE("Every cut and every changed byte of a description loads or fails alik
   // whitespace in place of a comma), so the comparison covers both readers.
   CHECK(accepted > 50);
   CHECK(compared > 1000);
+}
+
+TEST_CASE("Records read by the scanner keep their strings after the text is gone") {
+  std::string text = replaced(base, "\"type\":\"E\"", "\"type\":\"Embedding\"");
+  detail::ScannedDescription out;
+  REQUIRE(detail::scan_description(text, out));
+  const ModelView full = parse_model_description(full_reader_only(text), "d.json");
+  std::fill(text.begin(), text.end(), '#');
+  REQUIRE(out.modules.size() == full.modules().size());
+  for (std::size_t i = 0; i < out.modules.size(); ++i) {
+    CHECK(out.modules[i].name == full.modules()[i].name);
+    CHECK(out.modules[i].type == full.modules()[i].type);
+    CHECK(out.modules[i].bases == full.modules()[i].bases);
+  }
+}
+
+TEST_CASE("The scanner reserves one record per opening brace of the text") {
+  for (const std::string& name : {std::string("Qwen3MoeForCausalLM.tiny"), std::string("LlamaForCausalLM.real-tree")}) {
+    const std::string text = test::read_file(test::corpus_dir() / (name + ".model.json"));
+    detail::ScannedDescription out;
+    REQUIRE(detail::scan_description(text, out));
+    const auto braces = static_cast<std::size_t>(std::count(text.begin(), text.end(), '{'));
+    INFO(name << ": " << out.modules.size() << " records, " << braces << " braces");
+    CHECK(out.modules.capacity() >= out.modules.size());
+    CHECK(out.modules.capacity() <= braces);
+  }
+  // Every length around the 64-byte steps of the count, braces at every place.
+  for (std::size_t extra = 0; extra < 140; ++extra) {
+    const std::string text = replaced(base, "\"bias\":false", "\"bias\":\"" + std::string(extra, '{') + "\"");
+    detail::ScannedDescription out;
+    REQUIRE(detail::scan_description(text, out));
+    CHECK(out.modules.capacity() == static_cast<std::size_t>(std::count(text.begin(), text.end(), '{')));
+  }
+}
+
+TEST_CASE("Many records and names longer than the record strings' chunks load as the full reader loads them") {
+  std::string text = R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A"})";
+  for (int i = 0; i < 3000; ++i) {
+    const std::string name = "layer" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 97), 'x');
+    text += R"(,{"name":")" + name + R"(","type":"Linear","in_features":)" + std::to_string(i) +
+            R"(,"out_features":)" + std::to_string(i + 1) + "}";
+  }
+  text += R"(,{"name":")" + std::string(20000, 'y') + R"(","type":"Linear","in_features":1,"out_features":1}]})";
+  REQUIRE(scanner_accepts(text));
+  const std::string through_scanner = loaded(text);
+  CHECK(through_scanner.rfind("error", 0) != 0);
+  CHECK(through_scanner == loaded(full_reader_only(text)));
 }

@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <cstring>
 #include <deque>
 #include <type_traits>
 
@@ -172,82 +171,12 @@ class Reader {
   std::deque<std::string>& unescaped_;
 };
 
-// The strings the records use (names, class and base names: under half of a description's text,
-// the rest being keys, numbers and punctuation), in a buffer of their own, so that the text can
-// go before the model's tables and the resolution are built in the memory it held. Class names
-// repeat: one already copied is reused when it was the last of its length and first byte.
-struct StringArena {
-  std::unique_ptr<char[]> bytes;
-};
-
-// Equality of short strings without a call: class names are compared once per module.
-bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8)
-    if (detail::load_word(a.data() + i) != detail::load_word(b.data() + i)) return false;
-  for (; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
-std::shared_ptr<const void> own_strings(std::vector<Module>& modules) {
-  constexpr std::size_t kSlots = 64;
-  auto slot = [](std::string_view s) {
-    return (s.size() * 31 + (s.empty() ? 0u : static_cast<unsigned char>(s[0]))) % kSlots;
-  };
-  // Two passes with the same reuse decisions: the first sizes the buffer, the second fills it.
-  std::string_view seen[kSlots] = {};
-  std::size_t size = 0;
-  auto count = [&](std::string_view s) {
-    std::string_view& last = seen[slot(s)];
-    if (!same_text(last, s)) {
-      last = s;
-      size += s.size();
-    }
-  };
-  for (const Module& m : modules) {
-    size += m.name.size();
-    count(m.type);
-    for (std::string_view b : m.bases) count(b);
-  }
-  auto arena = std::make_shared<StringArena>();
-  arena->bytes.reset(new char[size + 1]);
-  char* p = arena->bytes.get();
-  auto place = [&p](std::string_view& s) {
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    s = std::string_view(p, s.size());
-    p += s.size();
-  };
-  struct Copied {
-    std::string_view text, copy;
-  } copied[kSlots] = {};
-  auto reuse = [&](std::string_view& s) {
-    Copied& c = copied[slot(s)];
-    if (same_text(c.text, s)) {
-      s = c.copy;
-    } else {
-      c.text = s;
-      place(s);
-      c.copy = s;
-    }
-  };
-  for (Module& m : modules) {
-    place(m.name);
-    reuse(m.type);
-    for (std::string_view& b : m.bases) reuse(b);
-  }
-  return arena;
-}
-
 // The scanner's reading of a description in the common shape, without the JSON parser and its
 // index (four bytes per input byte); false when the full reader must read it. A config the
 // config reader refuses also goes to the full reader, so that errors read as they always have.
 bool read_common_shape(const DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
   detail::ScannedDescription scanned;
-  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned,
-                                storage.text.size() / 80))
-    return false;
+  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned)) return false;
   ModelParts out;
   out.origin = origin;
   out.architecture = std::string(scanned.architecture);
@@ -259,7 +188,7 @@ bool read_common_shape(const DescriptionStorage& storage, const std::string& ori
     }
   }
   out.modules = std::move(scanned.modules);
-  out.storage = own_strings(out.modules);
+  out.storage = std::move(scanned.strings);
   parts = std::move(out);
   return true;
 }

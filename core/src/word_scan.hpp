@@ -17,6 +17,11 @@ inline std::uint64_t load_word(const char* p) {
   std::memcpy(&w, p, 8);
   return w;
 }
+/// The mask of the `n` lowest bytes of a word (all of it from 8 up): the first n bytes that
+/// load_word read.
+inline constexpr std::uint64_t low_bytes(std::size_t n) {
+  return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+}
 /// Some byte of `w` equals `c`.
 inline bool has_byte(std::uint64_t w, unsigned char c) {
   const std::uint64_t x = w ^ (kOnes * c);
@@ -29,6 +34,13 @@ inline bool has_byte_below(std::uint64_t w, unsigned char n) {
 /// Some byte of `w` is 0x80 or above.
 inline bool has_high_byte(std::uint64_t w) {
   return (w & kHigh) != 0;
+}
+
+/// How many bytes of `w` equal `c`: exact, unlike has_byte's bits (no borrow runs between bytes,
+/// since adding 0x7f to a byte's low seven bits cannot carry out of it).
+inline unsigned count_byte(std::uint64_t w, unsigned char c) {
+  const std::uint64_t x = w ^ (kOnes * c);
+  return static_cast<unsigned>(__builtin_popcountll(~(((x & ~kHigh) + ~kHigh) | x) & kHigh));
 }
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "load_word's first byte must be the lowest");

@@ -10,6 +10,8 @@
 // Header-only so that the tests can run it alone and compare both readers.
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -18,20 +20,134 @@
 
 namespace awqmap::detail {
 
-struct ScannedDescription {
-  std::string_view architecture;
-  std::string_view config;  // the config object's JSON text; empty when there is none
-  std::vector<Module> modules;
+// The strings the records use (names, class and base names: under half of a description's
+// text, the rest being keys, numbers and punctuation), copied as they are read into memory of
+// their own, so that the text can go before the model's tables and the resolution are built in
+// the memory it held. Chunks of a fixed size rather than one buffer, since the total is known
+// only at the end: at most one chunk's tail is left unused.
+class RecordStrings {
+ public:
+  explicit RecordStrings(std::size_t text_size)
+      : chunk_size_(text_size / 64 < 4096 ? 4096 : text_size / 64 > (1u << 20) ? (1u << 20) : text_size / 64) {}
+
+  std::string_view copy(std::string_view s) {
+    if (s.empty()) return std::string_view(kEmpty, 0);  // never a null pointer, as views into a text have none
+    if (s.size() > room_) start_chunk(s.size());
+    char* at = next_;
+    std::memcpy(at, s.data(), s.size());
+    next_ += s.size();
+    room_ -= s.size();
+    return std::string_view(at, s.size());
+  }
+
+  // Class names repeat: each is copied once, and found again by the text's first eight bytes
+  // (a word of a 64-slot cache, the last class name seen with that start wins its slot) without
+  // scanning the text for its end.
+
+  /// A class name copied before whose text is at `at`, closed by a quote before `end`.
+  bool known_class(const char* at, const char* end, std::string_view& copy) const {
+    if (end - at < 8) return false;
+    const std::uint64_t first = load_word(at);
+    const KnownClass& k = classes_[slot(first)];
+    const std::size_t n = k.copy.size();
+    if (k.copy.data() == nullptr || static_cast<std::size_t>(end - at) <= n || at[n] != '"') return false;
+    if (n <= 8 ? (first & low_bytes(n)) != k.first : first != k.first || !same_long(at, k.copy.data(), n))
+      return false;
+    copy = k.copy;
+    return true;
+  }
+  /// A class name's copy, kept for known_class when its text has a word to find it by.
+  std::string_view copy_class(std::string_view s, const char* end) {
+    const std::string_view c = copy(s);
+    if (end - s.data() >= 8) {
+      const std::uint64_t first = load_word(s.data());
+      classes_[slot(first)] = KnownClass{c, first & low_bytes(s.size())};
+    }
+    return c;
+  }
+
+  /// The chunks, to be kept alive as long as the views handed out.
+  std::shared_ptr<const void> release() {
+    return std::make_shared<std::vector<std::unique_ptr<char[]>>>(std::move(chunks_));
+  }
+
+ private:
+  static constexpr char kEmpty[] = "";
+
+  static std::size_t slot(std::uint64_t first_word) {
+    return static_cast<std::size_t>((first_word * 0x9E3779B97F4A7C15ull) >> 58);
+  }
+
+  // Equality of n > 8 bytes a word at a time, the last word overlapping the one before.
+  static bool same_long(const char* a, const char* b, std::size_t n) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load_word(a + i) != load_word(b + i)) return false;
+    return load_word(a + n - 8) == load_word(b + n - 8);
+  }
+
+  void start_chunk(std::size_t at_least) {
+    const std::size_t size = at_least > chunk_size_ ? at_least : chunk_size_;
+    chunks_.emplace_back(new char[size]);
+    next_ = chunks_.back().get();
+    room_ = size;
+  }
+
+  std::size_t chunk_size_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  std::size_t room_ = 0;
+  struct KnownClass {
+    std::string_view copy;
+    std::uint64_t first = 0;  // its first bytes, up to eight, as load_word reads them
+  };
+  KnownClass classes_[64] = {};
 };
+
+struct ScannedDescription {
+  std::string_view architecture;  // in the text
+  std::string_view config;        // the config object's JSON text, in the text; empty when there is none
+  std::vector<Module> modules;    // their strings in `strings`, not in the text
+  std::shared_ptr<const void> strings;
+};
+
+// A record's fields as the scanner tells them apart.
+enum class RecordField { name, type, bases, in_features, out_features, shape, other };
+
+// A key as our writers spell it, with its colon: at most 16 bytes, as two words to compare
+// with the text (the bytes past the key masked off).
+struct KeySpelling {
+  std::uint64_t head, head_mask, tail, tail_mask;
+  std::size_t size;
+
+  static constexpr std::uint64_t word(std::string_view s, std::size_t from) {
+    std::uint64_t w = 0;
+    for (std::size_t i = from; i < s.size() && i < from + 8; ++i)
+      w |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * (i - from));
+    return w;
+  }
+  constexpr explicit KeySpelling(std::string_view s)
+      : head(word(s, 0)), head_mask(low_bytes(s.size())), tail(word(s, 8)),
+        tail_mask(s.size() > 8 ? low_bytes(s.size() - 8) : 0), size(s.size()) {}
+};
+
+// The keys our writers emit, by RecordField, and the order in which they write them (bases and
+// shape are rare, and other fields are not written).
+inline constexpr KeySpelling kRecordKeys[] = {
+    KeySpelling("\"name\":"),        KeySpelling("\"type\":"),         KeySpelling("\"bases\":"),
+    KeySpelling("\"in_features\":"), KeySpelling("\"out_features\":"), KeySpelling("\"shape\":")};
+inline constexpr RecordField kWrittenOrder[] = {RecordField::name, RecordField::type, RecordField::in_features,
+                                                RecordField::out_features};
 
 class DescriptionScanner {
  public:
-  explicit DescriptionScanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  explicit DescriptionScanner(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()), strings_(text.size()) {}
 
   /// Reads the whole description into `out`; false when the text is not in the common shape
-  /// (`out` is then unspecified). `reserve` records are reserved up front.
-  bool scan(ScannedDescription& out, std::size_t reserve) {
-    if (!all_ascii()) return false;
+  /// (`out` is then unspecified).
+  bool scan(ScannedDescription& out) {
+    std::size_t braces = 0;
+    if (!survey(braces)) return false;
     ws();
     if (!eat('{')) return false;
     unsigned seen = 0;  // format, architecture, config, modules
@@ -55,7 +171,8 @@ class DescriptionScanner {
         if (!object_text(out.config)) return false;
         bit = 4;
       } else if (key == "modules") {
-        out.modules.reserve(reserve);
+        // Each record opens with a brace: their count is a close upper bound on the records.
+        out.modules.reserve(braces);
         if (!modules(out.modules)) return false;
         bit = 8;
       } else {
@@ -73,12 +190,15 @@ class DescriptionScanner {
     }
     ws();
     // format, architecture and modules are required; config is optional.
-    return p_ == end_ && (seen & 11u) == 11u;
+    if (p_ != end_ || (seen & 11u) != 11u) return false;
+    out.strings = strings_.release();
+    return true;
   }
 
  private:
   const char* p_;
   const char* end_;
+  RecordStrings strings_;
 
   char peek() const { return p_ < end_ ? *p_ : '\0'; }
   bool eat(char c) {
@@ -90,23 +210,46 @@ class DescriptionScanner {
   }
   void ws() {
     if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;  // compact text has none
+    skip_ws();
+  }
+  // Apart, so that ws() stays small enough to be inlined at every call.
+  [[gnu::noinline]] void skip_ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
 
-  bool all_ascii() const {
+  // One look at every byte before reading: the text must be ASCII (the full reader judges any
+  // other encoding), and its count of '{' sizes the record list.
+  bool survey(std::size_t& braces) const {
     const char* q = p_;
+    std::size_t n = 0;
 #ifdef __SSE2__
-    for (; q + 64 <= end_; q += 64) {
-      const auto* v = reinterpret_cast<const __m128i*>(q);
-      const __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
-                                       _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
-      if (_mm_movemask_epi8(any) != 0) return false;
+    const __m128i brace = _mm_set1_epi8('{');
+    while (q + 64 <= end_) {
+      // Each byte lane counts up to 255 braces, four a step: they are added up every 63 steps.
+      __m128i lanes = _mm_setzero_si128();
+      for (int step = 0; step < 63 && q + 64 <= end_; ++step, q += 64) {
+        const auto* v = reinterpret_cast<const __m128i*>(q);
+        const __m128i a = _mm_loadu_si128(v), b = _mm_loadu_si128(v + 1), c = _mm_loadu_si128(v + 2),
+                      d = _mm_loadu_si128(v + 3);
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) != 0) return false;
+        // A brace compares to -1: subtracting counts it.
+        lanes = _mm_sub_epi8(lanes, _mm_add_epi8(_mm_add_epi8(_mm_cmpeq_epi8(a, brace), _mm_cmpeq_epi8(b, brace)),
+                                                 _mm_add_epi8(_mm_cmpeq_epi8(c, brace), _mm_cmpeq_epi8(d, brace))));
+      }
+      const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+      n += static_cast<std::size_t>(_mm_extract_epi16(sums, 0) + _mm_extract_epi16(sums, 4));
     }
 #endif
-    for (; q + 8 <= end_; q += 8)
-      if (has_high_byte(load_word(q))) return false;
-    for (; q < end_; ++q)
+    for (; q + 8 <= end_; q += 8) {
+      const std::uint64_t w = load_word(q);
+      if (has_high_byte(w)) return false;
+      n += count_byte(w, '{');
+    }
+    for (; q < end_; ++q) {
       if (static_cast<unsigned char>(*q) >= 0x80) return false;
+      n += *q == '{';
+    }
+    braces = n;
     return true;
   }
 
@@ -120,6 +263,24 @@ class DescriptionScanner {
     return true;
   }
 
+  // A record's string: read as plain_string, kept as a copy in the record strings.
+  bool name_string(std::string_view& s) {
+    std::string_view in_text;
+    if (!plain_string(in_text)) return false;
+    s = strings_.copy(in_text);
+    return true;
+  }
+  bool class_string(std::string_view& s) {
+    if (peek() == '"' && strings_.known_class(p_ + 1, end_, s)) {
+      p_ += s.size() + 2;
+      return true;
+    }
+    std::string_view in_text;
+    if (!plain_string(in_text)) return false;
+    s = strings_.copy_class(in_text, end_);
+    return true;
+  }
+
   // The next byte ends a value: whitespace, ',', ']' or '}' (or the end, which the caller
   // then refuses).
   bool at_value_end() const {
@@ -130,16 +291,19 @@ class DescriptionScanner {
   // A non-negative integer of at most 18 digits without leading zeros: what the full reader
   // reads as an int64 without question.
   bool count(std::int64_t& v) {
-    const char* start = p_;
-    std::int64_t n = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-      // Past 18 digits the value is refused below: stop accumulating before it could overflow.
-      if (p_ - start < 18) n = n * 10 + (*p_ - '0');
-      ++p_;
+    const char* const start = p_;
+    const char* q = p_;  // a local, which the compiler keeps in a register through the loop
+    // Unsigned, so that the digits past 18 (refused below) wrap instead of overflowing.
+    std::uint64_t n = 0;
+    unsigned digit;
+    while (q < end_ && (digit = static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0') <= 9) {
+      n = n * 10 + digit;
+      ++q;
     }
-    const std::size_t digits = static_cast<std::size_t>(p_ - start);
+    p_ = q;
+    const std::size_t digits = static_cast<std::size_t>(q - start);
     if (digits == 0 || digits > 18 || (digits > 1 && *start == '0') || !at_value_end()) return false;
-    v = n;
+    v = static_cast<std::int64_t>(n);
     return true;
   }
 
@@ -244,48 +408,112 @@ class DescriptionScanner {
     return true;
   }
 
-  // One record. Repeated fields do what the full reader does with them: the last name, type
-  // or feature count wins, and bases or shapes add up.
+  static RecordField field_named(std::string_view key) {
+    if (key == "name") return RecordField::name;
+    if (key == "type") return RecordField::type;
+    if (key == "bases") return RecordField::bases;
+    if (key == "in_features") return RecordField::in_features;
+    if (key == "out_features") return RecordField::out_features;
+    if (key == "shape") return RecordField::shape;
+    return RecordField::other;
+  }
+
+  // The key at p_, with its colon, is `field`'s as our writers spell it.
+  bool spelled(RecordField field) const {
+    const KeySpelling& k = kRecordKeys[static_cast<int>(field)];
+    return end_ - p_ >= 16 && (load_word(p_) & k.head_mask) == k.head && (load_word(p_ + 8) & k.tail_mask) == k.tail;
+  }
+
+  // A record's key and its colon. The keys our writers emit are recognised by their first
+  // letter and a compare of their spelling with the text, without looking for the closing
+  // quote; any other key, or any key in the last 16 bytes of the text, is read as a string.
+  bool field_key(RecordField& field) {
+    RecordField known = RecordField::other;
+    switch (peek() == '"' && p_ + 1 < end_ ? p_[1] : '\0') {
+      case 'n': known = RecordField::name; break;
+      case 't': known = RecordField::type; break;
+      case 'b': known = RecordField::bases; break;
+      case 'i': known = RecordField::in_features; break;
+      case 'o': known = RecordField::out_features; break;
+      case 's': known = RecordField::shape; break;
+      default: break;
+    }
+    if (known != RecordField::other && spelled(known)) {
+      p_ += kRecordKeys[static_cast<int>(known)].size;
+      field = known;
+      return true;
+    }
+    std::string_view key;
+    if (!plain_string(key)) return false;
+    ws();
+    if (!eat(':')) return false;
+    field = field_named(key);
+    return true;
+  }
+
+  // A field's value, after its colon and any whitespace. Repeated fields do what the full
+  // reader does with them: the last name, type or feature count wins, and bases or shapes add up.
+  bool field_value(RecordField field, Module& m, bool& has_name, bool& has_type) {
+    switch (field) {
+      case RecordField::name:
+        has_name = true;
+        return name_string(m.name);
+      case RecordField::type:
+        has_type = true;
+        return class_string(m.type);
+      case RecordField::bases:
+        return list(m.bases, [this](std::string_view& v) { return class_string(v); });
+      case RecordField::in_features:
+        return optional_count(m.in_features);
+      case RecordField::out_features:
+        return optional_count(m.out_features);
+      case RecordField::shape:
+        return list(m.shape, [this](std::int64_t& v) { return count(v); });
+      default:
+        return skip_atom();
+    }
+  }
+  bool optional_count(std::optional<std::int64_t>& out) {
+    std::int64_t v = 0;
+    if (!count(v)) return false;
+    out = v;
+    return true;
+  }
+
+  enum class After { field, record_end, refused };
+  // What follows a value: a comma and the next key, or the record's closing brace.
+  After after_value() {
+    ws();
+    if (eat('}')) return After::record_end;
+    if (!eat(',')) return After::refused;
+    ws();
+    return After::field;
+  }
+
+  // One record. The fields our writers emit come in the order they write them, each key known
+  // by one compare: they are read in that order, without the general loop's dispatch, up to the
+  // first field that is not the next one expected, from where the general loop reads on.
   bool module(Module& m) {
     if (!eat('{')) return false;
     ws();
-    bool has_name = false, has_type = false;
     if (peek() == '}') return false;
-    while (true) {
-      std::string_view key;
-      if (!plain_string(key)) return false;
+    bool has_name = false, has_type = false;
+    for (const RecordField field : kWrittenOrder) {
+      if (!spelled(field)) break;
+      p_ += kRecordKeys[static_cast<int>(field)].size;
       ws();
-      if (!eat(':')) return false;
-      ws();
-      bool ok;
-      if (key == "name") {
-        ok = plain_string(m.name);
-        has_name = true;
-      } else if (key == "type") {
-        ok = plain_string(m.type);
-        has_type = true;
-      } else if (key == "bases") {
-        ok = list(m.bases, [this](std::string_view& v) { return plain_string(v); });
-      } else if (key == "in_features") {
-        std::int64_t v = 0;
-        ok = count(v);
-        m.in_features = v;
-      } else if (key == "out_features") {
-        std::int64_t v = 0;
-        ok = count(v);
-        m.out_features = v;
-      } else if (key == "shape") {
-        ok = list(m.shape, [this](std::int64_t& v) { return count(v); });
-      } else {
-        ok = skip_atom();
-      }
-      if (!ok) return false;
-      ws();
-      if (eat('}')) break;
-      if (!eat(',')) return false;
-      ws();
+      if (!field_value(field, m, has_name, has_type)) return false;
+      const After next = after_value();
+      if (next != After::field) return next == After::record_end && has_name && has_type;
     }
-    return has_name && has_type;
+    while (true) {
+      RecordField field;
+      if (!field_key(field)) return false;
+      ws();
+      if (!field_value(field, m, has_name, has_type)) return false;
+      const After next = after_value();
+      if (next != After::field) return next == After::record_end && has_name && has_type;
+    }
   }
 
   bool modules(std::vector<Module>& out) {
@@ -304,8 +532,8 @@ class DescriptionScanner {
 };
 
 /// See DescriptionScanner::scan.
-inline bool scan_description(std::string_view text, ScannedDescription& out, std::size_t reserve = 0) {
-  return DescriptionScanner(text).scan(out, reserve);
+inline bool scan_description(std::string_view text, ScannedDescription& out) {
+  return DescriptionScanner(text).scan(out);
 }
 
 }  // namespace awqmap::detail
