@@ -102,6 +102,8 @@ class Translator {
     out.boost_syntax = std::move(whole.text);
     out.ignore_case = global_flags_.ignore_case;
     out.exact_on_ascii = exact_on_ascii_;
+    out.groups = groups_ - 1;
+    out.group_names.assign(names_.begin(), names_.end());
     return out;
   }
 

@@ -96,7 +96,7 @@ class Staging {
     check_pattern(pattern, "key-rename pattern for " + architecture);
     check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
     try {
-      (void)detail::CompiledKeyRename(pattern, replacement);  // the template is checked once, here
+      detail::CompiledKeyRename::check(pattern, replacement);  // the template is checked once, here
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what() + " for " + architecture);
     }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "awqmap/error.hpp"
 #include "awqmap/export.hpp"
@@ -41,6 +43,10 @@ struct TranslatedPattern {
   /// Bytes only: false when the byte form is not exact even on ASCII names (a non-ASCII
   /// literal under IGNORECASE, which Unicode case folding may map to ASCII).
   bool exact_on_ascii = true;
+  /// Capturing groups, numbered from 1 as Python numbers them (the translation keeps the numbers).
+  int groups = 0;
+  /// Named groups (`(?P<name>...)`) and their numbers.
+  std::vector<std::pair<std::string, int>> group_names;
 };
 
 /// Throws PatternSyntaxError.

@@ -1,5 +1,7 @@
 #include "key_rename.hpp"
 
+#include <algorithm>
+
 #include "awqmap/error.hpp"
 #include "awqmap/python_regex.hpp"
 #include "printable.hpp"
@@ -41,25 +43,50 @@ bool is_ascii(std::string_view s) {
 
 }  // namespace
 
+namespace {
+std::string describe(const std::string& pattern, const std::string& replacement) {
+  return "key rename '" + printable(pattern) + "' -> '" + printable(replacement) + "': ";
+}
+
+// The same translation and flags as `re:` targets, so that (?i), \d and the rest mean what
+// Python's re makes of them.
+TranslatedPattern translate(const std::string& pattern, const std::string& replacement, RegexEngine engine) {
+  try {
+    return translate_python_regex(pattern, engine);
+  } catch (const PatternSyntaxError& e) {
+    throw InputError(describe(pattern, replacement) + "invalid pattern: " + e.what() + " (Python's re rejects it too)");
+  }
+}
+}  // namespace
+
 CompiledKeyRename::CompiledKeyRename(const std::string& pattern, const std::string& replacement)
     : pattern_(pattern), replacement_(replacement) {
-  const std::string where =
-      "key rename '" + printable(pattern) + "' -> '" + printable(replacement) + "': ";
-  // The same translation and flags as `re:` targets, so that (?i), \d and the rest mean what
-  // Python's re makes of them.
+  const TranslatedPattern bytes = translate(pattern, replacement, RegexEngine::bytes);
+  const TranslatedPattern unicode = translate(pattern, replacement, RegexEngine::unicode);
   try {
-    const TranslatedPattern bytes = translate_python_regex(pattern, RegexEngine::bytes);
-    const TranslatedPattern unicode = translate_python_regex(pattern, RegexEngine::unicode);
     boost::regex::flag_type flags = boost::regex::perl;
     if (unicode.ignore_case) flags |= boost::regex::icase;
     unicode_ = boost::make_u32regex(unicode.boost_syntax, flags);
     if (bytes.exact_on_ascii) bytes_.emplace(bytes.boost_syntax, flags);
-  } catch (const PatternSyntaxError& e) {
-    throw InputError(where + "invalid pattern: " + e.what() + " (Python's re rejects it too)");
   } catch (const std::exception& e) {
-    throw InputError(where + "the pattern cannot be translated to the regex engine (" + e.what() + ")");
+    throw InputError(describe(pattern, replacement) + "the pattern cannot be translated to the regex engine (" +
+                     e.what() + ")");
   }
-  const auto groups = static_cast<unsigned long>(unicode_.mark_count());
+  pieces_ = parse_template(pattern, replacement, unicode);
+}
+
+void CompiledKeyRename::check(const std::string& pattern, const std::string& replacement) {
+  // Registration checks the pattern and the template; the regex engines are built where the
+  // rename is used, a checkpoint's load (a refusal by the engine is reported there).
+  (void)parse_template(pattern, replacement, translate(pattern, replacement, RegexEngine::bytes));
+}
+
+std::vector<CompiledKeyRename::Piece> CompiledKeyRename::parse_template(const std::string& pattern,
+                                                                       const std::string& replacement,
+                                                                       const TranslatedPattern& translated) {
+  const std::string where = describe(pattern, replacement);
+  const auto groups = static_cast<unsigned long>(translated.groups);
+  std::vector<Piece> pieces;
 
   // Python's re template rules (re._parser.parse_template).
   const std::string& r = replacement;
@@ -70,7 +97,7 @@ CompiledKeyRename::CompiledKeyRename(const std::string& pattern, const std::stri
   auto add_group = [&](unsigned long index, const std::string& shown, std::size_t pos) {
     if (index > groups) bad("invalid group reference " + shown, pos);
     piece.group = static_cast<int>(index);
-    pieces_.push_back(std::move(piece));
+    pieces.push_back(std::move(piece));
     piece = Piece{};
   };
   std::size_t i = 0;
@@ -90,11 +117,10 @@ CompiledKeyRename::CompiledKeyRename(const std::string& pattern, const std::stri
       const std::string name = r.substr(start, close - start);
       if (name.empty()) bad("missing group name", start);
       if (is_identifier(name)) {
-        const std::vector<UChar32> wide(boost::u8_to_u32_iterator<std::string::const_iterator>(name.begin()),
-                                        boost::u8_to_u32_iterator<std::string::const_iterator>(name.end()));
-        const int index = unicode_.get_named_subs()->get_id(wide.data(), wide.data() + wide.size());
-        if (index < 0) bad("unknown group name '" + printable(name) + "'", start);
-        add_group(static_cast<unsigned long>(index), name, start);
+        const auto named = std::find_if(translated.group_names.begin(), translated.group_names.end(),
+                                        [&](const auto& g) { return g.first == name; });
+        if (named == translated.group_names.end()) bad("unknown group name '" + printable(name) + "'", start);
+        add_group(static_cast<unsigned long>(named->second), name, start);
       } else {
         unsigned long index = 0;
         for (char d : name) {
@@ -147,7 +173,8 @@ CompiledKeyRename::CompiledKeyRename(const std::string& pattern, const std::stri
       }
     }
   }
-  if (!piece.literal.empty()) pieces_.push_back(std::move(piece));
+  if (!piece.literal.empty()) pieces.push_back(std::move(piece));
+  return pieces;
 }
 
 std::optional<std::string> CompiledKeyRename::apply(std::string_view name) const {

@@ -10,6 +10,8 @@
 #include <boost/regex.hpp>
 #include <boost/regex/icu.hpp>
 
+#include "awqmap/python_regex.hpp"
+
 namespace awqmap::detail {
 
 class CompiledKeyRename {
@@ -18,6 +20,9 @@ class CompiledKeyRename {
   /// invalid pattern, a bad escape, an unknown or out-of-range group reference, an
   /// unterminated `\g<`.
   CompiledKeyRename(const std::string& pattern, const std::string& replacement);
+  /// The constructor's checks of the pattern and the template, without building the regex
+  /// engines (registration's check: the engines are built where a checkpoint uses the rename).
+  static void check(const std::string& pattern, const std::string& replacement);
 
   const std::string& pattern() const { return pattern_; }
   const std::string& replacement() const { return replacement_; }
@@ -29,6 +34,9 @@ class CompiledKeyRename {
     std::string literal;  // emitted first
     int group = -1;       // then this group's text (unmatched groups give nothing)
   };
+  static std::vector<Piece> parse_template(const std::string& pattern, const std::string& replacement,
+                                           const TranslatedPattern& translated);
+
   std::string pattern_, replacement_;
   std::optional<boost::regex> bytes_;  // exact on ASCII names
   boost::u32regex unicode_;            // exact on every name
