@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -170,4 +171,32 @@ TEST_CASE("a pattern of any prefix and a literal run matches exactly the plain n
   CHECK_FALSE(detail::literal_suffix_pattern("re:.*$"));
   CHECK_FALSE(detail::literal_suffix_pattern("re:.*a\\"));
   CHECK_FALSE(detail::literal_suffix_pattern("up_proj$"));
+}
+
+TEST_CASE("the grouped tail scan visits what the whole scan visits for every mask width") {
+  std::mt19937_64 rng(31);
+  // Names' tails from a few last bytes, so that suffixes of every width have many matches.
+  const std::vector<std::string> ends = {"up_proj", "down_proj", "gate_proj", "q_proj", "x", "", "layernorm", "p_proj"};
+  auto tail_of = [](const std::string& s) {
+    std::uint64_t w = 0;
+    const std::size_t n = std::min<std::size_t>(s.size(), 8);
+    std::memcpy(reinterpret_cast<char*>(&w) + 8 - n, s.data() + s.size() - n, n);
+    return w;
+  };
+  for (std::size_t size : {0, 1, 5, 300, 5000}) {
+    std::vector<std::uint64_t> tails(size);
+    for (auto& w : tails) w = tail_of(std::to_string(rng() % 3) + ends[rng() % ends.size()]);
+    const detail::TailGroups groups(tails);
+    for (const char* suffix : {"proj", "_proj", "p_proj", "up_proj", "own_proj", "x", "layernorm"})
+      for (std::size_t width = 1; width <= 8; ++width) {
+        const std::uint64_t mask = ~0ull << (8 * (8 - width));
+        const std::uint64_t want = tail_of(suffix) & mask;
+        std::vector<std::size_t> whole, grouped;
+        detail::for_each_tail_match(tails, mask, want, [&](std::size_t i) { whole.push_back(i); });
+        groups.for_each_match(tails, mask, want, [&](std::size_t i) { grouped.push_back(i); });
+        INFO("size " << size << " suffix " << suffix << " width " << width);
+        CHECK(grouped == whole);
+        if (size == 5000 && width == 6 && std::string(suffix) == "p_proj") CHECK(whole.size() > 500);
+      }
+  }
 }

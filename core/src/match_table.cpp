@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "word_scan.hpp"
+
 namespace awqmap::detail {
 namespace {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a name's last bytes are the word's high bytes");
 
 // The last min(8, size) bytes of `s` in the high bytes of a little-endian word.
 std::uint64_t tail_word(std::string_view s) {
+  if (s.size() >= 8) return load_word(s.data() + s.size() - 8);  // one load, not a variable-length copy
   std::uint64_t w = 0;
   const std::size_t n = s.size() < 8 ? s.size() : 8;
   if (n) std::memcpy(reinterpret_cast<char*>(&w) + (8 - n), s.data() + s.size() - n, n);
@@ -71,7 +74,8 @@ const std::vector<char>& MatchTable::hits(const std::string& text, const std::st
   auto by_suffix = [&](std::string_view name) {
     return suffix.size() <= 8 || std::memcmp(name.data() + name.size() - suffix.size(), suffix.data(), suffix.size() - 8) == 0;
   };
-  for_each_tail_match(tails_, mask, want, [&](std::size_t i) {
+  if (!groups_) groups_.emplace(tails_);
+  groups_->for_each_match(tails_, mask, want, [&](std::size_t i) {
     const std::string_view name = names_[i];
     if (whole && plain_[i])
       hits[i] = name.size() >= suffix.size() && by_suffix(name);
