@@ -246,3 +246,22 @@ TEST_CASE("Many records and names longer than the record strings' chunks load as
   CHECK(through_scanner.rfind("error", 0) != 0);
   CHECK(through_scanner == loaded(full_reader_only(text)));
 }
+
+TEST_CASE("Names of every length around the scanner's 16-byte steps load or fail alike through both readers") {
+  std::size_t accepted = 0;
+  for (std::size_t n = 0; n <= 50; ++n) {
+    const std::string name(n, 'a');
+    std::vector<std::string> names = {name};
+    // An escape, a control byte, a byte past ASCII and DEL at every place of the name.
+    for (std::size_t at = 0; at < n; ++at)
+      for (const std::string bad : {"\\\"", "\\u0062", "\x01", "\x1f", "\xc3\xa9", "\x7f"})
+        names.push_back(name.substr(0, at) + bad + name.substr(at + 1));
+    for (const std::string& nm : names) {
+      const std::string text = replaced(base, "\"name\":\"l\"", "\"name\":\"" + nm + "\"");
+      INFO(text);
+      accepted += scanner_accepts(text);
+      CHECK(loaded(text) == loaded(full_reader_only(text)));
+    }
+  }
+  CHECK(accepted > 100);  // plain names and DEL; the others go to the full reader
+}

@@ -52,6 +52,21 @@ inline std::uint64_t json_special_bytes(std::uint64_t w) {
   return (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w)) & kHigh;
 }
 
+#ifdef __SSE2__
+/// One bit for each of the sixteen bytes of `x` that a JSON string cannot hold as it is: '"',
+/// '\\' or a control byte; with `kAsciiOnly`, also any byte outside printable ASCII.
+template <bool kAsciiOnly>
+inline unsigned json_special_mask(__m128i x) {
+  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"')), backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  __m128i special = _mm_or_si128(_mm_or_si128(quote, backslash), _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x));
+  // Signed, bytes from 0x80 up are negative: "below 0x20" takes them too; and DEL.
+  if constexpr (kAsciiOnly)
+    special = _mm_or_si128(special, _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+#endif
+
 /// Length of the prefix of `s` that a JSON string holds as it is: no '"', no '\\', no control
 /// byte; with `kAsciiOnly`, printable ASCII alone (0x20..0x7e), text that needs no check for
 /// encoding either.
@@ -60,17 +75,10 @@ inline std::size_t json_text_prefix(std::string_view s) {
   std::size_t i = 0;
 #ifdef __SSE2__
   // Sixteen bytes a step where the target has them (every x86-64 does).
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), below = _mm_set1_epi8(0x1f);
   for (; i + 16 <= s.size(); i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                   _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
-    // Signed, bytes from 0x80 up are negative: "below 0x20" takes them too; and DEL.
-    if constexpr (kAsciiOnly)
-      special = _mm_or_si128(special, _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                                                   _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
-    const int mask = _mm_movemask_epi8(special);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    const unsigned mask =
+        json_special_mask<kAsciiOnly>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
   }
 #endif
   for (; i + 8 <= s.size(); i += 8) {

@@ -40,6 +40,18 @@ class RecordStrings {
     return std::string_view(at, s.size());
   }
 
+  /// Where the next copy goes, and how many bytes it may take there, for a caller that copies
+  /// while it scans (and may write past what it then claims).
+  char* free_space() const { return next_; }
+  std::size_t room() const { return room_; }
+  /// The `n` bytes written at free_space(), kept.
+  std::string_view claim(std::size_t n) {
+    const std::string_view c(next_, n);
+    next_ += n;
+    room_ -= n;
+    return c;
+  }
+
   // Class names repeat: each is copied once, and found again by the text's first eight bytes
   // (a word of a 64-slot cache, the last class name seen with that start wins its slot) without
   // scanning the text for its end.
@@ -130,13 +142,10 @@ struct KeySpelling {
         tail_mask(s.size() > 8 ? low_bytes(s.size() - 8) : 0), size(s.size()) {}
 };
 
-// The keys our writers emit, by RecordField, and the order in which they write them (bases and
-// shape are rare, and other fields are not written).
+// The keys our writers emit, by RecordField.
 inline constexpr KeySpelling kRecordKeys[] = {
     KeySpelling("\"name\":"),        KeySpelling("\"type\":"),         KeySpelling("\"bases\":"),
     KeySpelling("\"in_features\":"), KeySpelling("\"out_features\":"), KeySpelling("\"shape\":")};
-inline constexpr RecordField kWrittenOrder[] = {RecordField::name, RecordField::type, RecordField::in_features,
-                                                RecordField::out_features};
 
 class DescriptionScanner {
  public:
@@ -263,8 +272,29 @@ class DescriptionScanner {
     return true;
   }
 
-  // A record's string: read as plain_string, kept as a copy in the record strings.
+  // A record's name, read as plain_string reads it, kept as a copy in the record strings.
   bool name_string(std::string_view& s) {
+#ifdef __SSE2__
+    // Copied by the scan itself where the current chunk has room: each 16-byte step stores
+    // what it loaded before looking for the closing quote, so the name is read once.
+    char* const to = strings_.free_space();
+    const std::size_t room = strings_.room();
+    if (peek() == '"') {
+      const char* const from = p_ + 1;
+      const auto left = static_cast<std::size_t>(end_ - from);
+      for (std::size_t i = 0; i + 16 <= left && i + 16 <= room; i += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(to + i), x);
+        if (const unsigned special = json_special_mask<false>(x)) {
+          const std::size_t n = i + static_cast<std::size_t>(__builtin_ctz(special));
+          if (from[n] != '"') return false;  // an escape or a control byte
+          s = strings_.claim(n);
+          p_ = from + n + 1;
+          return true;
+        }
+      }
+    }
+#endif
     std::string_view in_text;
     if (!plain_string(in_text)) return false;
     s = strings_.copy(in_text);
@@ -453,7 +483,8 @@ class DescriptionScanner {
 
   // A field's value, after its colon and any whitespace. Repeated fields do what the full
   // reader does with them: the last name, type or feature count wins, and bases or shapes add up.
-  bool field_value(RecordField field, Module& m, bool& has_name, bool& has_type) {
+  // Inlined, so that the writers' order below reads each field without the dispatch.
+  [[gnu::always_inline]] bool field_value(RecordField field, Module& m, bool& has_name, bool& has_type) {
     switch (field) {
       case RecordField::name:
         has_name = true;
@@ -480,8 +511,9 @@ class DescriptionScanner {
     return true;
   }
 
-  enum class After { field, record_end, refused };
-  // What follows a value: a comma and the next key, or the record's closing brace.
+  // What follows a value: a comma and the next key, or the record's closing brace (or, from
+  // written_field, `other_key`: the key at p_ is not the one expected).
+  enum class After { field, record_end, refused, other_key };
   After after_value() {
     ws();
     if (eat('}')) return After::record_end;
@@ -490,33 +522,42 @@ class DescriptionScanner {
     return After::field;
   }
 
-  // One record. The fields our writers emit come in the order they write them, each key known
-  // by one compare: they are read in that order, without the general loop's dispatch, up to the
-  // first field that is not the next one expected, from where the general loop reads on.
+  // Field F when the key at p_ is its key as our writers spell it: its value, and what follows.
+  template <RecordField F>
+  [[gnu::always_inline]] After written_field(Module& m, bool& has_name, bool& has_type) {
+    if (!spelled(F)) return After::other_key;
+    p_ += kRecordKeys[static_cast<int>(F)].size;
+    ws();
+    if (!field_value(F, m, has_name, has_type)) return After::refused;
+    return after_value();
+  }
+
+  // One record. Our writers emit name, type, then in_features and out_features in that order,
+  // each key known by one compare: those are read in line, up to the first key that is not the
+  // one expected, from where the general loop reads on.
   bool module(Module& m) {
     if (!eat('{')) return false;
     ws();
     if (peek() == '}') return false;
     bool has_name = false, has_type = false;
-    for (const RecordField field : kWrittenOrder) {
-      if (!spelled(field)) break;
-      p_ += kRecordKeys[static_cast<int>(field)].size;
-      ws();
-      if (!field_value(field, m, has_name, has_type)) return false;
-      const After next = after_value();
-      if (next != After::field) return next == After::record_end && has_name && has_type;
-    }
-    while (true) {
+    After next = written_field<RecordField::name>(m, has_name, has_type);
+    if (next == After::field) next = written_field<RecordField::type>(m, has_name, has_type);
+    if (next == After::field) next = written_field<RecordField::in_features>(m, has_name, has_type);
+    if (next == After::field) next = written_field<RecordField::out_features>(m, has_name, has_type);
+    if (next == After::other_key) next = After::field;
+    while (next == After::field) {
       RecordField field;
       if (!field_key(field)) return false;
       ws();
       if (!field_value(field, m, has_name, has_type)) return false;
-      const After next = after_value();
-      if (next != After::field) return next == After::record_end && has_name && has_type;
+      next = after_value();
     }
+    return next == After::record_end && has_name && has_type;
   }
 
-  bool modules(std::vector<Module>& out) {
+  // Flattened: every call below, down to the record strings, is inlined into the one loop over
+  // the records (the compiler's own limits left the per-field steps as calls, a third of the cost).
+  [[gnu::flatten]] bool modules(std::vector<Module>& out) {
     if (!eat('[')) return false;
     ws();
     if (eat(']')) return true;
