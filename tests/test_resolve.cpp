@@ -427,6 +427,26 @@ TEST_CASE("random trees with hostile names group and find parents as the rule re
   CHECK(with_errors > 100);
 }
 
+TEST_CASE("a mapping of 300 distinct balance targets groups as the rule does") {
+  // More distinct targets than the walk's one-byte target marks hold: the later ones take the
+  // general path, module by module.
+  ModelBuilder b;
+  MappingList mappings(1);
+  mappings[0].smooth_layer = "re:.*norm$";
+  for (int layer = 0; layer < 2; ++layer) {
+    const std::string p = "layers." + std::to_string(layer) + ".";
+    b.add(p + "norm", "RMSNorm");
+    for (int i = 0; i < 300; ++i) b.linear(p + "l" + std::to_string(i));
+  }
+  for (int i = 0; i < 300; ++i) mappings[0].balance_layers.push_back("re:.*\\.l" + std::to_string(i) + "$");
+  mappings[0].balance_layers.push_back("re:.*\\.l299$");
+  const ModelView model = b.build();
+  std::vector<std::string> got = resolve_as_lines(model, mappings), rule = resolve_by_the_rule(model, mappings);
+  REQUIRE(got.size() == 2);
+  CHECK(got == rule);
+  CHECK(got[0].find("layers.0.l299 layers.0.l299 | layers.0") != std::string::npos);
+}
+
 TEST_CASE("the resolve JSON carries names that need escaping exactly as resolution gives them") {
   // Quotes, backslashes, control bytes, DEL, UTF-8, names shorter and longer than 16 bytes and
   // near multiples of it: one group per block with a single balance layer (its own parent) and
