@@ -1,6 +1,5 @@
 #include "match_table.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "word_scan.hpp"
@@ -43,7 +42,9 @@ bool MatchTable::targeted(ModuleIndex i) const {
     const bool plain = plain_[i] != 0;
     // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
     auto matched = [&](const std::vector<Target>& list) {
-      return std::any_of(list.begin(), list.end(), [&](const Target& t) { return t.matches(m, plain); });
+      for (const Target& t : list)
+        if (t.matches(m, plain)) return true;
+      return false;
     };
     const bool yes = (m.is_a("Linear") || m.is_a("Embedding")) && !matched(ignore_) && matched(quant_);
     memo = yes ? 2 : 1;

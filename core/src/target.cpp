@@ -29,7 +29,17 @@ struct Segment {
   // last (often the only) comparison is one word ending where the segment ends.
   std::uint64_t end_chars = 0, end_mask = 0;
 
+  // The literal byte that a search for the segment looks for first: the rarest in module names,
+  // so that the search stops at few false starts ('x' of "experts", not 'e').
+  std::size_t anchor = std::string::npos;
+
+  static std::size_t rarity(char c) {
+    constexpr std::string_view common = "._0123456789eaorpjlsntmdiyhgcukfvqwbxz";
+    const std::size_t at = common.find(c);
+    return at == std::string_view::npos ? common.size() : at;
+  }
   void add(char c, bool literal) {
+    if (literal && (anchor == std::string::npos || rarity(c) > rarity(chars[anchor]))) anchor = chars.size();
     chars += c;
     mask += literal ? '\xff' : '\0';
     const std::size_t n = std::min<std::size_t>(chars.size(), 8);
@@ -53,7 +63,6 @@ struct Segment {
         return false;
     return ((detail::load_word(s.data() + end - 8) ^ end_chars) & end_mask) == 0;
   }
-  bool literal_at(std::size_t i) const { return mask[i] != 0; }
   std::size_t size() const { return chars.size(); }
 };
 
@@ -80,14 +89,15 @@ struct Glob {
     for (std::size_t k = 1; k < middle_end; ++k) {
       const Segment& seg = segments[k];
       bool found = false;
-      // A literal first byte is looked for with memchr: the segment can start only there.
-      const bool literal_first = seg.size() && seg.literal_at(0);
+      // The segment can start only where its anchor byte stands at the anchor's offset: memchr
+      // finds those places in order, so the first that matches is still the leftmost.
+      const std::size_t anchor = seg.anchor;
       while (cursor + seg.size() <= limit) {
-        if (literal_first) {
+        if (anchor != std::string::npos) {
           const auto* at = static_cast<const char*>(
-              std::memchr(s.data() + cursor, seg.chars[0], limit - seg.size() + 1 - cursor));
+              std::memchr(s.data() + cursor + anchor, seg.chars[anchor], limit - seg.size() + 1 - cursor));
           if (!at) break;
-          cursor = static_cast<std::size_t>(at - s.data());
+          cursor = static_cast<std::size_t>(at - s.data()) - anchor;
         }
         if (seg.matches_at(s, cursor)) {
           found = true;
@@ -521,7 +531,7 @@ bool Target::matches(const Module& m, bool plain_name) const {
   const std::string& t = c.text;
   if (t == m.name || t == m.type) return true;
   if (std::find(m.bases.begin(), m.bases.end(), t) != m.bases.end()) return true;
-  return t == "Linear" && m.is_a("LinearBase");
+  return std::string_view(t) == std::string_view("Linear") && m.is_a("LinearBase");
 }
 
 }  // namespace awqmap
