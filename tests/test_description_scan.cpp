@@ -104,6 +104,9 @@ TEST_CASE("Descriptions the scanner accepts load as the full reader loads them")
       replaced(base, "\"name\":\"l\"", "\"name\" :\"l\""),
       replaced(base, "\"type\":\"Linear\"", "\"type\"\n:\"Linear\""),
       replaced(base, "\"in_features\":2", "\"in_features\" : 2"),
+      replaced(base, "\"name\":\"l\",\"type\"", "\"name\":\"l\" ,\"type\""),
+      replaced(base, "\"type\":\"Linear\",\"in_features\"", "\"type\":\"Linear\",\n\"in_features\""),
+      replaced(base, "\"in_features\":2,\"out_features\"", "\"in_features\":2\t, \"out_features\""),
       replaced(base, "\"name\":\"l\",", "\"name\": \"l\", \"names\": \"x\", \"nam\": 1, \"typed\": 2, \"in_features_\": 3, "),
       replaced(base, "\"bias\":false", "\"shapes\":1,\"base\":2,\"out_feature\":3,\"o\":4,\"i\":5,\"\":6"),
       // Class names the record strings find again by their first bytes: equal starts, a name a

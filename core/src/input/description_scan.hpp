@@ -125,27 +125,33 @@ struct ScannedDescription {
 // A record's fields as the scanner tells them apart.
 enum class RecordField { name, type, bases, in_features, out_features, shape, other };
 
-// A key as our writers spell it, with its colon: at most 16 bytes, as two words to compare
-// with the text (the bytes past the key masked off).
+// A key as our writers spell it, with its colon (and with the comma before it in compact text):
+// at most 16 bytes, as two words to compare with the text (the bytes past the key masked off).
 struct KeySpelling {
   std::uint64_t head, head_mask, tail, tail_mask;
   std::size_t size;
 
-  static constexpr std::uint64_t word(std::string_view s, std::size_t from) {
+  static constexpr std::uint64_t word(std::string_view key, bool comma, std::size_t from) {
     std::uint64_t w = 0;
-    for (std::size_t i = from; i < s.size() && i < from + 8; ++i)
-      w |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * (i - from));
+    for (std::size_t i = from; i < key.size() + comma && i < from + 8; ++i) {
+      const char c = comma ? (i == 0 ? ',' : key[i - 1]) : key[i];
+      w |= std::uint64_t{static_cast<unsigned char>(c)} << (8 * (i - from));
+    }
     return w;
   }
-  constexpr explicit KeySpelling(std::string_view s)
-      : head(word(s, 0)), head_mask(low_bytes(s.size())), tail(word(s, 8)),
-        tail_mask(s.size() > 8 ? low_bytes(s.size() - 8) : 0), size(s.size()) {}
+  constexpr KeySpelling(std::string_view key, bool comma)
+      : head(word(key, comma, 0)), head_mask(low_bytes(key.size() + comma)), tail(word(key, comma, 8)),
+        tail_mask(key.size() + comma > 8 ? low_bytes(key.size() + comma - 8) : 0), size(key.size() + comma) {}
 };
 
-// The keys our writers emit, by RecordField.
+// The keys our writers emit, by RecordField, alone and after a comma.
+inline constexpr std::string_view kRecordKeyText[] = {"\"name\":",        "\"type\":",         "\"bases\":",
+                                                      "\"in_features\":", "\"out_features\":", "\"shape\":"};
+template <bool kComma>
 inline constexpr KeySpelling kRecordKeys[] = {
-    KeySpelling("\"name\":"),        KeySpelling("\"type\":"),         KeySpelling("\"bases\":"),
-    KeySpelling("\"in_features\":"), KeySpelling("\"out_features\":"), KeySpelling("\"shape\":")};
+    KeySpelling(kRecordKeyText[0], kComma), KeySpelling(kRecordKeyText[1], kComma),
+    KeySpelling(kRecordKeyText[2], kComma), KeySpelling(kRecordKeyText[3], kComma),
+    KeySpelling(kRecordKeyText[4], kComma), KeySpelling(kRecordKeyText[5], kComma)};
 
 class DescriptionScanner {
  public:
@@ -449,8 +455,9 @@ class DescriptionScanner {
   }
 
   // The key at p_, with its colon, is `field`'s as our writers spell it.
+  template <bool kComma = false>
   bool spelled(RecordField field) const {
-    const KeySpelling& k = kRecordKeys[static_cast<int>(field)];
+    const KeySpelling& k = kRecordKeys<kComma>[static_cast<int>(field)];
     return end_ - p_ >= 16 && (load_word(p_) & k.head_mask) == k.head && (load_word(p_ + 8) & k.tail_mask) == k.tail;
   }
 
@@ -469,7 +476,7 @@ class DescriptionScanner {
       default: break;
     }
     if (known != RecordField::other && spelled(known)) {
-      p_ += kRecordKeys[static_cast<int>(known)].size;
+      p_ += kRecordKeys<false>[static_cast<int>(known)].size;
       field = known;
       return true;
     }
@@ -512,8 +519,9 @@ class DescriptionScanner {
   }
 
   // What follows a value: a comma and the next key, or the record's closing brace (or, from
-  // written_field, `other_key`: the key at p_ is not the one expected).
-  enum class After { field, record_end, refused, other_key };
+  // written_field, `value`: a value was read, and what follows it is not; `other_key`: the key
+  // at p_ is not the one expected).
+  enum class After { field, record_end, refused, value, other_key };
   After after_value() {
     ws();
     if (eat('}')) return After::record_end;
@@ -522,14 +530,23 @@ class DescriptionScanner {
     return After::field;
   }
 
-  // Field F when the key at p_ is its key as our writers spell it: its value, and what follows.
-  template <RecordField F>
+  // Field F when its key, as our writers spell it, follows the previous value (`kFirst`: starts
+  // the record): the comma and key of compact text in one compare, else whatever whitespace
+  // and separator, then the key.
+  template <RecordField F, bool kFirst = false>
   [[gnu::always_inline]] After written_field(Module& m, bool& has_name, bool& has_type) {
-    if (!spelled(F)) return After::other_key;
-    p_ += kRecordKeys[static_cast<int>(F)].size;
+    if (!kFirst && spelled<true>(F)) {
+      p_ += kRecordKeys<true>[static_cast<int>(F)].size;
+    } else {
+      if (!kFirst) {
+        const After next = after_value();
+        if (next != After::field) return next;
+      }
+      if (!spelled(F)) return After::other_key;
+      p_ += kRecordKeys<false>[static_cast<int>(F)].size;
+    }
     ws();
-    if (!field_value(F, m, has_name, has_type)) return After::refused;
-    return after_value();
+    return field_value(F, m, has_name, has_type) ? After::value : After::refused;
   }
 
   // One record. Our writers emit name, type, then in_features and out_features in that order,
@@ -540,10 +557,11 @@ class DescriptionScanner {
     ws();
     if (peek() == '}') return false;
     bool has_name = false, has_type = false;
-    After next = written_field<RecordField::name>(m, has_name, has_type);
-    if (next == After::field) next = written_field<RecordField::type>(m, has_name, has_type);
-    if (next == After::field) next = written_field<RecordField::in_features>(m, has_name, has_type);
-    if (next == After::field) next = written_field<RecordField::out_features>(m, has_name, has_type);
+    After next = written_field<RecordField::name, true>(m, has_name, has_type);
+    if (next == After::value) next = written_field<RecordField::type>(m, has_name, has_type);
+    if (next == After::value) next = written_field<RecordField::in_features>(m, has_name, has_type);
+    if (next == After::value) next = written_field<RecordField::out_features>(m, has_name, has_type);
+    if (next == After::value) next = after_value();
     if (next == After::other_key) next = After::field;
     while (next == After::field) {
       RecordField field;
