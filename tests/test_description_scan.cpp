@@ -227,13 +227,20 @@ TEST_CASE("The scanner reserves one record per opening brace of the text") {
     CHECK(out.modules.capacity() >= out.modules.size());
     CHECK(out.modules.capacity() <= braces);
   }
-  // Every length around the 64-byte steps of the count, braces at every place.
+  // Every length around the 64-byte steps of the count, a brace at every place.
   for (std::size_t extra = 0; extra < 140; ++extra) {
-    const std::string text = replaced(base, "\"bias\":false", "\"bias\":\"" + std::string(extra, '{') + "\"");
+    const std::string text = replaced(base, "\"bias\":false", "\"bias\":\"" + std::string(extra, 'x') + "{\"");
     detail::ScannedDescription out;
     REQUIRE(detail::scan_description(text, out));
     CHECK(out.modules.capacity() == static_cast<std::size_t>(std::count(text.begin(), text.end(), '{')));
   }
+  // Braces in strings count too, but never past what the text could hold in records.
+  const std::string braces = replaced(base, "\"y\":\"}\"", "\"y\":\"" + std::string(100000, '{') + "\"");
+  detail::ScannedDescription out;
+  REQUIRE(detail::scan_description(braces, out));
+  CHECK(out.modules.size() == 3);
+  CHECK(out.modules.capacity() <= braces.size() / detail::DescriptionScanner::kShortestRecord);
+  CHECK(detail::DescriptionScanner::kShortestRecord == std::string(R"({"name":"","type":""})").size());
 }
 
 TEST_CASE("Many records and names longer than the record strings' chunks load as the full reader loads them") {

@@ -8,6 +8,7 @@
 // duplicate top-level keys, fractions, very deep config values) it leaves to the parser.
 //
 // Header-only so that the tests can run it alone and compare both readers.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -155,6 +156,8 @@ inline constexpr KeySpelling kRecordKeys[] = {
 
 class DescriptionScanner {
  public:
+  static constexpr std::size_t kShortestRecord = sizeof(R"({"name":"","type":""})") - 1;
+
   explicit DescriptionScanner(std::string_view text)
       : p_(text.data()), end_(text.data() + text.size()), strings_(text.size()) {}
 
@@ -186,8 +189,9 @@ class DescriptionScanner {
         if (!object_text(out.config)) return false;
         bit = 4;
       } else if (key == "modules") {
-        // Each record opens with a brace: their count is a close upper bound on the records.
-        out.modules.reserve(braces);
+        // Each record opens with a brace: their count is a close upper bound on the records. And
+        // none is shorter than {"name":"","type":""}, which bounds a text of braces in strings.
+        out.modules.reserve(std::min(braces, static_cast<std::size_t>(end_ - p_) / kShortestRecord));
         if (!modules(out.modules)) return false;
         bit = 8;
       } else {
