@@ -127,3 +127,15 @@ TEST_CASE("the fast matcher agrees with the regex engine on long segments and ho
   CHECK(fast > 1000);
   CHECK(matched * 10 > compared);
 }
+
+TEST_CASE("a pattern the Unicode translation alone refuses is refused when compiled, not when first matched") {
+  // Under (?a) a negated category inside a set has no Unicode-engine equivalent: the byte
+  // translation takes it, so compile must still translate for both engines here.
+  CHECK_THROWS_WITH(Target::compile("re:(?a)x[\\W]", "the test"),
+                    Catch::Contains("negated category inside a set") && Catch::Contains("the test"));
+  CHECK_THROWS_WITH(Target::compile("re:x(?a:[\\D])", "the test"), Catch::Contains("negated category inside a set"));
+  // Without an inline flag group the Unicode form waits for the engines, and matches as before.
+  const Target t = Target::compile("re:.*l\\w+é$", "the test");
+  CHECK(t.matches_name("model.layerxé", false));
+  CHECK_FALSE(t.matches_name("model.layer.é", false));
+}

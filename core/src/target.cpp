@@ -389,15 +389,20 @@ struct Target::Compiled {
     boost::u32regex unicode;            // exact on every name
     std::string error;                  // why Boost refused the translation, when it did
   };
-  TranslatedPattern bytes_form, unicode_form;
+  TranslatedPattern bytes_form;
+  // Translated at compile time only when the pattern has an inline flag group: the Unicode
+  // translation refuses what the byte one takes only under (?a), so for any other pattern the
+  // byte translation's success settles both, and the second one waits for the engines.
+  mutable std::optional<TranslatedPattern> unicode_form;  // written once, under built_
   std::string origin;  // where the pattern was first compiled from, for the engine's errors
 
   const Engines& engines() const {
     std::call_once(built_, [this] {
       try {
+        if (!unicode_form) unicode_form = translate_python_regex(std::string_view(text).substr(3), RegexEngine::unicode);
         boost::regex::flag_type flags = boost::regex::perl;
-        if (unicode_form.ignore_case) flags |= boost::regex::icase;
-        engines_.unicode = boost::make_u32regex(unicode_form.boost_syntax, flags);
+        if (unicode_form->ignore_case) flags |= boost::regex::icase;
+        engines_.unicode = boost::make_u32regex(unicode_form->boost_syntax, flags);
         if (bytes_form.exact_on_ascii) engines_.bytes.emplace(bytes_form.boost_syntax, flags);
       } catch (const std::exception& e) {
         engines_.error = e.what();
@@ -425,7 +430,8 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
     try {
       c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
-      c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
+      if (pattern.find("(?") != std::string_view::npos)
+        c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
     } catch (const PatternSyntaxError& e) {
       throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
     }
