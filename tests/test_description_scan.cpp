@@ -11,6 +11,7 @@
 #include "../core/src/input/description_scan.hpp"
 #include "awqmap/error.hpp"
 #include "awqmap/model_description.hpp"
+#include "awqmap/target.hpp"
 #include "support.hpp"
 
 using namespace awqmap;
@@ -274,4 +275,34 @@ TEST_CASE("Names of every length around the scanner's 16-byte steps load or fail
     }
   }
   CHECK(accepted > 100);  // plain names and DEL; the others go to the full reader
+}
+
+TEST_CASE("A model read by the scanner says its names are plain only when every name is") {
+  // names_are_plain lets the match table and the JSON writer skip their scans of each name: it
+  // must never be true for a name that needs escaping in JSON or the Unicode engine.
+  auto plain_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  };
+  std::size_t said_plain = 0, said_not = 0;
+  for (const std::string nm : {"model.l", "", "a\\\"b", "a\\u0062", "a\\u000a", "a\\\\b", "\xc3\xa9", "a\x7f"}) {
+    const std::string text = replaced(base, "\"name\":\"l\"", "\"name\":\"" + nm + "\"");
+    INFO(text);
+    ModelView m = [&] {
+      try {
+        return parse_model_description(text, "d.json");
+      } catch (const Error&) {
+        return parse_model_description(base, "d.json");  // a refused name: the base text instead
+      }
+    }();
+    (m.names_are_plain() ? said_plain : said_not) += 1;
+    if (!m.names_are_plain()) continue;
+    for (const Module& mod : m.modules()) {
+      CHECK(std::all_of(mod.name.begin(), mod.name.end(), plain_byte));
+      CHECK(Target::is_plain_name(mod.name));
+    }
+  }
+  CHECK(said_plain >= 3);  // the plain names, DEL included
+  CHECK(said_not >= 4);    // escapes and the byte past ASCII go to the full reader, which does not say
+  CHECK_FALSE(parse_model_description(full_reader_only(base), "d.json").names_are_plain());
 }

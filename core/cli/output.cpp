@@ -72,7 +72,7 @@ void append_selection(std::string& out, const Selection& s) {
 // the text goes there whenever the room runs out, so that the buffer stays as large as it was.
 // Returns the end.
 std::size_t put_resolved(std::string& out, std::size_t at, const std::vector<ResolvedMapping>& resolved,
-                         std::FILE* sink) {
+                         bool plain_names, std::FILE* sink) {
   static constexpr std::string_view kFirst = "\n  {\"mapping\": ", kNext = ",\n  {\"mapping\": ",
                                     kSmooth = ", \"smooth_name\": ", kBalance = ", \"balance_names\": [",
                                     kParent = "], \"parent_name\": ", kHook = ", \"activation_hook_target\": ";
@@ -82,6 +82,17 @@ std::size_t put_resolved(std::string& out, std::size_t at, const std::vector<Res
   auto put = [&p](std::string_view t) {
     std::memcpy(p, t.data(), t.size());
     p += t.size();
+  };
+  // Smooth, balance and parent names are module names (or parts of them): when the reader
+  // found every name plain, they are copied without a scan.
+  auto put_name = [&](std::string_view name) {
+    if (!plain_names) {
+      p = put_json_string(p, name);
+      return;
+    }
+    *p++ = '"';
+    if (!name.empty()) put(name);
+    *p++ = '"';
   };
   for (std::size_t i = 0; i < resolved.size(); ++i) {
     const ResolvedMapping& rm = resolved[i];
@@ -101,12 +112,12 @@ std::size_t put_resolved(std::string& out, std::size_t at, const std::vector<Res
     put(i ? kNext : kFirst);
     p = std::to_chars(p, p + 20, rm.mapping).ptr;
     put(kSmooth);
-    p = put_json_string(p, rm.smooth_name);
+    put_name(rm.smooth_name);
     put(kBalance);
     const char* first_balance = p;
     for (std::size_t b = 0; b < rm.balance_names.size(); ++b) {
       if (b) put(", ");
-      p = put_json_string(p, rm.balance_names[b]);
+      put_name(rm.balance_names[b]);
     }
     put(kParent);
     // A single balance module is its own parent (an expert's down_proj): the same bytes,
@@ -117,7 +128,7 @@ std::size_t put_resolved(std::string& out, std::size_t at, const std::vector<Res
       std::memcpy(p, first_balance, written);
       p += written;
     } else {
-      p = put_json_string(p, rm.parent_name);
+      put_name(rm.parent_name);
     }
     put(kHook);
     if (hook)
@@ -187,7 +198,7 @@ std::string resolution_json(const ModelView& model, const Selection& selection, 
   out += "],\n \"resolved\": [";
   const std::size_t at = out.size();
   out.resize(out.capacity());
-  out.resize(put_resolved(out, at, r.resolved, sink));
+  out.resize(put_resolved(out, at, r.resolved, model.names_are_plain(), sink));
   out += "],\n \"skipped\": [";
   for (std::size_t i = 0; i < r.skipped.size(); ++i) {
     const SkippedGroup& s = r.skipped[i];

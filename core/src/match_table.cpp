@@ -24,10 +24,11 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
   plain_.resize(n);
   names_.resize(n);
   tails_.resize(n);
+  const bool all_plain = model.names_are_plain();  // the reader has checked every name already
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view name = model[static_cast<ModuleIndex>(i)].name;
     names_[i] = name;
-    plain_[i] = Target::is_plain_name(name);
+    plain_[i] = all_plain || Target::is_plain_name(name);
     tails_[i] = tail_word(name);
     if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));
   }

@@ -79,6 +79,7 @@ ModelView detail::ModelAccess::make(ModelParts parts) {
   view.architecture_ = std::move(parts.architecture);
   view.origin_ = std::move(parts.origin);
   view.torch_class_names_ = parts.torch_class_names;
+  view.plain_names_ = parts.plain_names;
   view.modules_ = std::move(parts.modules);
   view.data_ = std::move(data);
   return view;

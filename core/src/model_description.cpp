@@ -189,6 +189,7 @@ bool read_common_shape(const DescriptionStorage& storage, const std::string& ori
   }
   out.modules = std::move(scanned.modules);
   out.storage = std::move(scanned.strings);
+  out.plain_names = true;  // the scanner takes ASCII text and gives up on escapes and control bytes
   parts = std::move(out);
   return true;
 }

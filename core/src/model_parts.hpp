@@ -23,6 +23,8 @@ struct ModelParts {
   std::string origin;                   ///< file or directory the model came from (for errors)
   /// See ModelView::has_torch_class_names.
   bool torch_class_names = true;
+  /// See ModelView::names_are_plain: set only by a reader that checked every name.
+  bool plain_names = false;
 };
 
 namespace detail {

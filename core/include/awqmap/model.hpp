@@ -96,6 +96,10 @@ class AWQMAP_API ModelView {
   /// False when class names were synthesised (checkpoint directories): then only Linear,
   /// Embedding and ModuleList are known, and builders must rely on module names.
   bool has_torch_class_names() const { return torch_class_names_; }
+  /// True when the reader found every module name to be ASCII without control bytes, quotes or
+  /// backslashes (false when it did not check): such names, and every part of them, go into
+  /// JSON as they are and are matched by the byte engine.
+  bool names_are_plain() const { return plain_names_; }
 
   /// `config.text_config.<key>` when text_config exists and that value is not null, else
   /// `config.<key>`; absent when neither exists (docs/semantics.md §4.1 step 1).
@@ -117,6 +121,7 @@ class AWQMAP_API ModelView {
   std::string architecture_;
   std::string origin_;
   bool torch_class_names_ = true;
+  bool plain_names_ = false;
   std::vector<Module> modules_;  // in named_modules() order; parents before children
   // The config, the bytes the names view, the name table and the children lists.
   std::shared_ptr<const detail::ModelData> data_;
