@@ -12,8 +12,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a name's last bytes ar
 std::uint64_t tail_word(std::string_view s) {
   if (s.size() >= 8) return load_word(s.data() + s.size() - 8);  // one load, not a variable-length copy
   std::uint64_t w = 0;
-  const std::size_t n = s.size() < 8 ? s.size() : 8;
-  if (n) std::memcpy(reinterpret_cast<char*>(&w) + (8 - n), s.data() + s.size() - n, n);
+  const std::size_t n = s.size();  // under eight bytes here
+  if (n) std::memcpy(reinterpret_cast<char*>(&w) + (8 - n), s.data(), n);
   return w;
 }
 }  // namespace
