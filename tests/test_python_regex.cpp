@@ -37,6 +37,25 @@ TEST_CASE("Python-only syntax is translated to its Boost equivalent") {
   CHECK(translate_python_regex("(?i)a").ignore_case);
 }
 
+TEST_CASE("a quantifier after a run of word characters repeats the run's last character only") {
+  // Word runs are translated as one piece: the piece must end before a quantified character.
+  CHECK(translate_python_regex("ab*").boost_syntax == "a(?:b)*");
+  CHECK(translate_python_regex("proj+?").boost_syntax == "pro(?:j)+?");
+  CHECK(translate_python_regex("ab{2}c").boost_syntax == "a(?:b){2}c");
+  CHECK(translate_python_regex("ab{").boost_syntax == "ab\\x{7B}");  // a literal brace repeats nothing
+  CHECK(translate_python_regex("x?").boost_syntax == "(?:x)?");
+  CHECK(translate_python_regex("(?x)ab *").boost_syntax == "a(?:b)*");  // verbose: the space is skipped
+  CHECK(translate_python_regex("layers_10").boost_syntax == "layers_10");
+  for (const char* p : {"ab*", "ab{2}c", "(?x)ab *", "q_proj$"}) {
+    INFO(p);
+    Target t = Target::compile(std::string("re:") + p, "a test");
+    CHECK(t.matches_name("abb") == (std::string(p) == "ab*" || std::string(p) == "(?x)ab *"));
+  }
+  CHECK(Target::compile("re:ab*", "a test").matches_name("a"));
+  CHECK_FALSE(Target::compile("re:ab{2}c", "a test").matches_name("ababc"));
+  CHECK(Target::compile("re:ab{2}c", "a test").matches_name("abbc"));
+}
+
 TEST_CASE("an invalid pattern names the pattern, Python's reason and where it came from") {
   try {
     Target::compile("re:.*(q|k_proj$", "mapping 3 smooth_layer");

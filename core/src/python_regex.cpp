@@ -693,6 +693,20 @@ class Translator {
         }
         default:
           --pos_;
+          if (is_word(c) && !f.verbose) {
+            // A run of word characters stands for itself: one piece rather than one per
+            // character. A quantifier after the run repeats its last character alone, which
+            // stays a piece of its own. (Verbose patterns may put spaces before a quantifier.)
+            std::size_t end = pos_ + 1;
+            while (end < src_.size() && is_word(src_[end])) ++end;
+            if (end - pos_ > 1 && end < src_.size() &&
+                (src_[end] == '*' || src_[end] == '+' || src_[end] == '?' || src_[end] == '{'))
+              --end;
+            const std::uint64_t n = end - pos_;
+            seq.push_back({std::string(src_.substr(pos_, n)), Kind::atom, {n, n}});
+            pos_ = end;
+            break;
+          }
           seq.push_back({literal(decode(take_char()), f, at), Kind::atom, {1, 1}});
           break;
       }
