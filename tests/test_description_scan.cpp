@@ -306,3 +306,41 @@ TEST_CASE("A model read by the scanner says its names are plain only when every 
   CHECK(said_not >= 4);    // escapes and the byte past ASCII go to the full reader, which does not say
   CHECK_FALSE(parse_model_description(full_reader_only(base), "d.json").names_are_plain());
 }
+
+TEST_CASE("Large description files, read into memory of their own, load as the same text parsed from memory") {
+  // Texts of a megabyte and more are kept apart from the heap (in whole 2 MiB pages): sizes
+  // around those steps, read by the scanner and, with one escaped name, by the full reader.
+  test::TempDir tmp;
+  for (const std::size_t target : {std::size_t{1} << 20, (std::size_t{2} << 20) - 40, (std::size_t{2} << 20) + 3}) {
+    for (const bool escaped : {false, true}) {
+      std::string text = R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A"})";
+      const std::string tail = escaped ? R"(,{"name":"z\u0041","type":"Linear","in_features":1,"out_features":1}]})"
+                                       : R"(,{"name":"zA","type":"Linear","in_features":1,"out_features":1}]})";
+      for (int i = 0; text.size() + tail.size() < target; ++i) {
+        const std::string record = R"(,{"name":"m)" + std::to_string(i) + R"(","type":"Linear","in_features":)" +
+                                   std::to_string(i) + R"(,"out_features":7})";
+        if (text.size() + record.size() + tail.size() > target) {
+          text += std::string(target - text.size() - tail.size(), ' ');  // whitespace to the exact size
+          break;
+        }
+        text += record;
+      }
+      text += tail;
+      INFO("size " << text.size() << (escaped ? ", escaped name" : ""));
+      REQUIRE(text.size() == target);
+      CHECK(scanner_accepts(text) == !escaped);
+      const auto path = tmp.write("big.model.json", text);
+      const ModelView from_file = load_model_description(path.string());
+      const ModelView from_memory = parse_model_description(text, "big.model.json");
+      REQUIRE(from_file.size() == from_memory.size());
+      CHECK(from_file[from_file.size() - 1].name == "zA");
+      bool same = true;
+      for (std::size_t i = 0; i < from_file.size() && same; ++i) {
+        const auto k = static_cast<ModuleIndex>(i);
+        same = from_file[k].name == from_memory[k].name && from_file[k].type == from_memory[k].type &&
+               from_file[k].in_features == from_memory[k].in_features && from_file[k].parent == from_memory[k].parent;
+      }
+      CHECK(same);
+    }
+  }
+}

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cstring>
 #include <deque>
 #include <type_traits>
 
@@ -22,7 +23,7 @@ namespace od = simdjson::ondemand;
 // model owns (a mapping of the user's file would die with SIGBUS when the file is truncated
 // while the model lives), and the parser's string buffer.
 struct DescriptionStorage {
-  simdjson::padded_string text;
+  detail::PaddedText text;
   std::deque<std::string> unescaped;  // strings with escapes, decoded (a deque never moves them)
 };
 
@@ -203,7 +204,7 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
   } else {
     od::parser parser;
     od::document doc;
-    reader.check(parser.iterate(storage->text).get(doc), "the document");
+    reader.check(parser.iterate(storage->text.view()).get(doc), "the document");
     try {
       parts = reader.parse(doc);
     } catch (const simdjson::simdjson_error& e) {
@@ -220,13 +221,14 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
 ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture,
                                  const InputLimits& limits) {
   auto storage = std::make_shared<DescriptionStorage>();
-  storage->text = detail::read_regular_file(path, {"max_description_bytes", limits.max_description_bytes});
+  storage->text = detail::RegularFile(path, path).read_text({"max_description_bytes", limits.max_description_bytes});
   return parse_owned(std::move(storage), detail::printable(path), architecture);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {
   auto storage = std::make_shared<DescriptionStorage>();
-  storage->text = simdjson::padded_string(json);
+  storage->text = detail::PaddedText(json.size());
+  if (!json.empty()) std::memcpy(storage->text.data(), json.data(), json.size());
   return parse_owned(std::move(storage), origin);
 }
 

@@ -1,6 +1,7 @@
 #include "file_access.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "awqmap/error.hpp"
 #include "printable.hpp"
@@ -85,11 +87,72 @@ void RegularFile::read_at(std::uint64_t offset, char* out, std::size_t n) const 
   }
 }
 
-simdjson::padded_string RegularFile::read_all(LimitRef limit) const {
+void RegularFile::check_size(LimitRef limit) const {
   if (size_ > limit.value)
     fail(display_, "the file is " + std::to_string(size_) + " bytes, over the limit InputLimits::" + limit.name + " (" +
                        std::to_string(limit.value) + " bytes); if the file is genuine, raise it (awqmap --limit " + limit.name + "=N)");
+}
+
+simdjson::padded_string RegularFile::read_all(LimitRef limit) const {
+  check_size(limit);
   simdjson::padded_string text(static_cast<std::size_t>(size_));
+  read_at(0, text.data(), static_cast<std::size_t>(size_));
+  return text;
+}
+
+PaddedText::PaddedText(std::size_t size) : size_(size) {
+  const std::size_t bytes = size + simdjson::SIMDJSON_PADDING;
+  constexpr std::size_t kMapFrom = 1u << 20;
+  if (bytes >= kMapFrom) {
+    // Whole huge pages where the kernel gives them on request: faulting in a large text 4 KiB
+    // at a time costs more than reading it.
+    constexpr std::size_t kHuge = 2u << 20;
+    const std::size_t whole = (bytes + kHuge - 1) & ~(kHuge - 1);
+    void* p = ::mmap(nullptr, whole + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      const auto at = reinterpret_cast<std::uintptr_t>(p);
+      const std::uintptr_t aligned = (at + kHuge - 1) & ~std::uintptr_t{kHuge - 1};
+      if (aligned > at) ::munmap(p, aligned - at);
+      if (aligned + whole < at + whole + kHuge) ::munmap(reinterpret_cast<void*>(aligned + whole), at + kHuge - aligned);
+      data_ = reinterpret_cast<char*>(aligned);
+      mapped_ = whole;
+      ::madvise(data_, whole, MADV_HUGEPAGE);
+    }
+  }
+  if (!data_) data_ = new char[bytes];
+  std::memset(data_ + size, 0, simdjson::SIMDJSON_PADDING);
+}
+
+void PaddedText::release() {
+  if (mapped_)
+    ::munmap(data_, mapped_);
+  else
+    delete[] data_;
+  data_ = nullptr;
+  size_ = mapped_ = 0;
+}
+
+PaddedText::~PaddedText() {
+  release();
+}
+
+PaddedText::PaddedText(PaddedText&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
+      mapped_(std::exchange(other.mapped_, 0)) {}
+
+PaddedText& PaddedText::operator=(PaddedText&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    mapped_ = std::exchange(other.mapped_, 0);
+  }
+  return *this;
+}
+
+PaddedText RegularFile::read_text(LimitRef limit) const {
+  check_size(limit);
+  PaddedText text(static_cast<std::size_t>(size_));
   read_at(0, text.data(), static_cast<std::size_t>(size_));
   return text;
 }

@@ -18,6 +18,34 @@ struct LimitRef {
   std::uint64_t value;
 };
 
+/// A file's text with simdjson's padding after it, in memory of its own: a text of a megabyte
+/// or more is mapped apart from the heap, so that freeing it returns its pages to the system at
+/// once. (Freed into the heap, it would leave a hole that only later, smaller allocations
+/// reuse: the heap would keep the text's size on top of what the records need.)
+class PaddedText {
+ public:
+  PaddedText() = default;
+  explicit PaddedText(std::size_t size);
+  ~PaddedText();
+  PaddedText(PaddedText&& other) noexcept;
+  PaddedText& operator=(PaddedText&& other) noexcept;
+  PaddedText(const PaddedText&) = delete;
+  PaddedText& operator=(const PaddedText&) = delete;
+
+  char* data() { return data_; }
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  simdjson::padded_string_view view() const {
+    return simdjson::padded_string_view(data_, size_, size_ + simdjson::SIMDJSON_PADDING);
+  }
+
+ private:
+  void release();
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t mapped_ = 0;  // bytes mapped; 0 when data_ came from the heap
+};
+
 /// An open regular file. Throws InputError naming `display` (the path as the user gave it)
 /// when the path is absent, unreadable or not a regular file.
 class RegularFile {
@@ -33,8 +61,11 @@ class RegularFile {
   void read_at(std::uint64_t offset, char* out, std::size_t n) const;
   /// The whole file with simdjson padding; refused by `limit` before anything is read.
   simdjson::padded_string read_all(LimitRef limit) const;
+  /// read_all into a PaddedText.
+  PaddedText read_text(LimitRef limit) const;
 
  private:
+  void check_size(LimitRef limit) const;
   int fd_ = -1;
   std::uint64_t size_ = 0;
   std::string display_;
