@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <type_traits>
 
 #include "awqmap/error.hpp"
@@ -175,9 +176,16 @@ class Reader {
 // The scanner's reading of a description in the common shape, without the JSON parser and its
 // index (four bytes per input byte); false when the full reader must read it. A config the
 // config reader refuses also goes to the full reader, so that errors read as they always have.
-bool read_common_shape(const DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
+// The text of the records read so far goes back to the system as the scanner moves on (when the
+// text has pages of its own): the records copy what they keep.
+bool read_common_shape(DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
   detail::ScannedDescription scanned;
-  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned)) return false;
+  auto drop = [](void* text, const char* from, const char* to) {
+    static_cast<detail::PaddedText*>(text)->drop_pages(from, to);
+  };
+  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned, drop,
+                                &storage.text))
+    return false;
   ModelParts out;
   out.origin = origin;
   out.architecture = std::string(scanned.architecture);
@@ -195,13 +203,17 @@ bool read_common_shape(const DescriptionStorage& storage, const std::string& ori
   return true;
 }
 
+// `refill` writes the text again where it was, for the full reader when the scanner gave up
+// after letting some of it go.
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
+                      const std::function<void(detail::PaddedText&)>& refill,
                       const std::optional<std::string>& architecture = std::nullopt) {
   Reader reader(origin, storage->text.size(), storage->unescaped);
   ModelParts parts;
   if (read_common_shape(*storage, origin, parts)) {
     storage.reset();  // the records own their strings: the text goes before the tables are built
   } else {
+    if (storage->text.dropped()) refill(storage->text);
     od::parser parser;
     od::document doc;
     reader.check(parser.iterate(storage->text.view()).get(doc), "the document");
@@ -221,15 +233,20 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
 ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture,
                                  const InputLimits& limits) {
   auto storage = std::make_shared<DescriptionStorage>();
-  storage->text = detail::RegularFile(path, path).read_text({"max_description_bytes", limits.max_description_bytes});
-  return parse_owned(std::move(storage), detail::printable(path), architecture);
+  const detail::RegularFile file(path, path);
+  storage->text = file.read_text({"max_description_bytes", limits.max_description_bytes});
+  auto refill = [&file](detail::PaddedText& text) { file.read_at(0, text.data(), text.size()); };
+  return parse_owned(std::move(storage), detail::printable(path), refill, architecture);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {
   auto storage = std::make_shared<DescriptionStorage>();
   storage->text = detail::PaddedText(json.size());
-  if (!json.empty()) std::memcpy(storage->text.data(), json.data(), json.size());
-  return parse_owned(std::move(storage), origin);
+  auto refill = [json](detail::PaddedText& text) {
+    if (!json.empty()) std::memcpy(text.data(), json.data(), json.size());
+  };
+  refill(storage->text);
+  return parse_owned(std::move(storage), origin, refill);
 }
 
 }  // namespace awqmap

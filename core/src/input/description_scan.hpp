@@ -161,6 +161,17 @@ class DescriptionScanner {
   explicit DescriptionScanner(std::string_view text)
       : p_(text.data()), end_(text.data() + text.size()), strings_(text.size()) {}
 
+  /// Told, every kReleaseStep bytes of records read, the span of the text from the first
+  /// record to the next one: the records keep copies of their strings, so nothing in that span
+  /// is looked at again by the scanner or viewed by what it returns (the architecture and
+  /// config views lie outside the records).
+  using Release = void (*)(void* context, const char* from, const char* to);
+  static constexpr std::size_t kReleaseStep = std::size_t{2} << 20;
+  void on_records_read(Release release, void* context) {
+    release_ = release;
+    release_context_ = context;
+  }
+
   /// Reads the whole description into `out`; false when the text is not in the common shape
   /// (`out` is then unspecified).
   bool scan(ScannedDescription& out) {
@@ -218,6 +229,8 @@ class DescriptionScanner {
   const char* p_;
   const char* end_;
   RecordStrings strings_;
+  Release release_ = nullptr;
+  void* release_context_ = nullptr;
 
   char peek() const { return p_ < end_ ? *p_ : '\0'; }
   bool eat(char c) {
@@ -583,6 +596,8 @@ class DescriptionScanner {
     if (!eat('[')) return false;
     ws();
     if (eat(']')) return true;
+    const char* const first = p_;
+    const char* told = p_;
     while (true) {
       out.emplace_back();
       if (!module(out.back())) return false;
@@ -590,6 +605,10 @@ class DescriptionScanner {
       if (eat(']')) return true;
       if (!eat(',')) return false;
       ws();
+      if (release_ && static_cast<std::size_t>(p_ - told) >= kReleaseStep) {
+        release_(release_context_, first, p_);
+        told = p_;
+      }
     }
   }
 };
@@ -597,6 +616,14 @@ class DescriptionScanner {
 /// See DescriptionScanner::scan.
 inline bool scan_description(std::string_view text, ScannedDescription& out) {
   return DescriptionScanner(text).scan(out);
+}
+
+/// scan_description, telling `release` as the records are read (see DescriptionScanner::on_records_read).
+inline bool scan_description(std::string_view text, ScannedDescription& out, DescriptionScanner::Release release,
+                             void* context) {
+  DescriptionScanner scanner(text);
+  scanner.on_records_read(release, context);
+  return scanner.scan(out);
 }
 
 }  // namespace awqmap::detail

@@ -123,6 +123,15 @@ PaddedText::PaddedText(std::size_t size) : size_(size) {
   std::memset(data_ + size, 0, simdjson::SIMDJSON_PADDING);
 }
 
+void PaddedText::drop_pages(const char* from, const char* to) {
+  constexpr std::uintptr_t kHuge = 2u << 20;
+  if (!mapped_ || from < data_ || to > data_ + size_) return;
+  const auto first = (reinterpret_cast<std::uintptr_t>(from) + kHuge - 1) & ~(kHuge - 1);
+  const auto last = reinterpret_cast<std::uintptr_t>(to) & ~(kHuge - 1);
+  if (last <= first) return;
+  if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) == 0) dropped_ = true;
+}
+
 void PaddedText::release() {
   if (mapped_)
     ::munmap(data_, mapped_);
@@ -130,6 +139,7 @@ void PaddedText::release() {
     delete[] data_;
   data_ = nullptr;
   size_ = mapped_ = 0;
+  dropped_ = false;
 }
 
 PaddedText::~PaddedText() {
@@ -138,7 +148,7 @@ PaddedText::~PaddedText() {
 
 PaddedText::PaddedText(PaddedText&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
-      mapped_(std::exchange(other.mapped_, 0)) {}
+      mapped_(std::exchange(other.mapped_, 0)), dropped_(std::exchange(other.dropped_, false)) {}
 
 PaddedText& PaddedText::operator=(PaddedText&& other) noexcept {
   if (this != &other) {
@@ -146,6 +156,7 @@ PaddedText& PaddedText::operator=(PaddedText&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     mapped_ = std::exchange(other.mapped_, 0);
+    dropped_ = std::exchange(other.dropped_, false);
   }
   return *this;
 }

@@ -38,12 +38,18 @@ class PaddedText {
   simdjson::padded_string_view view() const {
     return simdjson::padded_string_view(data_, size_, size_ + simdjson::SIMDJSON_PADDING);
   }
+  /// Gives the whole huge pages within [from, to) back to the system (a text on the heap keeps
+  /// them); those bytes read as zeros afterwards, until the text is read again.
+  void drop_pages(const char* from, const char* to);
+  /// True once drop_pages gave any page back.
+  bool dropped() const { return dropped_; }
 
  private:
   void release();
   char* data_ = nullptr;
   std::size_t size_ = 0;
-  std::size_t mapped_ = 0;  // bytes mapped; 0 when data_ came from the heap
+  std::size_t mapped_ = 0;  // bytes mapped (from a 2 MiB boundary); 0 when data_ came from the heap
+  bool dropped_ = false;
 };
 
 /// An open regular file. Throws InputError naming `display` (the path as the user gave it)
