@@ -76,37 +76,108 @@ class TailGroups {
   std::vector<std::uint32_t> members_;
 };
 
+/// Which modules one target string matches: a bit per module, read as the byte vector it
+/// replaces was (size() and operator[]), and visited in increasing order by for_each. Eight
+/// times smaller than bytes, and the resolver's passes over it skip 64 modules at a time.
+class HitSet {
+ public:
+  HitSet() = default;
+  explicit HitSet(std::size_t n) : size_(n), words_((n + 63) / 64, 0) {}
+  std::size_t size() const { return size_; }
+  bool operator[](std::size_t i) const { return (words_[i / 64] >> (i % 64) & 1u) != 0; }
+  void set(std::size_t i) { words_[i / 64] |= std::uint64_t{1} << (i % 64); }
+  void assign(std::size_t i, bool on) {
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    words_[i / 64] = on ? words_[i / 64] | bit : words_[i / 64] & ~bit;
+  }
+  std::size_t count() const {
+    std::size_t n = 0;
+    for (const std::uint64_t w : words_) n += static_cast<std::size_t>(__builtin_popcountll(w));
+    return n;
+  }
+  /// Calls `visit(i)` for every module matched, in increasing order.
+  template <typename Visit>
+  void for_each(Visit visit) const {
+    for (std::size_t k = 0; k < words_.size(); ++k)
+      for (std::uint64_t w = words_[k]; w; w &= w - 1)
+        visit(k * 64 + static_cast<std::size_t>(__builtin_ctzll(w)));
+  }
+
+ private:
+  std::size_t size_ = 0;
+  std::vector<std::uint64_t> words_;
+};
+
+/// For `re:.*<segment>$` and `re:.*<middle>.*<segment>$` where the pattern's fast matcher reads
+/// the segments as literal bytes and `.` wildcards: each segment's bytes and a mask (0xff where
+/// literal, 0 for `.`; `middle` empty for the first form). On a plain name such a pattern
+/// matches exactly when the name ends with bytes equal to the segment's under the mask and the
+/// middle occurs before them, so the match table answers it from the name's end and its
+/// parent's answer (the parent's name is the name up to its last dot). Nothing for any other
+/// text. Defined with Target.
+struct EndPattern {
+  std::string chars, mask;
+  std::string middle, middle_mask;
+};
+std::optional<EndPattern> end_pattern_of(const std::string& text);
+
 class MatchTable {
  public:
   MatchTable(const ModelView& model, const ResolveOptions& options);
 
   /// Per module: matches `text`. `origin` names the pattern's source in errors.
-  const std::vector<char>& hits(const std::string& text, const std::string& origin);
+  const HitSet& hits(const std::string& text, const std::string& origin);
   /// The hits of `text` when it was matched before, else null (so that a caller builds the
   /// origin text only for a pattern it has not seen).
-  const std::vector<char>* cached(const std::string& text) const {
+  const HitSet* cached(const std::string& text) const {
     auto it = cache_.find(text);
     return it == cache_.end() ? nullptr : &it->second;
   }
+  /// Drops the hits of `text` (a caller that needs them no more); asked again, they are
+  /// computed again.
+  void forget(const std::string& text) { cache_.erase(text); }
   /// Linear or Embedding, matching `targets` and not `ignore` (docs/semantics.md §6).
-  bool targeted(ModuleIndex i) const;
+  bool targeted(ModuleIndex i) const {
+    const char memo = targeted_[i];
+    return memo == 0 ? decide_targeted(i) : memo == 2;
+  }
 
  private:
+  bool plain(std::size_t i) const { return all_plain_ || plain_[i] != 0; }
+  bool decide_targeted(ModuleIndex i) const;  // targeted() the first time
+
   const ModelView& model_;
   // The lists are compiled up front (a bad pattern fails the construction) but matched only
   // for the modules asked about: resolution asks for the modules of its groups, a small part
   // of a large model.
   std::vector<Target> ignore_, quant_;
   mutable std::vector<char> targeted_;  // per module: 0 not asked yet, 1 no, 2 yes
+  // A target that is not a regex matches a module by its name, or else by its class and bases
+  // alone; resolution asks about thousands of modules of a few classes. Per class seen (its
+  // type and bases): Linear or Embedding, and which of these targets (ignore_, then quant_)
+  // match it by class. Only for modules whose name is none of the texts.
+  struct ClassAnswer {
+    std::string_view type;
+    std::vector<std::string_view> bases;
+    bool quantizable = false;
+    std::vector<char> by_class;
+    bool answer = false;  // targeted(), when neither list has a regex
+  };
+  mutable std::vector<ClassAnswer> classes_;
+  mutable std::size_t last_class_ = 0;    // where the last lookup found its class
+  std::vector<std::string> exact_texts_;  // the texts of the targets that are not regexes
+  bool any_regex_ = false;                // in either list
+  const ClassAnswer& class_answer(const Module& m, bool plain) const;
+  // Per module: is_plain_name; left empty when the reader has checked every name.
+  bool all_plain_ = false;
   std::vector<char> plain_;
-  std::vector<std::string_view> names_;
   // The last eight bytes of each name (zeros in front of shorter names), side by side: most
   // patterns end in a literal suffix, and testing it here touches 8 bytes per module instead
   // of a cache line of each name.
   std::vector<std::uint64_t> tails_;
   std::optional<TailGroups> groups_;    // built by the first pattern with a suffix
   std::vector<ModuleIndex> not_plain_;  // names the tail test cannot rule out (usually none)
-  std::unordered_map<std::string, std::vector<char>> cache_;
+  std::unordered_map<std::string, HitSet> cache_;
 };
 
 /// For `re:.*<run>$` where the run is letters, digits, `_` and `\\.` only: the run's text. On a

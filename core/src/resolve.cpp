@@ -132,24 +132,21 @@ class Resolver {
 
   // Per module, the one distinct target it matches: s + 1 for slot s, 0 for none, kSeveral when
   // it matches two or more (the rematch error) or its slot has no code below kSeveral (mappings
-  // of 255 or more distinct targets). One byte per module, set in a vectorized pass per target,
-  // so that the walk reads one byte per module, skips eight modules that match nothing at a
-  // time, and looks at the targets one by one only for modules marked kSeveral.
+  // of 255 or more distinct targets). One byte per module, set from each target's hits, so that
+  // the walk reads one byte per module, skips eight modules that match nothing at a time, and
+  // looks at the targets one by one only for modules marked kSeveral.
   static constexpr std::uint8_t kSeveral = 0xFF;
-  void mark_targets(const std::vector<const std::vector<char>*>& hits) {
-    const std::size_t n = model_.size();
-    target_of_.assign(n, 0);
+  void mark_targets(const std::vector<const detail::HitSet*>& hits) {
+    target_of_.assign(model_.size(), 0);
+    std::uint8_t* const out = target_of_.data();
     for (std::size_t s = 0; s < hits.size(); ++s) {
       const std::uint8_t code = s + 1 < kSeveral ? static_cast<std::uint8_t>(s + 1) : kSeveral;
-      // Through plain pointers and a fixed count, so that the loop is vectorized.
-      std::uint8_t* __restrict out = target_of_.data();
-      const char* __restrict in = hits[s]->data();
-      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] ? (out[i] ? kSeveral : code) : out[i];
+      hits[s]->for_each([&](std::size_t i) { out[i] = out[i] ? kSeveral : code; });
     }
   }
 
-  const std::vector<char>& matches_of(const std::string& text, std::size_t mapping) {
-    if (const std::vector<char>* seen = table_.cached(text)) return *seen;
+  const detail::HitSet& matches_of(const std::string& text, std::size_t mapping) {
+    if (const detail::HitSet* seen = table_.cached(text)) return *seen;
     return table_.hits(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
   }
 
@@ -174,7 +171,7 @@ class Resolver {
       slot[t] = static_cast<std::size_t>(it - distinct.begin());
       if (it == distinct.end()) distinct.push_back(targets[t]);
     }
-    std::vector<const std::vector<char>*> hits;
+    std::vector<const detail::HitSet*> hits;
     for (const auto& text : distinct) hits.push_back(&matches_of(text, k));
 
     // How many targets share each distinct string: a module matching it is appended that many
@@ -184,10 +181,7 @@ class Resolver {
     mark_targets(hits);
     // Each group holds one smooth module (or resolution fails), so the modules matching the
     // smooth target bound the groups: the result never regrows within a mapping.
-    const std::vector<char>& smooth_hits = *hits[slot[0]];
-    std::size_t smooth_count = 0;
-    for (const char h : smooth_hits) smooth_count += h != 0;
-    out_.resolved.reserve(out_.resolved.size() + smooth_count);
+    out_.resolved.reserve(out_.resolved.size() + hits[slot[0]]->count());
 
     std::vector<std::vector<ModuleIndex>> matches(distinct.size());
     std::vector<char> unmatched(distinct.size(), 1);
@@ -335,8 +329,22 @@ class Resolver {
 
 Resolution resolve(const ModelView& model, const MappingList& mappings, const ResolveOptions& options) {
   detail::MatchTable table(model, options);
+  // The last mapping that reads each target string: its hits are dropped after that one, so
+  // that the table holds no more than the mappings still to come need.
+  auto each_target = [&](std::size_t k, auto&& visit) {
+    visit(mappings[k].smooth_layer);
+    for (const std::string& b : mappings[k].balance_layers) visit(b);
+  };
+  std::unordered_map<std::string_view, std::size_t> last_use;
+  for (std::size_t k = 0; k < mappings.size(); ++k)
+    each_target(k, [&](const std::string& text) { last_use[text] = k; });
   Resolver resolver(model, mappings, table);
-  for (std::size_t k = 0; k < mappings.size(); ++k) resolver.resolve_mapping(k);
+  for (std::size_t k = 0; k < mappings.size(); ++k) {
+    resolver.resolve_mapping(k);
+    each_target(k, [&](const std::string& text) {
+      if (last_use[text] == k) table.forget(text);
+    });
+  }
   return resolver.take();
 }
 

@@ -14,6 +14,7 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/python_regex.hpp"
+#include "match_table.hpp"
 #include "word_scan.hpp"
 
 namespace awqmap {
@@ -445,6 +446,22 @@ Target Target::compile(const std::string& text, std::string_view origin) {
 namespace detail {
 std::string required_suffix_of(const std::string& text) {
   return text.rfind("re:", 0) == 0 ? required_suffix(std::string_view(text).substr(3)) : std::string();
+}
+
+std::optional<EndPattern> end_pattern_of(const std::string& text) {
+  if (text.rfind("re:", 0) != 0) return std::nullopt;
+  // The glob of `.*<middle>.*<segment>$` matches exactly the names whose end matches the segment
+  // with the middle somewhere before it (an empty middle anywhere).
+  std::optional<Glob> g = fast_glob(std::string_view(text).substr(3));
+  if (!g || !g->anchored_end || g->segments.size() < 2 || g->segments.size() > 3 || g->segments[0].size() != 0 ||
+      g->segments.back().size() == 0)
+    return std::nullopt;
+  EndPattern out{std::move(g->segments.back().chars), std::move(g->segments.back().mask), {}, {}};
+  if (g->segments.size() == 3) {
+    out.middle = std::move(g->segments[1].chars);
+    out.middle_mask = std::move(g->segments[1].mask);
+  }
+  return out;
 }
 }  // namespace detail
 

@@ -1,0 +1,282 @@
+// The match table's and the resolver's shortcuts give what the regex engine and the plain
+// reading of their rules give.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "awqmap/error.hpp"
+#include "awqmap/resolve.hpp"
+#include "awqmap/target.hpp"
+#include "../core/src/match_table.hpp"
+#include "model_builder.hpp"
+
+using namespace awqmap;
+
+namespace {
+
+// A model holding `names` and their ancestors (sorted: an ancestor is a prefix, so it comes first).
+ModelView model_of(const std::set<std::string>& names) {
+  std::set<std::string> all;
+  for (const std::string& name : names)
+    for (std::size_t dot = name.find('.'); ; dot = name.find('.', dot + 1)) {
+      all.insert(name.substr(0, dot));
+      if (dot == std::string::npos) break;
+    }
+  all.erase("");
+  test::ModelBuilder b;
+  for (const std::string& name : all) b.linear(name);
+  return b.build();
+}
+
+// The modules that resolution finds for `text`, in model order: the balance names of a mapping
+// whose smooth layer is the root (every match's ancestor, so that all of them form one group).
+std::vector<std::string_view> found_by_resolution(const ModelView& model, const std::string& text) {
+  const Resolution r = resolve(model, {Mapping("", {text})}, ResolveOptions{});
+  REQUIRE(r.resolved.size() + r.skipped.size() == 1);
+  return r.resolved.empty() ? r.skipped[0].balance_names : r.resolved[0].balance_names;
+}
+
+// The same by the regex engine (exact names and classes by Target::matches), module by module.
+std::vector<std::string_view> found_by_engine(const ModelView& model, const std::string& text) {
+  const Target t = Target::compile(text, "test");
+  std::vector<std::string_view> out;
+  for (const Module& m : model.modules())
+    if (t.is_regex() ? t.matches_name_with_regex(m.name) : t.matches(m)) out.push_back(m.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a hit set reads, visits and counts what a byte per module holds") {
+  std::mt19937 rng(5);
+  for (std::size_t size : {0, 1, 63, 64, 65, 127, 128, 129, 300}) {
+    detail::HitSet hits(size);
+    std::vector<char> bytes(size, 0);
+    for (int round = 0; round < 400 && size; ++round) {
+      const std::size_t i = rng() % size;
+      const bool on = rng() % 3 != 0;
+      if (round % 2) {
+        hits.assign(i, on);
+        bytes[i] = on;
+      } else if (on) {
+        hits.set(i);
+        bytes[i] = 1;
+      }
+    }
+    REQUIRE(hits.size() == size);
+    std::vector<std::size_t> visited, expected;
+    hits.for_each([&](std::size_t i) { visited.push_back(i); });
+    for (std::size_t i = 0; i < size; ++i) {
+      CHECK(hits[i] == (bytes[i] != 0));
+      if (bytes[i]) expected.push_back(i);
+    }
+    CHECK(visited == expected);
+    CHECK(hits.count() == expected.size());
+  }
+}
+
+TEST_CASE("a pattern of any prefix and one segment is read from the names' ends as the regex engine reads it") {
+  std::mt19937 rng(17);
+  // Segments of literals and wildcards, long and short, sharing their last bytes so that many
+  // names pass the tail word and differ further back, at every distance from the end.
+  const std::vector<std::string> pattern_pieces = {"a", "b", "_", "7", "\\.", ".", "proj", "experts", "gate_proj",
+                                                   "shared_expert", "\\-", " "};
+  auto pick = [&](const std::vector<std::string>& from, std::size_t min, std::size_t max) {
+    std::string s;
+    for (std::size_t n = min + rng() % (max - min + 1); n > 0; --n) s += from[rng() % from.size()];
+    return s;
+  };
+  // The segment's bytes with each `.` wildcard made some byte, `\.` a dot.
+  auto instance = [&](const std::string& segment) {
+    std::string out;
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+      if (segment[i] == '\\') {
+        out += segment[++i];
+      } else if (segment[i] == '.') {
+        const char any[] = {'.', 'x', '7', ' '};
+        out += any[rng() % 4];
+      } else {
+        out += segment[i];
+      }
+    }
+    return out;
+  };
+  std::size_t shaped = 0, compared = 0, matched = 0;
+  for (int round = 0; round < 300; ++round) {
+    // Every third pattern has a middle segment: `.*<middle>.*<segment>$`.
+    const std::string middle = round % 3 == 0 ? pick(pattern_pieces, 1, 3) : "";
+    const std::string segment = pick(pattern_pieces, 1, 5);
+    const std::string text = "re:.*" + (middle.empty() ? "" : middle + ".*") + segment + "$";
+    ++shaped;
+    std::set<std::string> names;
+    for (int j = 0; j < 40; ++j) {
+      std::string name = instance(segment);
+      // The middle anywhere before the end, across dots, in the parent or the last component, or not at all.
+      if (!middle.empty() && rng() % 4 != 0)
+        name = pick({"", "x", "layers.", ".3."}, 0, 2) + instance(middle) + pick({"", "x", ".", "7.", ".e", "_"}, 0, 2) + name;
+      const std::size_t at = rng() % name.size();
+      switch (rng() % 4) {
+        case 0: name[at] = name[at] == 'q' ? 'r' : 'q'; break;  // one byte off, anywhere
+        case 1: name = name.substr(at); break;                   // shorter than the segment
+        default: break;
+      }
+      name = pick({"m", "x", "layers.3.", "p", "_"}, 0, 4) + name;
+      if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) continue;
+      names.insert(name);
+    }
+    // A name that is not plain in half of the models: the table then tests every name again.
+    if (round % 2) {
+      const std::string name = "z\xc3\xa9" + instance(segment);
+      names.insert(name.back() == '.' || name.find("..") != std::string::npos ? "z\xc3\xa9" : name);
+    }
+    const ModelView model = model_of(names);
+    REQUIRE(model.names_are_plain() == (round % 2 == 0));
+    INFO("pattern " << text);
+    const std::vector<std::string_view> expected = found_by_engine(model, text);
+    if (expected.empty()) {
+      CHECK_THROWS_AS(found_by_resolution(model, text), ResolutionError);  // an incomplete set
+    } else {
+      CHECK(found_by_resolution(model, text) == expected);
+    }
+    REQUIRE(Target::compile(text, "test").has_fast_path());
+    matched += expected.size();
+    compared += model.size();
+  }
+  CHECK(shaped == 300);
+  CHECK(matched * 10 > compared);
+  CHECK(matched * 2 < compared);
+}
+
+TEST_CASE("patterns with and without the shortcuts hit what the regex engine hits, on plain and other names") {
+  std::set<std::string> names;
+  for (int l = 0; l < 3; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    for (const char* n : {"self_attn.q_proj", "mlp.gate", "mlp.shared_expert_gate", "mlp.shared_expert.gate_proj",
+                          "mlp.shared_expert.up_proj", "post_attention_layernorm", "input_layernorm"})
+      names.insert(p + n);
+    for (int e = 0; e < 12; ++e)
+      for (const char* n : {"gate_proj", "up_proj", "down_proj"})
+        names.insert(p + "mlp.experts." + std::to_string(e) + "." + n);
+  }
+  const std::vector<std::string> patterns = {
+      "re:.*mlp.experts.*.gate_proj$",  "re:.*mlp.shared_expert.gate_proj$", "re:.*up_proj$",
+      "re:.*mlp.gate$",                 "re:.*layers\\.(0|2)\\.input_layernorm$", "re:.*self_attn.q_proj$",
+      "re:model.layers.1.mlp.experts", "re:.*gate", "model.layers.1.mlp.gate", "Linear", "re:.*proj\\n?$"};
+  for (bool plain : {true, false}) {
+    std::set<std::string> these = names;
+    if (!plain) {
+      these.insert("model.layers.1.mlp.experts.3.up_proj\xc3\xa9");
+      these.insert("model.layers.1.mlp.gate.\xc3\xa9.mlp.gate");
+      these.insert("model.layers.2.mlp.experts.1.up_proj\n");
+    }
+    const ModelView model = model_of(these);
+    REQUIRE(model.names_are_plain() == plain);
+    for (const std::string& text : patterns) {
+      INFO("pattern " << text);
+      const std::vector<std::string_view> expected = found_by_engine(model, text);
+      CHECK(!expected.empty());
+      CHECK(found_by_resolution(model, text) == expected);
+    }
+  }
+}
+
+TEST_CASE("resolution drops no hits a later mapping reads") {
+  test::ModelBuilder b;
+  for (int l = 0; l < 3; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    b.norm(p + "input_layernorm").llama_attention(p).norm(p + "post_attention_layernorm").gated_mlp(p + "mlp.");
+  }
+  const ModelView model = b.build();
+  // The same strings in the first and last mappings, and twice in one.
+  const MappingList mappings = {
+      {"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, std::nullopt},
+      {"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}, std::nullopt},
+      {"re:.*up_proj$", {"re:.*down_proj$"}, std::nullopt},
+      {"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, std::nullopt},
+  };
+  const Resolution all = resolve(model, mappings, ResolveOptions{});
+  REQUIRE(all.resolved.size() == 12);
+  for (std::size_t k = 0; k < mappings.size(); ++k) {
+    const Resolution one = resolve(model, {mappings[k]}, ResolveOptions{});
+    REQUIRE(one.resolved.size() == 3);
+    for (std::size_t g = 0; g < 3; ++g) {
+      const ResolvedMapping& a = all.resolved[k * 3 + g];
+      const ResolvedMapping& o = one.resolved[g];
+      CHECK(a.mapping == k);
+      CHECK(o.mapping == 0);
+      CHECK(a.smooth_name == o.smooth_name);
+      CHECK(a.balance_names == o.balance_names);
+      CHECK(a.parent_name == o.parent_name);
+    }
+  }
+}
+
+TEST_CASE("what is quantized is read per class as Target::matches reads it per module") {
+  // Classes by type and bases, names that are targets' texts, and patterns in both lists.
+  struct Kind {
+    const char* type;
+    std::vector<std::string> bases;
+  };
+  const std::vector<Kind> kinds = {{"Linear", {}},         {"QLinear", {"Linear"}},       {"SpecialLinear", {"Linear"}},
+                                   {"Embedding", {}},      {"MyEmbedding", {"Embedding"}}, {"RMSNorm", {}},
+                                   {"Fused", {"LinearBase"}}, {"Linear", {"Special"}},     {"QLinear", {"Linear", "Module"}}};
+  const std::vector<std::string> names = {"a", "Embedding", "SpecialLinear", "up_proj", "gate", "lm_head", "x_gate_y", "Special"};
+  test::ModelBuilder b;
+  b.norm("zz");
+  std::vector<std::string> modules;
+  for (std::size_t k = 0; k < kinds.size(); ++k)
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      const std::string name = "m" + std::to_string(k) + "." + names[j];
+      nlohmann::json extra = {{"in_features", 4}, {"out_features", 4}};
+      if (!kinds[k].bases.empty()) extra["bases"] = kinds[k].bases;
+      b.add(name, kinds[k].type, extra);
+      modules.push_back(name);
+    }
+  // Some modules named exactly as a target's text.
+  for (const char* name : {"Embedding", "SpecialLinear", "Special", "Linear"}) {
+    b.add(name, "Linear", {{"in_features", 4}, {"out_features", 4}});
+    modules.push_back(name);
+  }
+  const ModelView model = b.build();
+  // Each module the smooth layer of its own mapping, balanced by the norm that nothing targets:
+  // a group is resolved exactly when its smooth module is quantized.
+  MappingList mappings;
+  for (const std::string& name : modules) {
+    std::string pattern = "re:";  // by name alone (a plain text would match classes too)
+    for (const char c : name) pattern += c == '.' ? std::string("\\.") : std::string(1, c);
+    mappings.emplace_back(pattern + "$", std::vector<std::string>{"zz"});
+  }
+  const std::vector<ResolveOptions> option_sets = {
+      ResolveOptions{},
+      ResolveOptions{{"Linear", "re:.*gate$", "m3.a"}, {"re:.*x_gate.*", "Embedding", "SpecialLinear"}},
+      ResolveOptions{{"Embedding", "Special", "re:m1\\..*"}, {"re:.*_proj$", "QLinear", "Linear"}},
+      ResolveOptions{{"re:.*", "LinearBase"}, {}},
+      ResolveOptions{{"Linear"}, {"re:.*\\.a$", "m2.up_proj", "RMSNorm"}},
+      ResolveOptions{{"Special", "Module"}, {}},  // one type, other bases
+  };
+  std::size_t quantized = 0, left = 0;
+  for (std::size_t o = 0; o < option_sets.size(); ++o) {
+    const ResolveOptions& options = option_sets[o];
+    const Resolution r = resolve(model, mappings, options);
+    std::vector<bool> resolved(mappings.size(), false);
+    for (const ResolvedMapping& g : r.resolved) resolved[g.mapping] = true;
+    auto matched = [&](const std::vector<std::string>& list, const Module& m) {
+      for (const std::string& text : list)
+        if (Target::compile(text, "test").matches(m)) return true;
+      return false;
+    };
+    for (std::size_t k = 0; k < modules.size(); ++k) {
+      const Module& m = model[model.find(modules[k])];
+      const bool expected =
+          (m.is_a("Linear") || m.is_a("Embedding")) && !matched(options.ignore, m) && matched(options.targets, m);
+      INFO("options " << o << " module " << m.name);
+      CHECK(resolved[k] == expected);
+      (expected ? quantized : left) += 1;
+    }
+  }
+  CHECK(quantized > 50);
+  CHECK(left > 50);
+}
