@@ -85,6 +85,24 @@ ModelView detail::ModelAccess::make(ModelParts parts) {
   return view;
 }
 
+ModelView detail::ModelAccess::make_from_tree(ModelParts parts) {
+  // Names, parents, children and records come from the reader's tree, valid by construction.
+  auto data = std::make_shared<ModelData>();
+  data->names = std::move(parts.tree->names);
+  data->child_offsets = std::move(parts.tree->child_offsets);
+  data->child_list = std::move(parts.tree->child_list);
+  data->config = std::move(parts.config);
+  data->storage = std::move(parts.storage);
+  ModelView view;
+  view.architecture_ = std::move(parts.architecture);
+  view.origin_ = std::move(parts.origin);
+  view.torch_class_names_ = parts.torch_class_names;
+  view.plain_names_ = parts.plain_names;
+  view.modules_ = std::move(parts.modules);
+  view.data_ = std::move(data);
+  return view;
+}
+
 ConfigValue ModelView::config() const {
   return detail::ModelAccess::value(&data_->config);
 }

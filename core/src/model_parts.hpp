@@ -25,6 +25,15 @@ struct ModelParts {
   bool torch_class_names = true;
   /// See ModelView::names_are_plain: set only by a reader that checked every name.
   bool plain_names = false;
+  /// What a reader that built the tree itself (a checkpoint's) knows: every name once, each
+  /// Module::parent set to an earlier module, Linear records with features that are not
+  /// negative. make() takes these as they are instead of building and checking them again.
+  struct Tree {
+    detail::NameTable names;                 ///< over the module names, by module index
+    std::vector<ModuleIndex> child_offsets;  ///< as ModelData's
+    std::vector<ModuleIndex> child_list;
+  };
+  std::unique_ptr<Tree> tree;
 };
 
 namespace detail {
@@ -41,6 +50,8 @@ struct ModelAccess {
   /// Validates the parts (docs/format.md): unique names, each parent present earlier, Linear
   /// records with features. Throws InputError naming `parts.origin` and the module at fault.
   static ModelView make(ModelParts parts);
+  /// For parts with a ModelParts::tree: takes it as it is, with no check.
+  static ModelView make_from_tree(ModelParts parts);
   static const nlohmann::json& config(const ModelView& model) { return model.data_->config; }
   static ConfigValue value(const nlohmann::json* node) { return ConfigValue(node); }
   static const nlohmann::json* node(const ConfigValue& v) { return static_cast<const nlohmann::json*>(v.node_); }
@@ -52,8 +63,9 @@ const nlohmann::json* config_field(const nlohmann::json& config, std::string_vie
 
 }  // namespace detail
 
-/// See ModelAccess::make.
+/// See ModelAccess::make and ModelAccess::make_from_tree.
 inline ModelView make_model_view(ModelParts parts) {
+  if (parts.tree) return detail::ModelAccess::make_from_tree(std::move(parts));
   return detail::ModelAccess::make(std::move(parts));
 }
 

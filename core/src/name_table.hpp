@@ -85,6 +85,13 @@ class NameTable {
 
   void prefetch(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
 
+  /// Stores `new_id[id]` in place of each id: the table of the same names once their records
+  /// are laid out in another order (a slot depends on the name alone, so none moves).
+  void renumber(const std::vector<std::uint32_t>& new_id) {
+    for (Slot& e : slots_)
+      if (e.id != no_entry) e.id = new_id[e.id];
+  }
+
  private:
   struct Slot {
     std::uint32_t id = no_entry;

@@ -49,33 +49,6 @@ std::optional<LayerIndex> decoder_layer_index(std::string_view name) {
   return std::nullopt;
 }
 
-// Eight bytes a step (name.find("..") makes a call per component, a byte loop a branch per
-// byte): each byte that is a '.' sets its high bit in `dots` (exactly: no carry crosses bytes),
-// and two adjacent ones overlap once shifted by a byte; `carry` holds the previous word's last.
-bool has_double_dot(std::string_view name) {
-  constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7full, dot = 0x2e2e2e2e2e2e2e2eull;
-  std::uint64_t carry = 0;
-  std::size_t i = 0;
-  auto step = [&](std::uint64_t w) {
-    const std::uint64_t x = w ^ dot;  // zero bytes where w has '.'
-    const std::uint64_t dots = ~(((x & low7) + low7) | x | low7);
-    const bool hit = ((dots & (dots << 8)) | (dots & carry)) != 0;
-    carry = dots >> 56;
-    return hit;
-  };
-  for (; i + 8 <= name.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, name.data() + i, 8);
-    if (step(w)) return true;
-  }
-  if (i < name.size()) {
-    std::uint64_t w = 0;  // zero bytes are not dots
-    std::memcpy(&w, name.data() + i, name.size() - i);
-    if (step(w)) return true;
-  }
-  return false;
-}
-
 bool ends_with_component(std::string_view name, std::string_view suffix) {
   return name == suffix || (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix &&
                             name[name.size() - suffix.size() - 1] == '.');
@@ -87,9 +60,27 @@ CompiledAdaptations compile_adaptations(const CheckpointAdaptations& adapt, cons
   CompiledAdaptations out;
   for (const auto& r : adapt.renames) out.renames.emplace_back(r.pattern, r.replacement);
   for (const auto& d : adapt.dropped)
-    out.drops.emplace_back(d, Target::compile("re:" + d, "checkpoint adaptation for " + architecture));
+    out.drops.push_back({d, Target::compile("re:" + d, "checkpoint adaptation for " + architecture), literal_pattern(d)});
   out.fused_experts = adapt.fused_experts;
   return out;
+}
+
+void check_tensors_unique(const TensorSet& set) {
+  const std::vector<Tensor>& tensors = set.tensors;
+  NameTable seen(tensors.size());
+  auto name_of = [&tensors](std::uint32_t id) { return tensors[id].name; };
+  // Hashed first, so that each insert prefetches the slot of a name some places ahead.
+  constexpr std::size_t kAhead = 16;
+  std::vector<std::uint64_t> hashes(tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = name_hash(tensors[i].name);
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
+    std::uint32_t other = seen.insert_hashed(static_cast<std::uint32_t>(i), tensors[i].name, hashes[i], name_of);
+    if (other != no_entry)
+      fail(set.shard_names[tensors[i].shard], "tensor '" + printable(tensors[i].name) + "' is also in " +
+                                                  printable(set.shard_names[tensors[other].shard]) +
+                                                  "; each tensor must be stored once");
+  }
 }
 
 void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional<std::uint64_t> layers,
@@ -115,42 +106,66 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
   // same prefix has the same index without scanning its components again.
   std::string_view layer_prefix;
   std::uint64_t layer_of_prefix = 0;
+  std::vector<std::string> drop_reasons;
+  for (const auto& d : adapt.drops)
+    drop_reasons.push_back("matches '" + d.pattern + "', which " + architecture + " does not load");
+  // Tensors named twice (check_tensors_unique) are found without a table over every name: what
+  // becomes a module's weight or bias is noted on the module, the other names (renamed,
+  // dropped, split, or another last part) go to a table of their own. Which of the two a name
+  // takes depends on the name alone, so a name stored twice meets itself there.
+  std::vector<std::string_view> others;
+  NameTable other_names;
+  auto note_other = [&](std::string_view name) {
+    const auto id = static_cast<std::uint32_t>(others.size());
+    others.push_back(name);
+    if (other_names.insert(id, name, [&others](std::uint32_t k) { return others[k]; }) != no_entry)
+      check_tensors_unique(set);
+  };
   for (std::size_t i = 0; i < set.tensors.size(); ++i) {
     const Ahead mine = ahead[i % kAhead];
     if (i + kAhead < set.tensors.size()) hash_ahead(i + kAhead);
-    Tensor& t = set.tensors[i];
+    const Tensor& t = set.tensors[i];
     const std::string& file = set.shard_names[t.shard];
+    // The stored name stays as it is, for check_tensors_unique.
+    std::string_view name = t.name;
+    bool noted = false;
     for (const auto& r : adapt.renames)
-      if (auto renamed = r.apply(t.name)) {
-        t.name = set.own(std::move(*renamed));
+      if (auto renamed = r.apply(name)) {
+        note_other(name);
+        noted = true;
+        name = set.own(std::move(*renamed));
         ++summary.renamed;
         break;
       }
+    const TensorNameFlags flags = scan_tensor_name(name);
     bool dropped = false;
-    for (const auto& [pattern, target] : adapt.drops)
-      if (target.matches_name(t.name)) {
-        count(summary.dropped, "matches '" + pattern + "', which " + architecture + " does not load");
+    for (std::size_t d = 0; d < adapt.drops.size(); ++d)
+      if (drop_matches(adapt.drops[d], name, flags.plain)) {
+        count(summary.dropped, drop_reasons[d]);
         dropped = true;
         break;
       }
-    if (dropped) continue;
+    if (dropped) {
+      if (!noted) note_other(name);
+      continue;
+    }
     if (layers) {
       std::optional<std::uint64_t> index_of;
-      if (!layer_prefix.empty() && t.name.substr(0, layer_prefix.size()) == layer_prefix) {
+      if (!layer_prefix.empty() && name.substr(0, layer_prefix.size()) == layer_prefix) {
         index_of = layer_of_prefix;
-      } else if (auto found = decoder_layer_index(t.name)) {
+      } else if (auto found = decoder_layer_index(name)) {
         index_of = found->value;
-        layer_prefix = t.name.substr(0, found->prefix);
+        layer_prefix = name.substr(0, found->prefix);
         layer_of_prefix = found->value;
       }
       if (index_of && *index_of >= *layers) {
         count(summary.dropped, "decoder layer index >= num_hidden_layers (" + std::to_string(*layers) +
                                    "): a multi-token-prediction layer the model does not load");
+        if (!noted) note_other(name);
         continue;
       }
     }
-    const std::string_view name = t.name;
-    if (name.front() == '.' || name.back() == '.' || has_double_dot(name))
+    if (name.front() == '.' || name.back() == '.' || flags.double_dot)
       fail(file, "tensor name '" + printable(name) + "' has an empty component");
     bool split = false;
     for (const auto& f : adapt.fused_experts) {
@@ -178,14 +193,25 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       split = true;
       break;
     }
-    if (split) continue;
+    if (split) {
+      if (!noted) note_other(name);
+      continue;
+    }
     // Not renamed since its module was hashed: the same view (a renamed name is stored anew).
     const bool same = mine.name.data() == name.data() && mine.name.size() == name.size();
     const std::string_view module = same ? mine.module : parent_of(name);
     std::uint32_t id = tree.add_hashed(module, same ? mine.hash : name_hash(module), file);
     // No name begins with a dot (refused above): an empty module means a name without one.
     const std::string_view last = module.empty() ? name : name.substr(module.size() + 1);
-    if (last == "weight") tree.set_weight(id, set.dims.data() + t.shape_begin, t.shape_size);
+    // The set's shapes outlive the tree's finish().
+    if (last == "weight") tree.set_weight_view(id, set.dims.data() + t.shape_begin, t.shape_size);
+    if (noted) continue;
+    const bool weight = last == "weight";
+    if (weight || last == "bias") {
+      if (!tree.note_tensor(id, weight ? 0 : 1)) check_tensors_unique(set);
+    } else {
+      note_other(name);
+    }
   }
 }
 

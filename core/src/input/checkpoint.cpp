@@ -81,35 +81,26 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   CheckpointSummary summary;
   summary.shards = set.shard_names.size();
   summary.tensors = tensors.size();
-  {
-    detail::NameTable seen(tensors.size());
-    auto name_of = [&tensors](std::uint32_t id) { return tensors[id].name; };
-    // Hashed first, so that each insert prefetches the slot of a name some places ahead.
-    constexpr std::size_t kAhead = 16;
-    std::vector<std::uint64_t> hashes(tensors.size());
-    for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = detail::name_hash(tensors[i].name);
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-      if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
-      std::uint32_t other = seen.insert_hashed(static_cast<std::uint32_t>(i), tensors[i].name, hashes[i], name_of);
-      if (other != detail::no_entry)
-        fail(set.shard_names[tensors[i].shard], "tensor '" + detail::printable(tensors[i].name) + "' is also in " +
-                                                    detail::printable(set.shard_names[tensors[other].shard]) +
-                                                    "; each tensor must be stored once");
-    }
-  }
-
-  detail::CompiledAdaptations adapt;
-  if (options.registry) adapt = detail::compile_adaptations(options.registry->adaptations(parts.architecture), parts.architecture);
-  std::optional<std::uint64_t> layers;
-  if (const auto* v = detail::config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
-    layers = v->get<std::uint64_t>();
-
   detail::ModuleTreeBuilder tree(tensors.size(), limits);
-  detail::add_tensors(set, adapt, layers, parts.architecture, limits, tree, summary);
-  tree.finish(parts);
-  // The views of `parts` point into the tree's storage only; the shard headers can go.
-  if (summary_out) *summary_out = std::move(summary);
-  return make_model_view(std::move(parts));
+  try {
+    detail::CompiledAdaptations adapt;
+    if (options.registry)
+      adapt = detail::compile_adaptations(options.registry->adaptations(parts.architecture), parts.architecture);
+    std::optional<std::uint64_t> layers;
+    if (const auto* v = detail::config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
+      layers = v->get<std::uint64_t>();
+    detail::add_tensors(set, adapt, layers, parts.architecture, limits, tree, summary);
+    tree.finish(parts);
+    // The views of `parts` point into the tree's storage only; the shard headers can go.
+    ModelView view = make_model_view(std::move(parts));
+    if (summary_out) *summary_out = std::move(summary);
+    return view;
+  } catch (...) {
+    // A tensor stored twice is reported before whatever else is wrong (add_tensors finds it
+    // only where it gets to).
+    detail::check_tensors_unique(set);
+    throw;
+  }
 }
 
 ModelView load_model(const std::string& path, const CheckpointOptions& options, CheckpointSummary* summary) {

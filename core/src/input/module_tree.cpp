@@ -1,7 +1,12 @@
 #include "module_tree.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <utility>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "awqmap/error.hpp"
 #include "naming_heuristics.hpp"
@@ -42,8 +47,32 @@ bool natural_less(std::string_view a, std::string_view b) {
   return a < b;
 }
 
+// Every byte printable ASCII or DEL, none a quote or a backslash (ModelView::names_are_plain).
+// Sixteen bytes a step, with no early exit: names that fail are rare.
+bool names_are_plain(std::string_view s) {
+  std::size_t i = 0;
+  bool plain = true;
+#ifdef __SSE2__
+  __m128i special = _mm_setzero_si128();
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  // Signed: bytes from 0x80 up are negative, below the space with the control bytes.
+  auto bad = [&](std::size_t at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at));
+    return _mm_or_si128(_mm_cmplt_epi8(x, space), _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+  };
+  for (; i + 32 <= s.size(); i += 32) special = _mm_or_si128(special, _mm_or_si128(bad(i), bad(i + 16)));
+  for (; i + 16 <= s.size(); i += 16) special = _mm_or_si128(special, bad(i));
+  plain = _mm_movemask_epi8(special) == 0;
+#endif
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') plain = false;
+  }
+  return plain;
+}
+
 struct TreeStorage {
-  std::string ordered;  // every module name, in module order: what the views point into
+  std::unique_ptr<char[]> ordered;  // every module name, in module order: what the views point into
 };
 
 }  // namespace
@@ -54,7 +83,7 @@ ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLi
   // for them spares moving every node when the vector would grow.
   nodes_.reserve(expected_modules + expected_modules / 2 + 16);
   dims_.reserve(2 * expected_modules);
-  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, 0, 0, false});
+  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
   by_name_.insert(0, std::string_view{}, [this](std::uint32_t id) { return nodes_[id].name; });
 }
 
@@ -89,12 +118,15 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
   const std::uint32_t last_parent = nodes_[last_].parent;
   // Each name's last dot gives both its parent and its last part: found once per name.
   auto split = [](std::string_view n) {
-    const auto dot = n.rfind('.');
-    return dot == std::string_view::npos ? std::pair{std::string_view{}, n}
-                                         : std::pair{n.substr(0, dot), n.substr(dot + 1)};
+    // memrchr: a vectorised search from the end, where rfind steps a byte at a time.
+    const void* found = n.empty() ? nullptr : ::memrchr(n.data(), '.', n.size());
+    if (!found) return std::pair{std::string_view{}, n};
+    const auto dot = static_cast<std::size_t>(static_cast<const char*>(found) - n.data());
+    return std::pair{n.substr(0, dot), n.substr(dot + 1)};
   };
   std::pair<std::string_view, std::string_view> up = split(name);  // the parent, the last part
-  nodes_.push_back({name, up.second, no_entry, no_entry, no_entry, 0, 0, false});
+  nodes_.push_back({name, up.second, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
+  name_bytes_ += name.size();
   // Missing ancestors are created innermost first, each linked under the next. No recursion:
   // the depth is bounded by the limit, but the walk must not depend on it. The root always
   // exists, so the walk stops there at the latest.
@@ -111,7 +143,8 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
       if (parent == no_entry) {
         if (nodes_.size() + 1 > limits_.max_modules) over_modules();
         up = split(cur);
-        nodes_.push_back({cur, up.second, no_entry, no_entry, no_entry, 0, 0, false});
+        nodes_.push_back({cur, up.second, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
+        name_bytes_ += cur.size();
         parent = fresh;
         created = true;
       }
@@ -126,6 +159,7 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
 }
 
 void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n) {
+  nodes_[id].shape = nullptr;
   nodes_[id].shape_begin = static_cast<std::uint32_t>(dims_.size());
   nodes_[id].shape_size = static_cast<std::uint32_t>(n);
   nodes_[id].has_weight = true;
@@ -133,81 +167,110 @@ void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, s
 }
 
 void ModuleTreeBuilder::finish(ModelParts& parts) {
-  // Depth-first; siblings by rank, then in numeric-aware order.
-  std::vector<std::uint32_t> order;
-  order.reserve(nodes_.size());
-  std::vector<std::uint32_t> stack{0}, kids;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed;
-  std::uint64_t name_bytes = 0;
-  while (!stack.empty()) {
-    std::uint32_t id = stack.back();
-    stack.pop_back();
-    order.push_back(id);
-    name_bytes += nodes_[id].name.size();
-    kids.clear();
-    for (std::uint32_t c = nodes_[id].first_child; c != no_entry; c = nodes_[c].next_sibling) kids.push_back(c);
-    // The items of a ModuleList (all names numbers, one rank) sort by value, then by text
-    // ("01" before "1"), which is natural_less's order on them, computed once per name.
-    const bool numbered = kids.size() > 1 && std::all_of(kids.begin(), kids.end(), [&](std::uint32_t k) {
-      return nodes_[k].last.size() <= 18 && all_digits(nodes_[k].last);
-    });
-    if (numbered) {
-      keyed.clear();
-      for (std::uint32_t k : kids) {
-        std::uint64_t v = 0;
-        for (char d : nodes_[k].last) v = v * 10 + static_cast<std::uint64_t>(d - '0');
-        keyed.push_back({v, k});
-      }
-      std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-        if (a.first != b.first) return a.first < b.first;
-        return nodes_[a.second].last < nodes_[b.second].last;
-      });
-      for (std::size_t k = 0; k < kids.size(); ++k) kids[k] = keyed[k].second;
-    } else {
-      std::sort(kids.begin(), kids.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const int ra = sibling_rank(nodes_[a].last), rb = sibling_rank(nodes_[b].last);
-        if (ra != rb) return ra < rb;
-        return natural_less(nodes_[a].last, nodes_[b].last);
-      });
-    }
-    stack.insert(stack.end(), kids.rbegin(), kids.rend());
-  }
-  if (name_bytes > limits_.max_total_name_bytes)
-    over_limit(parts.origin, "module names take " + std::to_string(name_bytes) + " bytes", "max_total_name_bytes",
+  if (name_bytes_ > limits_.max_total_name_bytes)
+    over_limit(parts.origin, "module names take " + std::to_string(name_bytes_) + " bytes", "max_total_name_bytes",
                limits_.max_total_name_bytes);
+  // Depth-first; siblings by rank, then in numeric-aware order. Each module is laid out when the
+  // walk reaches it. The children lists, the parent links and the name table are handed to the
+  // model as they are known here (ModelParts::tree).
+  const std::size_t n = nodes_.size();
+  auto tree = std::make_unique<ModelParts::Tree>();
   auto storage = std::make_shared<TreeStorage>();
   // Names laid out contiguously in module order: resolution walks them in that order.
-  storage->ordered.reserve(static_cast<std::size_t>(name_bytes));
-  for (std::uint32_t id : order) storage->ordered += nodes_[id].name;
+  storage->ordered.reset(new char[static_cast<std::size_t>(name_bytes_)]);
+  char* const ordered = storage->ordered.get();
   std::size_t at = 0;
-  parts.modules.reserve(order.size());
-  for (std::uint32_t id : order) {
-    Node& node = nodes_[id];
-    Module m;
-    m.name = std::string_view(storage->ordered).substr(at, node.name.size());
+  std::vector<std::uint32_t> pos(n);
+  std::vector<ModuleIndex>& offsets = tree->child_offsets;
+  std::vector<ModuleIndex>& children = tree->child_list;  // node ids until every position is known
+  offsets.reserve(n + 1);
+  offsets.push_back(0);
+  children.reserve(n - 1);
+  parts.modules.reserve(n);
+  std::vector<std::uint32_t> stack{0};
+  bool features_checked = true;  // no Linear record has a negative feature count
+  struct Kid {
+    std::uint64_t key;  // an item's value in a ModuleList, else the sibling rank
+    std::uint32_t id;
+  };
+  std::vector<Kid> kids;
+  // The children arrive newest first, and checkpoints store a module's tensors in order or in
+  // reverse order more often than not: a pass that finds them sorted either way spares the sort.
+  auto put_in_order = [&kids](const auto& less) {
+    bool ascending = true, descending = true;
+    for (std::size_t k = 1; k < kids.size() && (ascending || descending); ++k)
+      (less(kids[k], kids[k - 1]) ? ascending : descending) = false;
+    if (ascending) return;
+    if (descending)
+      std::reverse(kids.begin(), kids.end());
+    else
+      std::sort(kids.begin(), kids.end(), less);
+  };
+  while (!stack.empty()) {
+    const std::uint32_t id = stack.back();
+    stack.pop_back();
+    const Node& node = nodes_[id];
+    pos[id] = static_cast<std::uint32_t>(parts.modules.size());
+    Module& m = parts.modules.emplace_back();
+    if (!node.name.empty()) std::memcpy(ordered + at, node.name.data(), node.name.size());
+    m.name = std::string_view(ordered + at, node.name.size());
     at += node.name.size();
-    const bool has_children = node.first_child != no_entry;
-    bool all_numeric = has_children;
-    for (std::uint32_t c = node.first_child; c != no_entry && all_numeric; c = nodes_[c].next_sibling)
-      all_numeric = all_digits(nodes_[c].last);
-    const std::int64_t* shape = dims_.data() + node.shape_begin;
+    m.parent = node.parent == no_entry ? no_module : pos[node.parent];  // the parent came first
+
+    kids.clear();
+    bool all_numeric = true, numbered = true;
+    for (std::uint32_t c = node.first_child; c != no_entry; c = nodes_[c].next_sibling) {
+      const std::string_view last = nodes_[c].last;
+      const bool digits = all_digits(last);
+      all_numeric = all_numeric && digits;
+      numbered = numbered && digits && last.size() <= 18;
+      kids.push_back({0, c});
+    }
+    const std::int64_t* shape = node.shape ? node.shape : dims_.data() + node.shape_begin;
     if (node.has_weight && node.shape_size == 2) {
-      if (is_embedding_name(node.last)) {
+      if (may_be_embedding_name(node.last) && is_embedding_name(node.last)) {
         m.type = "Embedding";
       } else {
         m.type = "Linear";
         m.out_features = shape[0];
         m.in_features = shape[1];
+        features_checked = features_checked && shape[0] >= 0 && shape[1] >= 0;
       }
-    } else if (all_numeric) {
+    } else if (!kids.empty() && all_numeric) {
       m.type = "ModuleList";
     } else {
       m.type = "Module";
     }
     if (node.has_weight) m.shape.assign(shape, shape + node.shape_size);
-    parts.modules.push_back(std::move(m));
+
+    // The items of a ModuleList (all names numbers, one rank) sort by value, then by text
+    // ("01" before "1"), which is natural_less's order on them, computed once per name.
+    if (kids.size() > 1 && numbered) {
+      for (Kid& k : kids)
+        for (char d : nodes_[k.id].last) k.key = k.key * 10 + static_cast<std::uint64_t>(d - '0');
+      put_in_order([this](const Kid& a, const Kid& b) {
+        if (a.key != b.key) return a.key < b.key;
+        return nodes_[a.id].last < nodes_[b.id].last;
+      });
+    } else if (kids.size() > 1) {
+      for (Kid& k : kids) k.key = static_cast<std::uint64_t>(sibling_rank(nodes_[k.id].last));
+      put_in_order([this](const Kid& a, const Kid& b) {
+        if (a.key != b.key) return a.key < b.key;
+        return natural_less(nodes_[a.id].last, nodes_[b.id].last);
+      });
+    }
+    for (const Kid& k : kids) children.push_back(k.id);
+    offsets.push_back(static_cast<ModuleIndex>(children.size()));
+    for (auto k = kids.rbegin(); k != kids.rend(); ++k) stack.push_back(k->id);
   }
+  for (ModuleIndex& c : children) c = pos[c];
+  by_name_.renumber(pos);
+  tree->names = std::move(by_name_);
+  parts.plain_names = names_are_plain(std::string_view(ordered, at));
   parts.storage = std::move(storage);
+  // Shapes are never negative as the shard readers give them; should one be, make() checks the
+  // records itself and says which.
+  if (features_checked) parts.tree = std::move(tree);
 }
 
 }  // namespace awqmap::detail

@@ -2,17 +2,29 @@
 // The module tree of a checkpoint (docs/semantics.md §8): modules are created from tensor names with their
 // ancestors, then laid out depth-first with siblings by rank and numeric-aware name.
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "../name_table.hpp"
 #include "../names.hpp"
+#include "../word_scan.hpp"
 #include "awqmap/limits.hpp"
 #include "awqmap/model.hpp"
 #include "../model_parts.hpp"
 
 namespace awqmap::detail {
+
+/// False only for last name parts that is_embedding_name refuses: it needs "embed" (so a 'b')
+/// or three bytes ("wte", "wpe"), and most parts have neither, which a look at their bytes
+/// settles without the call.
+inline bool may_be_embedding_name(std::string_view last) {
+  if (last.size() == 3) return true;
+  if (last.size() >= 8 && last.size() <= 16)  // two words, overlapping where shorter
+    return has_byte(load_word(last.data()), 'b') || has_byte(load_word(last.data() + last.size() - 8), 'b');
+  return !last.empty() && std::memchr(last.data(), 'b', last.size()) != nullptr;
+}
 
 class ModuleTreeBuilder {
  public:
@@ -30,12 +42,29 @@ class ModuleTreeBuilder {
   void prefetch(std::uint64_t hash) const { by_name_.prefetch(hash); }
   /// The module's weight has the shape `dims[0..n)` (copied).
   void set_weight(std::uint32_t id, const std::int64_t* dims, std::size_t n);
+  /// set_weight() for `dims` that stay alive until finish() (not copied).
+  void set_weight_view(std::uint32_t id, const std::int64_t* dims, std::size_t n) {
+    Node& node = nodes_[id];
+    node.shape = dims;
+    node.shape_size = static_cast<std::uint32_t>(n);
+    node.has_weight = true;
+  }
+  /// Records that the module has the tensor `<name>.weight` (`part` 0) or `<name>.bias` (1);
+  /// false when it was recorded before. A tensor named twice shows up here without a table
+  /// over every tensor name.
+  bool note_tensor(std::uint32_t id, unsigned part) {
+    const auto bit = static_cast<std::uint8_t>(1u << part);
+    const bool fresh = (nodes_[id].tensor_parts & bit) == 0;
+    nodes_[id].tensor_parts = static_cast<std::uint8_t>(nodes_[id].tensor_parts | bit);
+    return fresh;
+  }
   /// Modules so far, the root included.
   std::size_t size() const { return nodes_.size(); }
   /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
   void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
 
-  /// Lays out the modules into `parts` (names copied into one buffer that `parts` owns).
+  /// Lays out the modules into `parts` (names copied into one buffer that `parts` owns), with
+  /// ModelParts::tree and ModelParts::plain_names. The builder is spent afterwards.
   void finish(ModelParts& parts);
 
  private:
@@ -44,12 +73,15 @@ class ModuleTreeBuilder {
     std::string_view last;  // last name component, the sort key among siblings
     std::uint32_t parent;
     std::uint32_t first_child = no_entry, next_sibling = no_entry;
-    std::uint32_t shape_begin = 0, shape_size = 0;  // in dims_, when has_weight
+    const std::int64_t* shape = nullptr;            // set_weight_view's, else in dims_ from shape_begin
+    std::uint32_t shape_begin = 0, shape_size = 0;  // when has_weight
     bool has_weight = false;
+    std::uint8_t tensor_parts = 0;  // note_tensor()'s bits
   };
   const InputLimits& limits_;
   std::vector<Node> nodes_;
-  std::vector<std::int64_t> dims_;  // every weight's shape, back to back
+  std::vector<std::int64_t> dims_;  // set_weight()'s shapes, back to back
+  std::uint64_t name_bytes_ = 0;    // of every module name
   NameTable by_name_;
   std::uint32_t last_ = 0;  // the module add() returned last: the next name is usually its sibling
 };
