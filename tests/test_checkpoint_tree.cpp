@@ -12,13 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/src/input/adaptations.hpp"
+#include "../core/src/input/module_tree.hpp"
 #include "awqmap/checkpoint.hpp"
 #include "awqmap/error.hpp"
 #include "awqmap/model_description.hpp"
 #include "awqmap/registry.hpp"
 #include "awqmap/target.hpp"
-#include "../core/src/input/adaptations.hpp"
-#include "../core/src/input/module_tree.hpp"
 #include "checkpoint_writer.hpp"
 #include "support.hpp"
 
@@ -48,7 +48,8 @@ void write_shards(const fs::path& dir, const nlohmann::json& config, const std::
       auto ends_with = [&n](const std::string& tail) {
         return n.size() >= tail.size() && n.compare(n.size() - tail.size(), tail.size(), tail) == 0;
       };
-      const bool linear = ends_with(".weight") && n.find("norm") == std::string::npos, fused = ends_with("gate_up_proj");
+      const bool linear = ends_with(".weight") && n.find("norm") == std::string::npos,
+                 fused = ends_with("gate_up_proj");
       const std::vector<std::uint64_t> shape = fused    ? std::vector<std::uint64_t>{2, 4, 2}
                                                : linear ? std::vector<std::uint64_t>{4, 2}
                                                         : std::vector<std::uint64_t>{4};
@@ -103,11 +104,11 @@ void check_against_general_path(const ModelView& m) {
     if (!mod.shape.empty()) rec["shape"] = mod.shape;
     modules.push_back(rec);
   }
-  const std::string text = nlohmann::json{{"format", "awqmap.model/v1"},
-                                          {"architecture", m.architecture()},
-                                          {"config", nlohmann::json::object()},
-                                          {"modules", modules}}
-                               .dump();
+  const std::string text = nlohmann::json{
+      {"format", "awqmap.model/v1"},
+      {"architecture", m.architecture()},
+      {"config", nlohmann::json::object()},
+      {"modules", modules}}.dump();
   ModelView g = parse_model_description(text, "general");
   REQUIRE(g.size() == m.size());
   for (ModuleIndex i = 0; i < m.size(); ++i) {
@@ -132,12 +133,14 @@ TEST_CASE("the tree a checkpoint hands to the model equals what make() builds fr
   for (int l : {1, 0})
     for (int e : {12, 3, 0, 1, 10, 2})
       for (const char* p : {"up_proj", "gate_proj", "down_proj"})
-        names.push_back("model.layers." + std::to_string(l) + ".mlp.experts." + std::to_string(e) + "." + p + ".weight");
+        names.push_back("model.layers." + std::to_string(l) + ".mlp.experts." + std::to_string(e) + "." + p +
+                        ".weight");
   names.push_back("model.layers.1.self_attn.q_proj.bias");
   names.push_back("model.layers.1.self_attn.q_proj.weight");
   names.push_back("model.layers.0.linear_attn.A_log");
-  write_shards(dir.path, config, {{"a.safetensors", {names.begin(), names.begin() + 20}},
-                                  {"b.safetensors", {names.begin() + 20, names.end()}}});
+  write_shards(
+      dir.path, config,
+      {{"a.safetensors", {names.begin(), names.begin() + 20}}, {"b.safetensors", {names.begin() + 20, names.end()}}});
   ModelView m = load(dir.path);
   check_against_general_path(m);
   CHECK(m[m.find("model.layers.0.mlp.experts")].type == "ModuleList");
@@ -148,10 +151,38 @@ TEST_CASE("siblings come out in one order whether they arrive sorted, reversed o
   // Arrivals in the final order and in its reverse skip the sort; shuffled ones take it: all
   // must agree, on numbered items (leading zeros, values past 32 bits, too long to be
   // numbers), on ranked names and on names with digits inside.
-  std::vector<std::string> kids = {"0", "1", "01", "001", "2", "9", "10", "010", "11", "99", "100", "4294967296",
-                                   "18446744073709551615", "123456789012345678", "1234567890123456789"};
-  std::vector<std::string> words = {"visual", "multi_modal_projector", "vision_tower", "layer2", "layer10", "layer02",
-                                    "a", "b", "a1b", "a01b", "a1c", "z", "Z", "_", "lm_head", "model", "7"};
+  std::vector<std::string> kids = {"0",
+                                   "1",
+                                   "01",
+                                   "001",
+                                   "2",
+                                   "9",
+                                   "10",
+                                   "010",
+                                   "11",
+                                   "99",
+                                   "100",
+                                   "4294967296",
+                                   "18446744073709551615",
+                                   "123456789012345678",
+                                   "1234567890123456789"};
+  std::vector<std::string> words = {"visual",
+                                    "multi_modal_projector",
+                                    "vision_tower",
+                                    "layer2",
+                                    "layer10",
+                                    "layer02",
+                                    "a",
+                                    "b",
+                                    "a1b",
+                                    "a01b",
+                                    "a1c",
+                                    "z",
+                                    "Z",
+                                    "_",
+                                    "lm_head",
+                                    "model",
+                                    "7"};
   std::mt19937 rng(7);
   auto load_in = [&](const std::vector<std::string>& order) {
     test::TempDir dir;
@@ -187,9 +218,13 @@ TEST_CASE("siblings come out in one order whether they arrive sorted, reversed o
 }
 
 TEST_CASE("a tensor stored twice is refused with both shards named, whatever becomes of it") {
-  const std::vector<std::string> base = {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
-                                         "model.layers.0.self_attn.q_proj.bias", "model.layers.0.linear_attn.A_log",
-                                         "lm_head.weight", "bias", "weight"};
+  const std::vector<std::string> base = {"model.embed_tokens.weight",
+                                         "model.layers.0.self_attn.q_proj.weight",
+                                         "model.layers.0.self_attn.q_proj.bias",
+                                         "model.layers.0.linear_attn.A_log",
+                                         "lm_head.weight",
+                                         "bias",
+                                         "weight"};
   // Each kind of name: weight, bias, another last part, dropped by a pattern, dropped as an
   // extra decoder layer, renamed, split, with no dot at all.
   const std::vector<std::string> twice = {"model.layers.1.mlp.down_proj.weight",
@@ -248,7 +283,8 @@ TEST_CASE("names that meet only once they become modules are not tensors stored 
 }
 
 TEST_CASE("a literal drop pattern decides as its regex does") {
-  for (const std::string pattern : {"mtp\\.", "model\\.layers\\.3\\.", "a", "a_b9", "x\\-\\/\\(\\)\\[\\]\\{\\}\\*\\+\\?\\|\\^\\$\\\\"}) {
+  for (const std::string pattern :
+       {"mtp\\.", "model\\.layers\\.3\\.", "a", "a_b9", "x\\-\\/\\(\\)\\[\\]\\{\\}\\*\\+\\?\\|\\^\\$\\\\"}) {
     const auto literal = detail::literal_pattern(pattern);
     REQUIRE(literal);
     const Target target = Target::compile("re:" + pattern, "test");
@@ -257,10 +293,12 @@ TEST_CASE("a literal drop pattern decides as its regex does") {
     const detail::CompiledDrop general{pattern, target, std::nullopt};
     // Names around the literal: shorter, equal, longer, a byte changed at each position (to its
     // neighbours, a newline, a byte past ASCII), prefixed.
-    std::vector<std::string> names = {"", *literal, *literal + "x", *literal + "\n", "x" + *literal, *literal + "\xc3\xa9"};
+    std::vector<std::string> names = {
+        "", *literal, *literal + "x", *literal + "\n", "x" + *literal, *literal + "\xc3\xa9"};
     for (std::size_t n = 0; n < literal->size(); ++n) names.push_back(literal->substr(0, n));
     for (std::size_t i = 0; i < literal->size(); ++i)
-      for (char c : {static_cast<char>((*literal)[i] + 1), static_cast<char>((*literal)[i] - 1), '\n', '\xc3', 'A', 'a'}) {
+      for (char c :
+           {static_cast<char>((*literal)[i] + 1), static_cast<char>((*literal)[i] - 1), '\n', '\xc3', 'A', 'a'}) {
         std::string n = *literal + ".rest";
         n[i] = c;
         names.push_back(n);
@@ -282,8 +320,9 @@ TEST_CASE("a literal drop pattern decides as its regex does") {
     }
   }
   // Patterns that are not one fixed string take the regex.
-  for (const std::string pattern : {"mtp.", "a*", "a+", "a?", "(a)", "[a]", "a|b", "^a", "a$", "\\d", "\\w", "\\1", "\\n",
-                                    "(?i)a", "a{2}", "\\", " ", "a b", "\xc3\xa9", "-", "\\Z", "\\A"})
+  for (const std::string pattern :
+       {"mtp.", "a*",  "a+",    "a?",   "(a)", "[a]", "a|b", "^a",       "a$", "\\d", "\\w",
+        "\\1",  "\\n", "(?i)a", "a{2}", "\\",  " ",   "a b", "\xc3\xa9", "-",  "\\Z", "\\A"})
     CHECK_FALSE(detail::literal_pattern(pattern));
   CHECK(detail::literal_pattern("") == std::string());
 }
@@ -348,7 +387,10 @@ TEST_CASE("one pass over a tensor name finds adjacent dots and bytes that are no
     }
     for (const std::string& name : names) {
       std::string shown;
-      for (char c : name) shown += c == 'a' ? std::string("a") : c == '.' ? std::string(".") : "<" + std::to_string(static_cast<unsigned char>(c)) + ">";
+      for (char c : name)
+        shown += c == 'a'   ? std::string("a")
+                 : c == '.' ? std::string(".")
+                            : "<" + std::to_string(static_cast<unsigned char>(c)) + ">";
       INFO(shown);
       const detail::TensorNameFlags flags = detail::scan_tensor_name(name);
       CHECK(flags.double_dot == (name.find("..") != std::string::npos));
@@ -358,8 +400,9 @@ TEST_CASE("one pass over a tensor name finds adjacent dots and bytes that are no
 }
 
 TEST_CASE("the byte look before is_embedding_name never turns an embedding away") {
-  std::vector<std::string> lasts = {"", "b", "wte", "wpe", "abc", "embed", "embeddings", "word_embeddings", "up_proj",
-                                    "gate_proj", "down_proj", "lm_head", "embed_tokens", "tok_embeddings"};
+  std::vector<std::string> lasts = {
+      "",        "b",         "wte",       "wpe",     "abc",          "embed",         "embeddings", "word_embeddings",
+      "up_proj", "gate_proj", "down_proj", "lm_head", "embed_tokens", "tok_embeddings"};
   // "embed" and a lone 'b' at every position of parts of every length up to past two words.
   for (std::size_t length = 0; length <= 20; ++length)
     for (std::size_t at = 0; at < length; ++at) {

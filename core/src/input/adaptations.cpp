@@ -60,7 +60,8 @@ CompiledAdaptations compile_adaptations(const CheckpointAdaptations& adapt, cons
   CompiledAdaptations out;
   for (const auto& r : adapt.renames) out.renames.emplace_back(r.pattern, r.replacement);
   for (const auto& d : adapt.dropped)
-    out.drops.push_back({d, Target::compile("re:" + d, "checkpoint adaptation for " + architecture), literal_pattern(d)});
+    out.drops.push_back(
+        {d, Target::compile("re:" + d, "checkpoint adaptation for " + architecture), literal_pattern(d)});
   out.fused_experts = adapt.fused_experts;
   return out;
 }
