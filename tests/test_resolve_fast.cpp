@@ -2,6 +2,8 @@
 // reading of their rules give.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -220,9 +222,10 @@ TEST_CASE("what is quantized is read per class as Target::matches reads it per m
     const char* type;
     std::vector<std::string> bases;
   };
-  const std::vector<Kind> kinds = {{"Linear", {}},         {"QLinear", {"Linear"}},       {"SpecialLinear", {"Linear"}},
-                                   {"Embedding", {}},      {"MyEmbedding", {"Embedding"}}, {"RMSNorm", {}},
-                                   {"Fused", {"LinearBase"}}, {"Linear", {"Special"}},     {"QLinear", {"Linear", "Module"}}};
+  // One type with and without bases in a row: the class is the type and the bases.
+  const std::vector<Kind> kinds = {{"Linear", {}},         {"Linear", {"Special"}},        {"QLinear", {"Linear"}},
+                                   {"SpecialLinear", {"Linear"}}, {"Embedding", {}},      {"MyEmbedding", {"Embedding"}},
+                                   {"RMSNorm", {}},        {"Fused", {"LinearBase"}},     {"QLinear", {"Linear", "Module"}}};
   const std::vector<std::string> names = {"a", "Embedding", "SpecialLinear", "up_proj", "gate", "lm_head", "x_gate_y", "Special"};
   test::ModelBuilder b;
   b.norm("zz");
@@ -256,6 +259,7 @@ TEST_CASE("what is quantized is read per class as Target::matches reads it per m
       ResolveOptions{{"re:.*", "LinearBase"}, {}},
       ResolveOptions{{"Linear"}, {"re:.*\\.a$", "m2.up_proj", "RMSNorm"}},
       ResolveOptions{{"Special", "Module"}, {}},  // one type, other bases
+      ResolveOptions{{"Linear"}, {"Special"}},
   };
   std::size_t quantized = 0, left = 0;
   for (std::size_t o = 0; o < option_sets.size(); ++o) {
@@ -279,4 +283,131 @@ TEST_CASE("what is quantized is read per class as Target::matches reads it per m
   }
   CHECK(quantized > 50);
   CHECK(left > 50);
+}
+
+namespace {
+
+// Upstream's get_lowest_common_ancestor_name of two names, on the strings.
+std::string ancestor_of_names(const std::string& a, const std::string& b) {
+  const std::string lo = "." + std::min(a, b) + ".", hi = "." + std::max(a, b) + ".";
+  std::size_t n = 0;
+  while (n < lo.size() && n < hi.size() && lo[n] == hi[n]) ++n;
+  const std::size_t dot = lo.substr(0, n).rfind('.');
+  return dot == 0 ? "" : lo.substr(1, dot - 1);
+}
+
+struct Group {
+  std::string smooth, parent;
+  std::vector<std::string> balance;
+};
+
+// Upstream's match_modules_set walk read literally, on names: nothing when it fails (a module
+// of two targets, a group of two smooth modules, an incomplete last set).
+std::optional<std::vector<Group>> groups_by_upstream(const ModelView& model, const Mapping& mapping) {
+  std::vector<std::string> targets{mapping.smooth_layer};
+  targets.insert(targets.end(), mapping.balance_layers.begin(), mapping.balance_layers.end());
+  std::vector<Target> compiled;
+  for (const std::string& t : targets) compiled.push_back(Target::compile(t, "test"));
+  std::vector<std::vector<std::string>> set(targets.size());
+  std::vector<Group> out;
+  std::optional<std::string> context;
+  auto complete = [&] {
+    for (const auto& s : set)
+      if (s.empty()) return false;
+    return true;
+  };
+  auto emit = [&] {
+    if (set[0].size() != 1) return false;
+    Group g{set[0][0], "", {}};
+    for (std::size_t t = 1; t < set.size(); ++t) g.balance.insert(g.balance.end(), set[t].begin(), set[t].end());
+    g.parent = g.balance[0];
+    for (const std::string& b : g.balance) g.parent = ancestor_of_names(g.parent, b);
+    out.push_back(g);
+    return true;
+  };
+  for (const Module& m : model.modules()) {
+    const std::string name(m.name);
+    std::size_t matched = 0;
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      if (!compiled[t].matches_name_with_regex(m.name)) continue;
+      ++matched;
+      std::string next = context ? ancestor_of_names(name, *context) : name;
+      if (complete() && next != *context) {
+        if (!emit()) return std::nullopt;
+        for (auto& s : set) s.clear();
+        next = name;
+      }
+      set[t].push_back(name);
+      context = next;
+    }
+    if (matched > 1) return std::nullopt;
+  }
+  bool any = false;
+  for (const auto& s : set) any = any || !s.empty();
+  if (!any) return out;
+  if (!complete() || !emit()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("groups and their parents are upstream's walk on names, in trees of look-alike names") {
+  std::mt19937 rng(23);
+  // Components that are prefixes of one another, so that a name is often a string prefix of
+  // another that is not below it ("a.b" and "a.bc").
+  const std::vector<std::string> components = {"c", "cd", "d", "dc", "sx", "xs1"};
+  const std::vector<std::string> leaves = {"a", "ba", "b", "ab", "p", "cp"};  // what the balance targets match
+  std::size_t groups = 0, failures = 0;
+  for (int round = 0; round < 300; ++round) {
+    // Layers under look-alike prefixes, each with a smooth module (sometimes none, sometimes
+    // two) and balance modules at any depth below it, and names of any shape around them.
+    std::set<std::string> names;
+    auto path = [&](std::size_t max_depth) {
+      std::string p = components[rng() % components.size()];
+      for (std::size_t depth = rng() % (max_depth + 1); depth > 0; --depth) p += "." + components[rng() % components.size()];
+      return p;
+    };
+    for (int layer = 0; layer < 6; ++layer) {
+      const std::string base = path(1) + "." + std::to_string(layer % 3);
+      if (rng() % 16) names.insert(base + ".s");
+      if (rng() % 16 == 0) names.insert(base + ".x.s");
+      for (const char* leaf : {"a", "b", "p"}) {
+        const std::string name = base + "." + (rng() % 2 ? path(1) + "." : "") + leaf;
+        names.insert(name);
+        // A sibling whose name extends this one's, matched by another target ("x.a", "x.ab").
+        if (rng() % 2) names.insert(name + (leaf[0] == 'b' ? "p" : "b"));
+      }
+      for (std::size_t b = rng() % 4; b > 0; --b)
+        names.insert(base + "." + (rng() % 2 ? path(1) + "." : "") + leaves[rng() % leaves.size()]);
+    }
+    for (int j = 0; j < 5; ++j) names.insert(path(3));
+    const ModelView model = model_of(names);
+    // Smooth modules end in `s`, balance ones in `a`, `b` or `p` (in a random target order):
+    // no module matches two targets.
+    std::vector<std::string> balance = {"re:.*a$", "re:.*b$", "re:.*p$"};
+    std::shuffle(balance.begin(), balance.end(), rng);
+    balance.resize(1 + rng() % 3);
+    const Mapping mapping(rng() % 2 ? "re:.*s$" : "re:.*\\.s$", balance);
+    const std::optional<std::vector<Group>> expected = groups_by_upstream(model, mapping);
+    INFO("round " << round);
+    if (!expected) {
+      CHECK_THROWS_AS(resolve(model, {mapping}, ResolveOptions{}), ResolutionError);
+      ++failures;
+      continue;
+    }
+    const Resolution r = resolve(model, {mapping}, ResolveOptions{});
+    REQUIRE(r.skipped.empty());
+    REQUIRE(r.resolved.size() == expected->size());
+    for (std::size_t g = 0; g < expected->size(); ++g) {
+      const ResolvedMapping& got = r.resolved[g];
+      const Group& want = (*expected)[g];
+      CHECK(got.smooth_name == want.smooth);
+      CHECK(std::vector<std::string>(got.balance_names.begin(), got.balance_names.end()) == want.balance);
+      CHECK(got.parent_name == want.parent);
+    }
+    groups += expected->size();
+  }
+  CHECK(groups > 600);
+  CHECK(failures > 10);
+  CHECK(failures < 200);
 }

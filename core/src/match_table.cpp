@@ -49,11 +49,11 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
   const std::size_t n = model.size();
   if (!all_plain_) plain_.resize(n);  // otherwise the reader has checked every name already
   tails_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view name = model[static_cast<ModuleIndex>(i)].name;
-    tails_[i] = tail_word(name);
-    if (all_plain_) continue;
-    plain_[i] = Target::is_plain_name(name);
+  const Module* const modules = model.modules().data();
+  std::uint64_t* const tails = tails_.data();
+  for (std::size_t i = 0; i < n; ++i) tails[i] = tail_word(modules[i].name);
+  for (std::size_t i = 0; i < n && !all_plain_; ++i) {
+    plain_[i] = Target::is_plain_name(modules[i].name);
     if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));
   }
   for (const auto& text : options.ignore) ignore_.push_back(Target::compile(text, "the ignore list"));
@@ -66,18 +66,22 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
         exact_texts_.push_back(t.text());
 }
 
+namespace {
+// The description reader keeps one copy of each class name: equal views are often the same bytes.
+bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.data() == b.data() || a == b);
+}
+}  // namespace
+
+bool MatchTable::same_class(const ClassAnswer& c, const Module& m) {
+  return same_text(c.type, m.type) && c.bases.size() == m.bases.size() &&
+         std::equal(c.bases.begin(), c.bases.end(), m.bases.begin(), same_text);
+}
+
 const MatchTable::ClassAnswer& MatchTable::class_answer(const Module& m, bool plain) const {
-  // The description reader keeps one copy of each class name: equal views are the same bytes.
-  auto same_text = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.data() == b.data() || a == b);
-  };
-  auto same = [&](const ClassAnswer& c) {
-    return same_text(c.type, m.type) && c.bases.size() == m.bases.size() &&
-           std::equal(c.bases.begin(), c.bases.end(), m.bases.begin(), same_text);
-  };
-  if (last_class_ < classes_.size() && same(classes_[last_class_])) return classes_[last_class_];
+  if (last_class_ < classes_.size() && same_class(classes_[last_class_], m)) return classes_[last_class_];
   for (last_class_ = 0; last_class_ < classes_.size(); ++last_class_)
-    if (same(classes_[last_class_])) return classes_[last_class_];
+    if (same_class(classes_[last_class_], m)) return classes_[last_class_];
   // A few classes per model; a model of very many has its answers made again past the limit.
   if (classes_.size() == 64) classes_.clear();
   last_class_ = classes_.size();
@@ -95,10 +99,26 @@ const MatchTable::ClassAnswer& MatchTable::class_answer(const Module& m, bool pl
 }
 
 bool MatchTable::decide_targeted(ModuleIndex i) const {
+  // Most often: no regex in the lists, the class (by the very bytes of its name, without
+  // bases) of the module asked about before, a name that is no target's text.
+  const Module& m = model_[i];
+  bool named = false;
+  for (const std::string& text : exact_texts_) named = named || same_text(text, m.name);
+  if (!named && m.type.data() == fast_type_.data() && m.type.size() == fast_type_.size() && m.bases.empty()) {
+    targeted_[i] = fast_answer_ ? 2 : 1;
+    return fast_answer_;
+  }
+  return decide_targeted_slowly(i, named);
+}
+
+bool MatchTable::decide_targeted_slowly(ModuleIndex i, bool named) const {
   const Module& m = model_[i];
   const bool is_plain = plain(i);
-  const bool named = std::find(exact_texts_.begin(), exact_texts_.end(), m.name) != exact_texts_.end();
   const ClassAnswer* c = named ? nullptr : &class_answer(m, is_plain);
+  if (c && !any_regex_ && c->bases.empty() && c->type.data() != nullptr) {
+    fast_type_ = c->type;
+    fast_answer_ = c->answer;
+  }
   // `ignore` only decides what is quantized; grouping still sees every module (docs/semantics.md §6).
   // In list order, as Target::matches answers (a regex may throw on a name).
   auto matched = [&](const std::vector<Target>& list, std::size_t first) {

@@ -50,10 +50,12 @@ inline void for_each_tail_match(const std::vector<std::uint64_t>& tails, std::ui
 class TailGroups {
  public:
   explicit TailGroups(const std::vector<std::uint64_t>& tails) : start_(kGroups + 1, 0), members_(tails.size()) {
-    for (std::uint64_t t : tails) ++start_[group(t) + 1];
+    static_assert(kBits <= 16, "a group fits in 16 bits");
+    std::vector<std::uint16_t> group_of(tails.size());  // hashed once
+    for (std::size_t i = 0; i < tails.size(); ++i) ++start_[(group_of[i] = static_cast<std::uint16_t>(group(tails[i]))) + 1];
     for (std::size_t g = 0; g < kGroups; ++g) start_[g + 1] += start_[g];
     std::vector<std::uint32_t> fill(start_.begin(), start_.end() - 1);
-    for (std::size_t i = 0; i < tails.size(); ++i) members_[fill[group(tails[i])]++] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < tails.size(); ++i) members_[fill[group_of[i]]++] = static_cast<std::uint32_t>(i);
   }
   /// for_each_tail_match(tails, mask, want, visit) for the `tails` this was built from.
   template <typename Visit>
@@ -167,7 +169,13 @@ class MatchTable {
   mutable std::size_t last_class_ = 0;    // where the last lookup found its class
   std::vector<std::string> exact_texts_;  // the texts of the targets that are not regexes
   bool any_regex_ = false;                // in either list
+  // The answer for a module whose type is these very bytes and which has no bases, when
+  // neither list has a regex and its name is no target's text.
+  mutable std::string_view fast_type_;
+  mutable bool fast_answer_ = false;
+  static bool same_class(const ClassAnswer& c, const Module& m);
   const ClassAnswer& class_answer(const Module& m, bool plain) const;
+  [[gnu::noinline]] bool decide_targeted_slowly(ModuleIndex i, bool named) const;
   // Per module: is_plain_name; left empty when the reader has checked every name.
   bool all_plain_ = false;
   std::vector<char> plain_;

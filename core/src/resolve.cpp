@@ -116,6 +116,12 @@ ModuleIndex common_ancestor(const ModelView& model, ModuleIndex a, ModuleIndex b
   return a == b ? a : no_module;
 }
 
+// Module::is_module_list, inline: asked of every group's parent.
+bool is_module_list(const Module& m) {
+  constexpr std::string_view list = "ModuleList";
+  return m.type == list || std::find(m.bases.begin(), m.bases.end(), list) != m.bases.end();
+}
+
 class Resolver {
  public:
   Resolver(const ModelView& model, const MappingList& mappings, detail::MatchTable& table)
@@ -148,6 +154,15 @@ class Resolver {
   const detail::HitSet& matches_of(const std::string& text, std::size_t mapping) {
     if (const detail::HitSet* seen = table_.cached(text)) return *seen;
     return table_.hits(text, "mapping " + std::to_string(mapping) + " (" + python_repr(mappings_[mapping]) + ")");
+  }
+
+  // Module a is b or an ancestor of b: its name is b's up to a dot (the root's is empty), as the
+  // tree holds names (see common_ancestor). One comparison instead of a walk up from b: the
+  // balance modules of a group mostly lie under the ancestor of those before them.
+  bool contains(ModuleIndex a, ModuleIndex b) const {
+    const std::string_view an = model_[a].name, bn = model_[b].name;
+    return an.empty() || (an.size() <= bn.size() && (an.size() == bn.size() || bn[an.size()] == '.') &&
+                          std::memcmp(an.data(), bn.data(), an.size()) == 0);
   }
 
   [[noreturn]] void fail(ResolutionErrorKind kind, std::size_t k, const std::string& message,
@@ -184,27 +199,45 @@ class Resolver {
     out_.resolved.reserve(out_.resolved.size() + hits[slot[0]]->count());
 
     std::vector<std::vector<ModuleIndex>> matches(distinct.size());
-    std::vector<char> unmatched(distinct.size(), 1);
+    // The group (counted from 1) in which each distinct target last matched: a new group needs
+    // no clearing.
+    std::vector<std::size_t> matched_in(distinct.size(), 0);
+    std::size_t group = 1;
     std::size_t unmatched_count = distinct.size();
     // The lowest common ancestor of the modules of the current group (upstream's parent
     // context, a name; here the module of that name), none before the first match.
     ModuleIndex context = no_module;
     bool has_context = false;
+    // common_ancestor(mi, context) when context is set. A name longer than the context's is not
+    // its ancestor, so the answer is that of mi's parent: modules in a row under one parent (an
+    // expert's projections) share one walk while the context stays.
+    ModuleIndex walked_parent = no_module, walked_context = no_module, walked_answer = no_module;
+    auto with_context = [&](ModuleIndex mi) {
+      const Module& m = model_[mi];
+      if (m.parent == no_module || m.name.size() <= model_[context].name.size())
+        return common_ancestor(model_, mi, context);
+      if (m.parent != walked_parent || context != walked_context) {
+        walked_parent = m.parent;
+        walked_context = context;
+        walked_answer = common_ancestor(model_, m.parent, context);
+      }
+      return walked_answer;
+    };
     // Upstream's step for module `mi` matching the target in slot `s`.
     auto take = [&](ModuleIndex mi, std::size_t s) {
-      ModuleIndex next = has_context ? common_ancestor(model_, mi, context) : mi;
+      ModuleIndex next = has_context ? with_context(mi) : mi;
       if (unmatched_count == 0 && next != context) {
         emit_group(k, targets, slot, matches);
         for (auto& m : matches) m.clear();
-        std::fill(unmatched.begin(), unmatched.end(), 1);
+        ++group;
         unmatched_count = distinct.size();
         next = mi;
       }
       matches[s].push_back(mi);
       context = next;
       has_context = true;
-      if (unmatched[s]) {
-        unmatched[s] = 0;
+      if (matched_in[s] != group) {
+        matched_in[s] = group;
         --unmatched_count;
       }
     };
@@ -254,7 +287,7 @@ class Resolver {
       return;
     }
     std::vector<std::string> found, missing;
-    for (std::size_t s = 0; s < distinct.size(); ++s) (unmatched[s] ? missing : found).push_back(distinct[s]);
+    for (std::size_t s = 0; s < distinct.size(); ++s) (matched_in[s] != group ? missing : found).push_back(distinct[s]);
     fail(ResolutionErrorKind::incomplete_set, k,
          "Found a final incomplete set with matches found for keys: " + target_set(found) +
              " but no matches found for keys: " + target_set(missing) + " (mapping " + std::to_string(k) + ": " +
@@ -305,9 +338,12 @@ class Resolver {
     ModuleIndex p = no_module;
     each_balance([&](ModuleIndex b) {
       r.balance_names.push_back(model_[b].name);
-      p = r.balance_names.size() == 1 ? b : common_ancestor(model_, p, b);
+      if (r.balance_names.size() == 1)
+        p = b;
+      else if (!contains(p, b))
+        p = common_ancestor(model_, p, b);
     });
-    while (p != no_module && !model_[p].name.empty() && model_[p].is_module_list()) p = model_[p].parent;
+    while (p != no_module && !model_[p].name.empty() && is_module_list(model_[p])) p = model_[p].parent;
     std::string_view parent = p == no_module ? std::string_view{} : model_[p].name;
     r.parent_name = parent;
     if (mapping.activation_hook_target && !mapping.activation_hook_target->empty()) {
