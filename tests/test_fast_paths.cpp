@@ -139,40 +139,6 @@ TEST_CASE("the tail scan visits exactly the words a word-by-word comparison keep
   CHECK(visits > 1000);
 }
 
-TEST_CASE("a pattern of any prefix and a literal run matches exactly the plain names ending with the run") {
-  std::mt19937 rng(99);
-  const std::vector<std::string> pattern_pieces = {"a", "b", "_", "7", "\\.", "proj", ".", "*", "$", "(", "\\d", "Z"};
-  const std::vector<std::string> name_pieces = {"a", "b", "_", "7", ".", "proj", "Z", " ", "\t", "\x7f", std::string(1, '\0')};
-  auto pick = [&](const std::vector<std::string>& from, std::size_t max) {
-    std::string s;
-    for (std::size_t n = rng() % (max + 1); n > 0; --n) s += from[rng() % from.size()];
-    return s;
-  };
-  std::size_t literal = 0, compared = 0, matched = 0;
-  for (int i = 0; i < 2000; ++i) {
-    const std::string text = "re:.*" + pick(pattern_pieces, 6) + (rng() % 5 ? "$" : "");
-    const std::optional<std::string> run = detail::literal_suffix_pattern(text);
-    if (!run) continue;
-    ++literal;
-    const Target t = Target::compile(text, "random");
-    for (int j = 0; j < 20; ++j) {
-      std::string name = pick(name_pieces, 6);
-      if (rng() % 2) name += *run + (rng() % 3 ? "" : pick(name_pieces, 1));
-      INFO("pattern " << text << " name " << name);
-      REQUIRE(Target::is_plain_name(name));
-      const bool ends = name.size() >= run->size() && name.compare(name.size() - run->size(), run->size(), *run) == 0;
-      CHECK(ends == t.matches_name_with_regex(name));
-      matched += ends;
-      ++compared;
-    }
-  }
-  CHECK(literal > 300);
-  CHECK(matched * 4 > compared);
-  CHECK_FALSE(detail::literal_suffix_pattern("re:.*$"));
-  CHECK_FALSE(detail::literal_suffix_pattern("re:.*a\\"));
-  CHECK_FALSE(detail::literal_suffix_pattern("up_proj$"));
-}
-
 TEST_CASE("the grouped tail scan visits what the whole scan visits for every mask width") {
   std::mt19937_64 rng(31);
   // Names' tails from a few last bytes, so that suffixes of every width have many matches.

@@ -188,29 +188,6 @@ class MatchTable {
   std::unordered_map<std::string, HitSet> cache_;
 };
 
-/// For `re:.*<run>$` where the run is letters, digits, `_` and `\\.` only: the run's text. On a
-/// name without a newline such a pattern matches exactly when the name ends with that text
-/// (`.*` takes any such prefix, and no final newline can stand before `$`), so the match table
-/// answers it from the name's end alone. Nothing for any other text.
-inline std::optional<std::string> literal_suffix_pattern(std::string_view text) {
-  constexpr std::string_view head = "re:.*";
-  if (text.size() <= head.size() + 1 || text.substr(0, head.size()) != head || text.back() != '$') return std::nullopt;
-  const std::string_view run = text.substr(head.size(), text.size() - head.size() - 1);
-  std::string out;
-  for (std::size_t i = 0; i < run.size(); ++i) {
-    const char c = run[i];
-    if (c == '\\' && i + 1 < run.size() && run[i + 1] == '.') {
-      out += '.';
-      ++i;
-    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
-      out += c;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 /// The literal text every match of target `text` ends with (before an optional final newline),
 /// or "" when there is none or `text` is not a `re:` pattern. Defined with Target.
 std::string required_suffix_of(const std::string& text);
