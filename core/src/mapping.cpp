@@ -53,27 +53,30 @@ std::string python_repr(const Mapping& m) {
 }
 
 namespace {
+// `compile(text, where)` gets `where` as a callable that makes the text: it is needed only for a
+// pattern compiled the first time, and registries validate thousands of pattern references.
 template <class Compile>
 void validate_each(const MappingList& mappings, const std::string& origin, Compile&& compile) {
   for (std::size_t i = 0; i < mappings.size(); ++i) {
     const Mapping& m = mappings[i];
-    std::string where = origin + " mapping " + std::to_string(i);
-    if (m.smooth_layer.empty()) throw InputError(where + ": smooth_layer is empty");
-    compile(m.smooth_layer, where + " smooth_layer");
+    auto where = [&] { return origin + " mapping " + std::to_string(i); };
+    if (m.smooth_layer.empty()) throw InputError(where() + ": smooth_layer is empty");
+    compile(m.smooth_layer, [&] { return where() + " smooth_layer"; });
     for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
-      if (m.balance_layers[b].empty()) throw InputError(where + ": balance_layers[" + std::to_string(b) + "] is empty");
-      compile(m.balance_layers[b], where + " balance_layers[" + std::to_string(b) + "]");
+      auto which = [&] { return where() + " balance_layers[" + std::to_string(b) + "]"; };
+      if (m.balance_layers[b].empty()) throw InputError(where() + ": balance_layers[" + std::to_string(b) + "] is empty");
+      compile(m.balance_layers[b], which);
     }
   }
 }
 }  // namespace
 
 void validate_mappings(const MappingList& mappings, const std::string& origin) {
-  validate_each(mappings, origin, [](const std::string& t, const std::string& w) { Target::compile(t, w); });
+  validate_each(mappings, origin, [](const std::string& t, const auto& w) { Target::compile(t, w()); });
 }
 
 void detail::validate_mappings(const MappingList& mappings, const std::string& origin, TargetCache& cache) {
-  validate_each(mappings, origin, [&](const std::string& t, const std::string& w) { cache.compile(t, w); });
+  validate_each(mappings, origin, [&](const std::string& t, const auto& w) { cache.compile_lazily(t, w); });
 }
 
 MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {

@@ -19,12 +19,17 @@ class TargetCache {
  public:
   /// Target::compile, kept for the next caller of the same text. Thread-safe.
   Target compile(const std::string& text, std::string_view origin) {
+    return compile_lazily(text, [origin] { return std::string(origin); });
+  }
+  /// compile() with the origin made by `origin()`, called only when `text` is compiled here.
+  template <class Origin>
+  Target compile_lazily(const std::string& text, const Origin& origin) {
     {
       std::lock_guard lock(mutex_);
       auto it = by_text_.find(text);
       if (it != by_text_.end()) return it->second;
     }
-    Target t = Target::compile(text, origin);
+    Target t = Target::compile(text, origin());
     // Longer patterns are the generated ones: compiled for their caller only, never kept.
     if (text.size() > kMaxPattern) return t;
     std::lock_guard lock(mutex_);
