@@ -100,4 +100,31 @@ inline std::size_t json_text_prefix(std::string_view s) {
 inline std::size_t plain_json_prefix(std::string_view s) { return json_text_prefix<false>(s); }
 inline std::size_t printable_json_prefix(std::string_view s) { return json_text_prefix<true>(s); }
 
+#ifdef __SSE2__
+/// One bit for each of the sixteen bytes of `x` that a JSON string holds as it is and that is
+/// printable ASCII: the complement of json_special_mask<true>, in fewer steps (adding 0x60 moves
+/// 0x20..0x7e to the bottom of the signed byte range, -128..-34, where one compare finds them).
+inline unsigned printable_plain_mask(__m128i x) {
+  const __m128i quote_or_backslash =
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+  const __m128i printable = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x60)), _mm_set1_epi8(-33));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(quote_or_backslash, printable)));
+}
+#endif
+
+/// printable_json_prefix, 32 bytes a step: for the names of checkpoint headers and indexes,
+/// most of them 30 to 60 bytes long.
+inline std::size_t printable_json_prefix_wide(std::string_view s) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 32 <= s.size(); i += 32) {
+    const auto* p = reinterpret_cast<const __m128i*>(s.data() + i);
+    const unsigned plain =
+        printable_plain_mask(_mm_loadu_si128(p)) | (printable_plain_mask(_mm_loadu_si128(p + 1)) << 16);
+    if (plain != 0xffffffffu) return i + static_cast<std::size_t>(__builtin_ctz(~plain));
+  }
+#endif
+  return i + printable_json_prefix(s.substr(i));
+}
+
 }  // namespace awqmap::detail
