@@ -419,3 +419,47 @@ TEST_CASE("the byte look before is_embedding_name never turns an embedding away"
     CHECK(detail::may_be_embedding_name(last) == (last.size() == 3 || last.find('b') != std::string::npos));
   }
 }
+
+TEST_CASE("a module's parent found among the previous module's ancestors is the one the names give") {
+  // The tree builder compares a new module's ancestors with the previous module's before it
+  // hashes them: names in random orders over look-alike parts (ancestors of one length that
+  // differ, one name the prefix of another without a dot, jumps up, down and back to an earlier
+  // branch, names at the top) must give the parents and children that make() finds itself.
+  const std::vector<std::string> parts = {"a", "b", "ab", "ba", "a1", "1", "2", "10"};
+  std::mt19937 rng(11);
+  auto load_names = [](const std::vector<std::string>& modules) {
+    test::TempDir dir;
+    std::vector<std::string> names;
+    for (const std::string& m : modules) names.push_back(m + ".weight");
+    write_shards(dir.path, config, {{"a.safetensors", names}});
+    ModelView m = load(dir.path);
+    check_against_general_path(m);
+    for (const std::string& name : modules) {
+      INFO(name);
+      const ModuleIndex i = m.find(name);
+      REQUIRE(i != no_module);
+      // Its parent is the name up to its last dot (the root for a name without one).
+      const std::size_t dot = name.rfind('.');
+      const ModuleIndex parent = m[i].parent;
+      REQUIRE(parent != no_module);
+      CHECK(m[parent].name == (dot == std::string::npos ? std::string() : name.substr(0, dot)));
+    }
+  };
+  // Sequences built to hit each edge in turn.
+  load_names({"x.a.p", "x.b.p", "x.a.q", "x.b.q"});             // the same length, another parent, then back
+  load_names({"x.ab.p", "x.a", "x.a.p", "x.ab.q"});             // a prefix without a dot is no ancestor
+  load_names({"e.0.up", "e.0.gate", "e.1.up", "e.10.up"});      // a new parent under the grandparent
+  load_names({"a.b.c.d", "a", "a.b.c.e", "a.x.y.z", "a.b.f"});  // up to the top and down again
+  load_names({"p", "q", "p.r", "q.r", "r"});                    // at the top, under the root
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::string> modules;
+    const int count = 2 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < count; ++k) {
+      std::string name;
+      const int depth = 1 + static_cast<int>(rng() % 4);
+      for (int d = 0; d < depth; ++d) name += (d ? "." : "") + parts[rng() % parts.size()];
+      if (std::find(modules.begin(), modules.end(), name) == modules.end()) modules.push_back(name);
+    }
+    load_names(modules);
+  }
+}

@@ -94,9 +94,11 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
     std::string_view name, module;
     std::uint64_t hash = 0;
   };
-  Ahead ahead[kAhead];
+  // Twice as many slots as names ahead: a tensor's slot stays as it is while the one kAhead
+  // places on is filled, so it is read in place.
+  Ahead ahead[2 * kAhead];
   auto hash_ahead = [&](std::size_t j) {
-    Ahead& a = ahead[j % kAhead];
+    Ahead& a = ahead[j % (2 * kAhead)];
     a.name = set.tensors[j].name;
     a.module = parent_of(a.name);
     a.hash = name_hash(a.module);
@@ -123,7 +125,7 @@ void add_tensors(TensorSet& set, const CompiledAdaptations& adapt, std::optional
       check_tensors_unique(set);
   };
   for (std::size_t i = 0; i < set.tensors.size(); ++i) {
-    const Ahead mine = ahead[i % kAhead];
+    const Ahead& mine = ahead[i % (2 * kAhead)];
     if (i + kAhead < set.tensors.size()) hash_ahead(i + kAhead);
     const Tensor& t = set.tensors[i];
     const std::string& file = set.shard_names[t.shard];

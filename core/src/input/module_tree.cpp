@@ -114,8 +114,10 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
     over_limit(file, "the tensors name more modules than allowed", "max_modules", limits_.max_modules);
   };
   if (nodes_.size() + 1 > limits_.max_modules) over_modules();
-  // The previous module's parent is usually this one's: compared before hashing.
-  const std::uint32_t last_parent = nodes_[last_].parent;
+  // The previous module's ancestors are usually this one's (a sibling's parent, an expert's
+  // grandparent): they are compared before hashing, nearest first, each only while its name
+  // is no shorter than the one sought, so that the walk goes up along with the names' own.
+  std::uint32_t known = nodes_[last_].parent;
   // Each name's last dot gives both its parent and its last part: found once per name.
   auto split = [](std::string_view n) {
     // memrchr: a vectorised search from the end, where rfind steps a byte at a time.
@@ -133,11 +135,10 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
   std::uint32_t child = id;
   for (;;) {
     const std::string_view cur = up.first;
-    std::uint32_t parent = no_entry;
+    while (known != no_entry && nodes_[known].name.size() > cur.size()) known = nodes_[known].parent;
+    std::uint32_t parent = known;
     bool created = false;
-    if (last_parent != no_entry && nodes_[last_parent].name == cur) {
-      parent = last_parent;
-    } else {
+    if (known == no_entry || nodes_[known].name.size() != cur.size() || nodes_[known].name != cur) {
       const auto fresh = static_cast<std::uint32_t>(nodes_.size());
       parent = by_name_.insert_hashed(fresh, cur, name_hash(cur), name_of);
       if (parent == no_entry) {
@@ -186,7 +187,9 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
   offsets.reserve(n + 1);
   offsets.push_back(0);
   children.reserve(n - 1);
-  parts.modules.reserve(n);
+  // Constructed in one go (the walk fills each in place): cheaper than one emplace at a time.
+  parts.modules.resize(n);
+  std::size_t k_at = 0;  // modules laid out
   std::vector<std::uint32_t> stack{0};
   bool features_checked = true;  // no Linear record has a negative feature count
   struct Kid {
@@ -210,8 +213,8 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     const std::uint32_t id = stack.back();
     stack.pop_back();
     const Node& node = nodes_[id];
-    pos[id] = static_cast<std::uint32_t>(parts.modules.size());
-    Module& m = parts.modules.emplace_back();
+    pos[id] = static_cast<std::uint32_t>(k_at);
+    Module& m = parts.modules[k_at++];
     if (!node.name.empty()) std::memcpy(ordered + at, node.name.data(), node.name.size());
     m.name = std::string_view(ordered + at, node.name.size());
     at += node.name.size();
