@@ -20,6 +20,19 @@ std::string where(const ModelParts& parts, std::size_t i) {
 }
 }  // namespace
 
+ModelView detail::ModelAccess::assemble(ModelParts parts, std::shared_ptr<ModelData> data) {
+  data->config = std::move(parts.config);
+  data->storage = std::move(parts.storage);
+  ModelView view;
+  view.architecture_ = std::move(parts.architecture);
+  view.origin_ = std::move(parts.origin);
+  view.torch_class_names_ = parts.torch_class_names;
+  view.plain_names_ = parts.plain_names;
+  view.modules_ = std::move(parts.modules);
+  view.data_ = std::move(data);
+  return view;
+}
+
 ModelView detail::ModelAccess::make(ModelParts parts) {
   auto data = std::make_shared<ModelData>();
   auto& mods = parts.modules;
@@ -73,16 +86,7 @@ ModelView detail::ModelAccess::make(ModelParts parts) {
   for (std::size_t i = 0; i < mods.size(); ++i)
     if (mods[i].parent != no_module) data->child_list[fill[mods[i].parent]++] = static_cast<ModuleIndex>(i);
 
-  data->config = std::move(parts.config);
-  data->storage = std::move(parts.storage);
-  ModelView view;
-  view.architecture_ = std::move(parts.architecture);
-  view.origin_ = std::move(parts.origin);
-  view.torch_class_names_ = parts.torch_class_names;
-  view.plain_names_ = parts.plain_names;
-  view.modules_ = std::move(parts.modules);
-  view.data_ = std::move(data);
-  return view;
+  return assemble(std::move(parts), std::move(data));
 }
 
 ModelView detail::ModelAccess::make_from_tree(ModelParts parts) {
@@ -91,16 +95,7 @@ ModelView detail::ModelAccess::make_from_tree(ModelParts parts) {
   data->names = std::move(parts.tree->names);
   data->child_offsets = std::move(parts.tree->child_offsets);
   data->child_list = std::move(parts.tree->child_list);
-  data->config = std::move(parts.config);
-  data->storage = std::move(parts.storage);
-  ModelView view;
-  view.architecture_ = std::move(parts.architecture);
-  view.origin_ = std::move(parts.origin);
-  view.torch_class_names_ = parts.torch_class_names;
-  view.plain_names_ = parts.plain_names;
-  view.modules_ = std::move(parts.modules);
-  view.data_ = std::move(data);
-  return view;
+  return assemble(std::move(parts), std::move(data));
 }
 
 ConfigValue ModelView::config() const {

@@ -52,6 +52,8 @@ struct ModelAccess {
   static ModelView make(ModelParts parts);
   /// For parts with a ModelParts::tree: takes it as it is, with no check.
   static ModelView make_from_tree(ModelParts parts);
+  /// The view of `parts`, with `data` holding its tables (make's and make_from_tree's last step).
+  static ModelView assemble(ModelParts parts, std::shared_ptr<ModelData> data);
   static const nlohmann::json& config(const ModelView& model) { return model.data_->config; }
   static ConfigValue value(const nlohmann::json* node) { return ConfigValue(node); }
   static const nlohmann::json* node(const ConfigValue& v) { return static_cast<const nlohmann::json*>(v.node_); }
