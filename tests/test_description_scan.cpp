@@ -66,6 +66,12 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
   return s.replace(at, from.size(), to);
 }
 
+// `base` with features on every record, so that any of them may be made a Linear.
+const std::string featured =
+    R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A","in_features":1,"out_features":1},)"
+    R"({"name":"l","type":"Linear","in_features":2,"out_features":3},)"
+    R"({"name":"e","type":"E","bases":["ModuleList","X"],"in_features":4,"out_features":5}]})";
+
 }  // namespace
 
 TEST_CASE("Every corpus description is read by the scanner and loads as the full reader loads it") {
@@ -112,21 +118,19 @@ TEST_CASE("Descriptions the scanner accepts load as the full reader loads them")
       replaced(base, "\"bias\":false", "\"shapes\":1,\"base\":2,\"out_feature\":3,\"o\":4,\"i\":5,\"\":6"),
       // Class names the record strings find again by their first bytes: equal starts, a name a
       // prefix of another, empty, long, and near the end of the text.
-      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"LinearAttention\""), "\"type\":\"E\"",
+      replaced(replaced(featured, "\"type\":\"A\"", "\"type\":\"LinearAttention\""), "\"type\":\"E\"",
                "\"type\":\"LinearAttentionX\""),
-      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"Linear\""), "\"type\":\"E\"", "\"type\":\"Linea\""),
-      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"Linea\""), "\"type\":\"E\"", "\"type\":\"Linear\""),
-      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"\""), "\"type\":\"E\"", "\"type\":\"\""),
-      replaced(replaced(base, "\"type\":\"A\"", "\"type\":\"AVeryLongClassNameOfThirtyBytes\""), "\"type\":\"E\"",
+      replaced(replaced(featured, "\"type\":\"A\"", "\"type\":\"Linear\""), "\"type\":\"E\"", "\"type\":\"Linea\""),
+      replaced(replaced(featured, "\"type\":\"A\"", "\"type\":\"Linea\""), "\"type\":\"E\"", "\"type\":\"Linear\""),
+      replaced(replaced(featured, "\"type\":\"A\"", "\"type\":\"\""), "\"type\":\"E\"", "\"type\":\"\""),
+      replaced(replaced(featured, "\"type\":\"A\"", "\"type\":\"AVeryLongClassNameOfThirtyBytes\""), "\"type\":\"E\"",
                "\"type\":\"AVeryLongClassNameOfThirtyByteZ\""),
-      replaced(base, "\"bases\":[\"ModuleList\",\"X\"]", "\"bases\":[\"Linear\",\"Linear\",\"ModuleList\",\"ModuleLis\"]"),
-      replaced(base, "\"shape\":[4,5]}]}", "\"shape\":[4,5],\"type\":\"Linear\"}]}"),
+      replaced(featured, "\"bases\":[\"ModuleList\",\"X\"]", "\"bases\":[\"Linear\",\"Linear\",\"ModuleList\",\"ModuleLis\"]"),
+      replaced(featured, "\"out_features\":5}]}", "\"out_features\":5,\"type\":\"Linear\"}]}"),
       replaced(base, "\"shape\":[4,5]}]}", "\"shape\":[4,5],\"type\":\"L\"}]}"),
-      // Loading errors found after reading: the same message either way.
-      replaced(base, ",\"in_features\":2", ""),
-      replaced(base, "\"name\":\"e\"", "\"name\":\"l\""),
-      replaced(base, "\"name\":\"e\"", "\"name\":\"x.e\""),
-      replaced(base, "\"type\":\"A\"", "\"type\":\"Linear\""),
+      // Records listed out of named_modules() order, parents still first.
+      replaced(replaced(featured, "\"name\":\"e\"", "\"name\":\"l.e\""), "{\"name\":\"l\"",
+               "{\"name\":\"m\",\"type\":\"M\"},{\"name\":\"l\""),
       // The config is the config reader's to judge: Python's NaN is taken, a bad word is not.
       replaced(base, "\"y\":\"}\"", "\"y\":NaN"),
       replaced(base, "\"y\":\"}\"", "\"y\":nope"),
@@ -134,6 +138,38 @@ TEST_CASE("Descriptions the scanner accepts load as the full reader loads them")
   for (const std::string& text : accepted) {
     INFO(text);
     CHECK(scanner_accepts(text) == (text.find("\"format\"") != std::string::npos));
+    CHECK(loaded(text) == loaded(full_reader_only(text)));
+  }
+}
+
+TEST_CASE("Loading errors are left to the full reader, which reports them") {
+  // The scanner checks what ModelAccess::make checks, as it reads each record, and on a fault
+  // gives the text to the full reader and make(), whose messages are the ones users see.
+  const std::vector<std::string> faulty = {
+      replaced(base, ",\"in_features\":2", ""),
+      replaced(base, ",\"out_features\":3", ""),
+      replaced(base, "\"name\":\"e\"", "\"name\":\"l\""),
+      replaced(base, "\"name\":\"e\"", "\"name\":\"\""),
+      replaced(base, "\"name\":\"e\"", "\"name\":\"x.e\""),
+      replaced(base, "\"name\":\"l\"", "\"name\":\"e.l\""),
+      replaced(base, "\"type\":\"A\"", "\"type\":\"Linear\""),
+      replaced(base, "\"bases\":[\"ModuleList\",\"X\"]", "\"bases\":[\"X\",\"Linear\"]"),
+      // A duplicate among the last records, whose names wait to enter the name table.
+      replaced(featured, "\"name\":\"e\"", "\"name\":\"l\""),
+  };
+  for (const std::string& text : faulty) {
+    INFO(text);
+    CHECK_FALSE(scanner_accepts(text));
+    CHECK(loaded(text).rfind("error: d.json: module #", 0) == 0);
+    CHECK(loaded(text) == loaded(full_reader_only(text)));
+  }
+  // A duplicate far from its first spelling, and one out of order, past the records that wait.
+  std::string many = R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A"})";
+  for (int i = 0; i < 40; ++i) many += R"(,{"name":"m)" + std::to_string(i) + R"(","type":"A"})";
+  for (const std::string& extra : {std::string("m3"), std::string("m39"), std::string("m3.x"), std::string("m3.x.y")}) {
+    const std::string text = many + R"(,{"name":")" + extra + R"(","type":"A"}]})";
+    INFO(extra);
+    CHECK(scanner_accepts(text) == (extra == "m3.x"));
     CHECK(loaded(text) == loaded(full_reader_only(text)));
   }
 }

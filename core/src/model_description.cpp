@@ -197,6 +197,7 @@ bool read_common_shape(DescriptionStorage& storage, const std::string& origin, M
     }
   }
   out.modules = std::move(scanned.modules);
+  out.tree = std::make_unique<ModelParts::Tree>(std::move(scanned.tree));
   out.storage = std::move(scanned.strings);
   out.plain_names = true;  // the scanner takes ASCII text and gives up on escapes and control bytes
   parts = std::move(out);

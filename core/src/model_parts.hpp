@@ -25,9 +25,10 @@ struct ModelParts {
   bool torch_class_names = true;
   /// See ModelView::names_are_plain: set only by a reader that checked every name.
   bool plain_names = false;
-  /// What a reader that built the tree itself (a checkpoint's) knows: every name once, each
-  /// Module::parent set to an earlier module, Linear records with features that are not
-  /// negative. make() takes these as they are instead of building and checking them again.
+  /// What a reader that built the tree itself (a checkpoint's, the description scanner's)
+  /// knows: every name once, each Module::parent set to an earlier module, Linear records with
+  /// features that are not negative. make() takes these as they are instead of building and
+  /// checking them again.
   struct Tree {
     detail::NameTable names;                 ///< over the module names, by module index
     std::vector<ModuleIndex> child_offsets;  ///< as ModelData's

@@ -17,6 +17,9 @@
 #include <vector>
 
 #include "awqmap/model.hpp"
+#include "../model_parts.hpp"
+#include "../name_table.hpp"
+#include "../names.hpp"
 #include "../word_scan.hpp"
 
 namespace awqmap::detail {
@@ -119,8 +122,107 @@ class RecordStrings {
 struct ScannedDescription {
   std::string_view architecture;  // in the text
   std::string_view config;        // the config object's JSON text, in the text; empty when there is none
-  std::vector<Module> modules;    // their strings in `strings`, not in the text
+  std::vector<Module> modules;    // their strings in `strings`, not in the text; parents set
   std::shared_ptr<const void> strings;
+  ModelParts::Tree tree;          // names, parents and children, checked as ModelAccess::make checks them
+};
+
+// The model's tables, built record by record while each record's name is still in the cache
+// (a separate pass over 100k records reads them all from memory again): the name table, the
+// parents found on the root-to-record path, and the children lists at the end. It checks what
+// ModelAccess::make checks (names once, parents earlier, Linear records with features) and
+// refuses on the first fault, so that the full reader and make() report it in their words.
+class TreeBuilder {
+ public:
+  void start(std::size_t expected) {
+    names_ = NameTable(expected);
+    parents_.reserve(expected);
+  }
+
+  /// Adds mods.back(), setting its parent; false on a fault.
+  bool add(std::vector<Module>& mods) {
+    mods_ = &mods;
+    const auto i = static_cast<ModuleIndex>(mods.size() - 1);
+    Module& m = mods.back();
+    // The name goes into the table kAhead records later, when its slot, asked for now, is in
+    // the cache: the table is larger than the caches, and each insert would wait for memory.
+    const std::uint64_t h = name_hash(m.name);
+    names_.prefetch(h);
+    if (waiting_ == kAhead && !insert(pending_[next_])) return false;
+    pending_[next_] = Pending{i, h};
+    next_ = (next_ + 1) % kAhead;
+    waiting_ += waiting_ < kAhead;
+    if (m.name.empty()) {
+      m.parent = no_module;
+    } else {
+      const std::string_view wanted = parent_of(m.name);
+      while (!path_.empty() && mods[path_.back()].name.size() > wanted.size()) path_.pop_back();
+      if (!path_.empty() && mods[path_.back()].name == wanted) {
+        m.parent = path_.back();
+      } else {
+        // Not in named_modules() order: the name table answers, once it holds every name before.
+        if (!flush(mods)) return false;
+        m.parent = names_.find(wanted, [&mods](std::uint32_t id) { return mods[id].name; });
+        if (m.parent == no_module) return false;
+        path_.clear();  // rebuilt from the parent links
+        for (ModuleIndex a = m.parent; a != no_module; a = mods[a].parent) path_.push_back(a);
+        std::reverse(path_.begin(), path_.end());
+      }
+    }
+    parents_.push_back(m.parent);
+    path_.push_back(i);
+    // Most records are not Linear and have no bases: settled without a call. Features read by
+    // the scanner are never negative.
+    if ((m.type == "Linear" || (!m.bases.empty() && m.is_linear())) && (!m.in_features || !m.out_features))
+      return false;
+    return true;
+  }
+
+  /// The tables, once every record is added; false on a fault.
+  bool finish(std::vector<Module>& mods, ModelParts::Tree& tree) {
+    if (!flush(mods)) return false;
+    // Children in CSR form: counts at offsets[p + 1], summed, then each child placed at its
+    // parent's running offset, which leaves offsets[p] at the next parent's start.
+    const std::size_t n = mods.size();
+    std::vector<ModuleIndex>& offsets = tree.child_offsets;
+    offsets.assign(n + 1, 0);
+    for (ModuleIndex p : parents_)
+      if (p != no_module) ++offsets[p + 1];
+    for (std::size_t k = 0; k < n; ++k) offsets[k + 1] += offsets[k];
+    tree.child_list.resize(offsets[n]);
+    for (std::size_t k = 0; k < n; ++k)
+      if (parents_[k] != no_module) tree.child_list[offsets[parents_[k]]++] = static_cast<ModuleIndex>(k);
+    for (std::size_t k = n; k > 0; --k) offsets[k] = offsets[k - 1];
+    offsets[0] = 0;
+    tree.names = std::move(names_);
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kAhead = 16;
+  struct Pending {
+    ModuleIndex id;
+    std::uint64_t hash;
+  };
+  NameTable names_;
+  std::vector<ModuleIndex> parents_, path_;
+  Pending pending_[kAhead] = {};
+  std::size_t next_ = 0, waiting_ = 0;  // pending_[next_] is the oldest when waiting_ == kAhead
+  std::vector<Module>* mods_ = nullptr;
+
+  bool insert(const Pending& e) {
+    const auto& mods = *mods_;
+    return names_.insert_hashed(e.id, mods[e.id].name, e.hash,
+                                [&mods](std::uint32_t id) { return mods[id].name; }) == no_entry;
+  }
+  // Inserts every waiting name, oldest first.
+  bool flush(std::vector<Module>& mods) {
+    mods_ = &mods;
+    for (std::size_t k = 0; k < waiting_; ++k)
+      if (!insert(pending_[(next_ + kAhead - waiting_ + k) % kAhead])) return false;
+    waiting_ = 0;
+    return true;
+  }
 };
 
 // A record's fields as the scanner tells them apart.
@@ -202,8 +304,10 @@ class DescriptionScanner {
       } else if (key == "modules") {
         // Each record opens with a brace: their count is a close upper bound on the records. And
         // none is shorter than {"name":"","type":""}, which bounds a text of braces in strings.
-        out.modules.reserve(std::min(braces, static_cast<std::size_t>(end_ - p_) / kShortestRecord));
-        if (!modules(out.modules)) return false;
+        const std::size_t most = std::min(braces, static_cast<std::size_t>(end_ - p_) / kShortestRecord);
+        out.modules.reserve(most);
+        tree_.start(most);
+        if (!modules(out.modules) || !tree_.finish(out.modules, out.tree)) return false;
         bit = 8;
       } else {
         return false;
@@ -229,6 +333,7 @@ class DescriptionScanner {
   const char* p_;
   const char* end_;
   RecordStrings strings_;
+  TreeBuilder tree_;
   Release release_ = nullptr;
   void* release_context_ = nullptr;
 
@@ -600,7 +705,7 @@ class DescriptionScanner {
     const char* told = p_;
     while (true) {
       out.emplace_back();
-      if (!module(out.back())) return false;
+      if (!module(out.back()) || !tree_.add(out)) return false;
       ws();
       if (eat(']')) return true;
       if (!eat(',')) return false;
