@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -384,4 +385,121 @@ TEST_CASE("Large description files, read into memory of their own, load as the s
       CHECK(same);
     }
   }
+}
+
+namespace {
+
+// The scanner reading `text` from memory a window at a time.
+bool scan_windowed(const std::string& text, std::size_t window, std::size_t margin, detail::ScannedDescription& out) {
+  auto read = [](void* context, std::uint64_t offset, char* to, std::size_t n) {
+    std::memcpy(to, static_cast<const std::string*>(context)->data() + offset, n);
+  };
+  const detail::DescriptionScanner::Source source{read, const_cast<std::string*>(&text), text.size()};
+  return detail::scan_description(source, window, margin, out);
+}
+
+// Everything a scan gives, as text.
+std::string dump(const detail::ScannedDescription& s) {
+  std::string out = s.architecture + "\n" + s.config + "\n";
+  for (const Module& m : s.modules) {
+    out += std::string(m.name) + "|" + std::string(m.type) + "|";
+    for (auto b : m.bases) out += std::string(b) + ",";
+    out += "|" + (m.in_features ? std::to_string(*m.in_features) : "-") + "|" +
+           (m.out_features ? std::to_string(*m.out_features) : "-") + "|";
+    for (auto d : m.shape) out += std::to_string(d) + ",";
+    out += "|" + std::to_string(m.parent) + "\n";
+  }
+  for (auto o : s.tree.child_offsets) out += std::to_string(o) + ",";
+  out += "\n";
+  for (auto c : s.tree.child_list) out += std::to_string(c) + ",";
+  return out;
+}
+
+std::string whole_scan(const std::string& text) {
+  detail::ScannedDescription out;
+  REQUIRE(detail::scan_description(text, out));
+  return dump(out);
+}
+
+}  // namespace
+
+TEST_CASE("The scanner reads a description a window at a time as it reads the whole text") {
+  std::size_t compared = 0;
+  for (const auto& dir : {test::corpus_dir(), test::described_dir()}) {
+    for (const std::string& name : test::model_names(dir)) {
+      const std::string text = test::read_file(dir / (name + ".model.json"));
+      const std::string whole = whole_scan(text);
+      for (const std::size_t window : {std::size_t{96}, std::size_t{333}, std::size_t{4096}, std::size_t{1} << 16}) {
+        INFO(name << ", window " << window);
+        detail::ScannedDescription out;
+        const bool accepted = scan_windowed(text, window, window / 2, out);
+        // Records are far shorter than a few kilobytes: from there on every text is read.
+        if (window >= 4096) CHECK(accepted);
+        if (accepted) CHECK(dump(out) == whole);
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 800);
+}
+
+TEST_CASE("A windowed scan grows the window for a long member, and its room for many records") {
+  std::string records;
+  for (int i = 0; i < 2000; ++i)
+    records += R"(,{"name":"m)" + std::to_string(i) + R"(","type":"Linear","in_features":)" + std::to_string(i) +
+               R"(,"out_features":1})";
+  const std::string head = R"({"format":"awqmap.model/v1","architecture":"A",)";
+  const std::string modules = R"("modules":[{"name":"","type":"A"})" + records + "]";
+  // A config far longer than the window, and without braces to count: the records are reserved
+  // for from a count that is far short.
+  const std::string config = R"("config":{"s":")" + std::string(5000, 'x') + R"(","n":[1,2,3]})";
+  const std::vector<std::string> texts = {
+      head + config + "," + modules + "}",
+      head + modules + "," + config + "}",
+      head + modules + std::string(3000, ' ') + "," + std::string(3000, '\n') + config + std::string(3000, ' ') + "}" +
+          std::string(3000, ' '),
+  };
+  for (const std::string& text : texts) {
+    for (const std::size_t window : {std::size_t{256}, std::size_t{1024}, std::size_t{8192}}) {
+      INFO("window " << window << ": " << text.substr(0, 120));
+      detail::ScannedDescription out;
+      REQUIRE(scan_windowed(text, window, 128, out));
+      CHECK(out.modules.size() == 2001);
+      CHECK(dump(out) == whole_scan(text));
+    }
+  }
+}
+
+TEST_CASE("A windowed scan gives up where the whole text's scan does, and on a record longer than its window") {
+  std::string text = R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A"})";
+  for (int i = 0; i < 300; ++i) text += R"(,{"name":"m)" + std::to_string(i) + R"(","type":"A"})";
+  const std::string good = text + "]}";
+  detail::ScannedDescription out;
+  REQUIRE(scan_windowed(good, 512, 128, out));
+  for (const std::string& bad : {text + R"(,{"name":"m7","type":"A"}]})", text + R"(,{"name":"m\u0037x","type":"A"}]})",
+                                 text + R"(,{"name":"x.y","type":"A"}]})", text + ",{\"name\":\"m\xc3\xa9\",\"type\":\"A\"}]}",
+                                 text + "]} x", text + "]",
+                                 good.substr(0, good.size() - 1)}) {
+    INFO(bad.substr(bad.size() - 40));
+    detail::ScannedDescription refused;
+    CHECK_FALSE(scan_windowed(bad, 512, 128, refused));
+  }
+  const std::string long_record = text + R"(,{"name":")" + std::string(600, 'y') + R"(","type":"A"}]})";
+  CHECK(scanner_accepts(long_record));
+  detail::ScannedDescription windowed;
+  CHECK_FALSE(scan_windowed(long_record, 512, 128, windowed));
+}
+
+TEST_CASE("A large description file with a record longer than the scanner's margin loads through the full reader") {
+  test::TempDir tmp;
+  std::string text = R"({"format":"awqmap.model/v1","architecture":"A","modules":[{"name":"","type":"A"})";
+  for (int i = 0; text.size() < (std::size_t{3} << 20); ++i)
+    text += R"(,{"name":"m)" + std::to_string(i) + R"(","type":"Linear","in_features":1,"out_features":2})";
+  text += R"(,{"name":")" + std::string(100000, 'y') + R"(","type":"A"}]})";
+  const ModelView from_file = load_model_description(tmp.write("long.model.json", text).string());
+  const ModelView from_memory = parse_model_description(text, "long.model.json");
+  REQUIRE(from_file.size() == from_memory.size());
+  CHECK(from_file[from_file.size() - 1].name == std::string(100000, 'y'));
+  CHECK(from_file.find(std::string(100000, 'y')) == from_file.size() - 1);
+  CHECK(from_file.children(0).size() == from_memory.children(0).size());
 }

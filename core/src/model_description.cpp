@@ -173,22 +173,12 @@ class Reader {
   std::deque<std::string>& unescaped_;
 };
 
-// The scanner's reading of a description in the common shape, without the JSON parser and its
-// index (four bytes per input byte); false when the full reader must read it. A config the
-// config reader refuses also goes to the full reader, so that errors read as they always have.
-// The text of the records read so far goes back to the system as the scanner moves on (when the
-// text has pages of its own): the records copy what they keep.
-bool read_common_shape(DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
-  detail::ScannedDescription scanned;
-  auto drop = [](void* text, const char* from, const char* to) {
-    static_cast<detail::PaddedText*>(text)->drop_pages(from, to);
-  };
-  if (!detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned, drop,
-                                &storage.text))
-    return false;
+// The scanner's reading into parts; false when the config reader refuses the config, so
+// that the full reader reports it as it always has.
+bool parts_from_scan(detail::ScannedDescription& scanned, const std::string& origin, ModelParts& parts) {
   ModelParts out;
   out.origin = origin;
-  out.architecture = std::string(scanned.architecture);
+  out.architecture = std::move(scanned.architecture);
   if (!scanned.config.empty()) {
     try {
       out.config = detail::parse_python_json(scanned.config, origin + " \"config\"");
@@ -204,14 +194,42 @@ bool read_common_shape(DescriptionStorage& storage, const std::string& origin, M
   return true;
 }
 
+// The scanner's reading of a description in the common shape, without the JSON parser and its
+// index (four bytes per input byte); false when the full reader must read it. The text of the
+// records read so far goes back to the system as the scanner moves on (when the text has pages
+// of its own): the records copy what they keep.
+bool read_common_shape(DescriptionStorage& storage, const std::string& origin, ModelParts& parts) {
+  detail::ScannedDescription scanned;
+  auto drop = [](void* text, const char* from, const char* to) {
+    static_cast<detail::PaddedText*>(text)->drop_pages(from, to);
+  };
+  return detail::scan_description(std::string_view(storage.text.data(), storage.text.size()), scanned, drop,
+                                  &storage.text) &&
+         parts_from_scan(scanned, origin, parts);
+}
+
+// A large file in the common shape, read by the scanner a window at a time: the text is never
+// whole in memory, and the window, reused, stays in the cache. A record takes ~100 bytes; the
+// margin leaves room for any real one, and the scanner gives up on a longer one.
+constexpr std::size_t kWindow = 512u << 10, kMargin = 64u << 10;
+bool read_common_shape(const detail::RegularFile& file, const std::string& origin, ModelParts& parts) {
+  auto read = [](void* context, std::uint64_t offset, char* to, std::size_t n) {
+    static_cast<const detail::RegularFile*>(context)->read_at(offset, to, n);
+  };
+  const detail::DescriptionScanner::Source source{read, const_cast<detail::RegularFile*>(&file), file.size()};
+  detail::ScannedDescription scanned;
+  return detail::scan_description(source, kWindow, kMargin, scanned) && parts_from_scan(scanned, origin, parts);
+}
+
 // `refill` writes the text again where it was, for the full reader when the scanner gave up
 // after letting some of it go.
+// `scanned`: the scanner has read this text already and given up.
 ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::string& origin,
                       const std::function<void(detail::PaddedText&)>& refill,
-                      const std::optional<std::string>& architecture = std::nullopt) {
+                      const std::optional<std::string>& architecture = std::nullopt, bool scanned = false) {
   Reader reader(origin, storage->text.size(), storage->unescaped);
   ModelParts parts;
-  if (read_common_shape(*storage, origin, parts)) {
+  if (!scanned && read_common_shape(*storage, origin, parts)) {
     storage.reset();  // the records own their strings: the text goes before the tables are built
   } else {
     if (storage->text.dropped()) refill(storage->text);
@@ -233,11 +251,22 @@ ModelView parse_owned(std::shared_ptr<DescriptionStorage> storage, const std::st
 
 ModelView load_model_description(const std::string& path, const std::optional<std::string>& architecture,
                                  const InputLimits& limits) {
-  auto storage = std::make_shared<DescriptionStorage>();
   const detail::RegularFile file(path, path);
-  storage->text = file.read_text({"max_description_bytes", limits.max_description_bytes});
+  const detail::LimitRef limit{"max_description_bytes", limits.max_description_bytes};
+  file.check_size(limit);
+  const std::string origin = detail::printable(path);
+  const bool windowed = file.size() >= 2 * kWindow;
+  if (windowed) {
+    ModelParts parts;
+    if (read_common_shape(file, origin, parts)) {
+      if (architecture) parts.architecture = *architecture;
+      return make_model_view(std::move(parts));
+    }
+  }
+  auto storage = std::make_shared<DescriptionStorage>();
+  storage->text = file.read_text(limit);
   auto refill = [&file](detail::PaddedText& text) { file.read_at(0, text.data(), text.size()); };
-  return parse_owned(std::move(storage), detail::printable(path), refill, architecture);
+  return parse_owned(std::move(storage), origin, refill, architecture, windowed);
 }
 
 ModelView parse_model_description(std::string_view json, const std::string& origin) {

@@ -120,8 +120,8 @@ class RecordStrings {
 };
 
 struct ScannedDescription {
-  std::string_view architecture;  // in the text
-  std::string_view config;        // the config object's JSON text, in the text; empty when there is none
+  std::string architecture;
+  std::string config;             // the config object's JSON text; empty when there is none
   std::vector<Module> modules;    // their strings in `strings`, not in the text; parents set
   std::shared_ptr<const void> strings;
   ModelParts::Tree tree;          // names, parents and children, checked as ModelAccess::make checks them
@@ -263,6 +263,25 @@ class DescriptionScanner {
   explicit DescriptionScanner(std::string_view text)
       : p_(text.data()), end_(text.data() + text.size()), strings_(text.size()) {}
 
+  /// Where a windowed scanner reads from: `read` puts exactly `n` bytes from `offset` at `to`
+  /// (or throws), for offsets within `size`.
+  struct Source {
+    void (*read)(void* context, std::uint64_t offset, char* to, std::size_t n);
+    void* context;
+    std::uint64_t size;
+  };
+  /// A scanner that reads the text a window of `window` bytes at a time, refilled whenever
+  /// fewer than `margin` bytes are left before a record or a top-level member: the window
+  /// stays in the cache, where a whole text would be copied into memory that is written once
+  /// and read once. A record must fit in what is left of the window, at least `margin` bytes
+  /// (the scanner gives up on one that does not); a top-level member that does not fit makes
+  /// the window grow.
+  DescriptionScanner(Source source, std::size_t window, std::size_t margin)
+      : p_(nullptr), end_(nullptr), strings_(static_cast<std::size_t>(source.size)), source_(source),
+        window_(new char[window]), capacity_(window), margin_(margin < window / 2 ? margin : window / 2) {
+    p_ = end_ = window_.get();
+  }
+
   /// Told, every kReleaseStep bytes of records read, the span of the text from the first
   /// record to the next one: the records keep copies of their strings, so nothing in that span
   /// is looked at again by the scanner or viewed by what it returns (the architecture and
@@ -278,53 +297,41 @@ class DescriptionScanner {
   /// (`out` is then unspecified).
   bool scan(ScannedDescription& out) {
     std::size_t braces = 0;
-    if (!survey(braces)) return false;
+    if (windowed()) {
+      if (!refill(capacity_)) return false;
+    } else if (!survey(p_, end_, braces)) {
+      return false;
+    }
     ws();
     if (!eat('{')) return false;
     unsigned seen = 0;  // format, architecture, config, modules
     ws();
     if (peek() == '}') return false;
     while (true) {
-      std::string_view key;
-      if (!plain_string(key)) return false;
-      ws();
-      if (!eat(':')) return false;
-      ws();
+      // A member that does not fit in the window is read again in a larger one (but the
+      // records, which the scanner reads as they come, are never read twice).
+      if (!ensure_margin()) return false;
       unsigned bit = 0;
-      if (key == "format") {
-        std::string_view f;
-        if (!plain_string(f) || f != "awqmap.model/v1") return false;
-        bit = 1;
-      } else if (key == "architecture") {
-        if (!plain_string(out.architecture)) return false;
-        bit = 2;
-      } else if (key == "config") {
-        if (!object_text(out.config)) return false;
-        bit = 4;
-      } else if (key == "modules") {
-        // Each record opens with a brace: their count is a close upper bound on the records. And
-        // none is shorter than {"name":"","type":""}, which bounds a text of braces in strings.
-        const std::size_t most = std::min(braces, static_cast<std::size_t>(end_ - p_) / kShortestRecord);
-        out.modules.reserve(most);
-        tree_.start(most);
-        if (!modules(out.modules) || !tree_.finish(out.modules, out.tree)) return false;
-        bit = 8;
-      } else {
-        return false;
+      for (const char* start = p_;; start = p_) {
+        const Member m = member(out, braces, bit);
+        if (m == Member::read) break;
+        if (m == Member::refused || at_end_of_source()) return false;
+        p_ = start;
+        if (!refill(2 * capacity_)) return false;
       }
       if (seen & bit) return false;
       seen |= bit;
-      ws();
+      if (!ws_across_windows()) return false;
       if (eat(',')) {
-        ws();
+        if (!ws_across_windows()) return false;
         continue;
       }
       if (!eat('}')) return false;
       break;
     }
-    ws();
+    if (!ws_across_windows()) return false;
     // format, architecture and modules are required; config is optional.
-    if (p_ != end_ || (seen & 11u) != 11u) return false;
+    if (p_ != end_ || !at_end_of_source() || (seen & 11u) != 11u) return false;
     out.strings = strings_.release();
     return true;
   }
@@ -336,6 +343,112 @@ class DescriptionScanner {
   TreeBuilder tree_;
   Release release_ = nullptr;
   void* release_context_ = nullptr;
+  // Windowed reading: what is read, where, and how much of the source so far.
+  Source source_{nullptr, nullptr, 0};
+  std::unique_ptr<char[]> window_;
+  std::size_t capacity_ = 0, margin_ = 0;
+  std::uint64_t read_ = 0;       // bytes of the source read into windows
+  std::size_t braces_read_ = 0;  // '{' among them
+
+  bool windowed() const { return source_.read != nullptr; }
+  bool at_end_of_source() const { return !windowed() || read_ == source_.size; }
+
+  // Moves the unread bytes [p_, end_) to the window's start, grown to `capacity` bytes when
+  // that is more, and reads on from the source until the window is full or the source ends.
+  bool refill(std::size_t capacity) {
+    const auto kept = static_cast<std::size_t>(end_ - p_);
+    if (capacity > capacity_) {
+      std::unique_ptr<char[]> larger(new char[capacity]);
+      std::memcpy(larger.get(), p_, kept);
+      window_ = std::move(larger);
+      capacity_ = capacity;
+    } else {
+      std::memmove(window_.get(), p_, kept);
+    }
+    char* const to = window_.get() + kept;
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - kept, source_.size - read_));
+    source_.read(source_.context, read_, to, n);
+    std::size_t braces = 0;
+    if (!survey(to, to + n, braces)) return false;
+    read_ += n;
+    braces_read_ += braces;
+    p_ = window_.get();
+    end_ = to + n;
+    return true;
+  }
+  // At least margin_ bytes left in the window, or the rest of the source.
+  bool ensure_margin() {
+    if (at_end_of_source() || static_cast<std::size_t>(end_ - p_) >= margin_) return true;
+    return refill(capacity_);
+  }
+  // Whitespace, read on into the next window when it runs to the window's end.
+  bool ws_across_windows() {
+    while (true) {
+      ws();
+      if (p_ < end_ || at_end_of_source()) return true;
+      if (!refill(capacity_)) return false;
+    }
+  }
+
+  // The records to reserve room for: each opens with a brace, so the count of braces is a close
+  // upper bound, and none is shorter than {"name":"","type":""}, which bounds a text of braces in
+  // strings. A windowed scanner has counted only the braces of what it has read so far: it scales
+  // that count to the whole source, with a little more, and records_to_grow() takes over where
+  // that falls short. (Room reserved beyond the records is not free: with huge pages a gap of a
+  // few megabytes costs as many in memory.)
+  std::size_t records_to_reserve(std::size_t braces) const {
+    if (!windowed()) return std::min(braces, static_cast<std::size_t>(end_ - p_) / kShortestRecord);
+    return scaled_to_source(braces_read_, read_);
+  }
+  // Room for the records when `records`, all those read from the `consumed` bytes of the source
+  // before p_, fill what was reserved: that rate over the rest of the source.
+  std::size_t records_to_grow(std::size_t records) const {
+    const std::uint64_t consumed = read_ - static_cast<std::uint64_t>(end_ - p_);
+    return std::max(records + 64, scaled_to_source(records, consumed));
+  }
+  std::size_t scaled_to_source(std::size_t count, std::uint64_t of_bytes) const {
+    const auto most = static_cast<std::size_t>(source_.size / kShortestRecord);
+    if (of_bytes == source_.size) return std::min(count, most);
+    const double scaled = static_cast<double>(count) * static_cast<double>(source_.size) /
+                          static_cast<double>(of_bytes ? of_bytes : 1) * 1.05;
+    return std::min(static_cast<std::size_t>(scaled) + 64, most);
+  }
+
+  // One top-level member, its key, colon and value; `bit` tells which. `incomplete`: it may
+  // have run past the window's end.
+  enum class Member { read, refused, incomplete };
+  Member member(ScannedDescription& out, std::size_t braces, unsigned& bit) {
+    std::string_view key;
+    if (!plain_string(key)) return Member::incomplete;
+    ws();
+    if (!eat(':')) return Member::incomplete;
+    ws();
+    if (key == "format") {
+      std::string_view f;
+      if (!plain_string(f)) return Member::incomplete;
+      if (f != "awqmap.model/v1") return Member::refused;
+      bit = 1;
+    } else if (key == "architecture") {
+      std::string_view a;
+      if (!plain_string(a)) return Member::incomplete;
+      out.architecture.assign(a.data(), a.size());
+      bit = 2;
+    } else if (key == "config") {
+      std::string_view c;
+      if (!object_text(c)) return Member::incomplete;
+      out.config.assign(c.data(), c.size());
+      bit = 4;
+    } else if (key == "modules") {
+      const std::size_t most = records_to_reserve(braces);
+      out.modules.reserve(most);
+      tree_.start(most);
+      if (!modules(out.modules) || !tree_.finish(out.modules, out.tree)) return Member::refused;
+      bit = 8;
+    } else {
+      return Member::refused;
+    }
+    return Member::read;
+  }
 
   char peek() const { return p_ < end_ ? *p_ : '\0'; }
   bool eat(char c) {
@@ -356,8 +469,7 @@ class DescriptionScanner {
 
   // One look at every byte before reading: the text must be ASCII (the full reader judges any
   // other encoding), and its count of '{' sizes the record list.
-  bool survey(std::size_t& braces) const {
-    const char* q = p_;
+  static bool survey(const char* q, const char* end_, std::size_t& braces) {
     std::size_t n = 0;
 #ifdef __SSE2__
     const __m128i brace = _mm_set1_epi8('{');
@@ -701,9 +813,14 @@ class DescriptionScanner {
     if (!eat('[')) return false;
     ws();
     if (eat(']')) return true;
+    // (A windowed scanner has no release hook: these stay in the one text.)
     const char* const first = p_;
     const char* told = p_;
     while (true) {
+      if (!ensure_margin()) return false;
+      // Past what a windowed scanner reserved: once, as a rule, near the end (the vector's own
+      // growth would double it).
+      if (out.size() == out.capacity()) out.reserve(records_to_grow(out.size()));
       out.emplace_back();
       if (!module(out.back()) || !tree_.add(out)) return false;
       ws();
@@ -721,6 +838,12 @@ class DescriptionScanner {
 /// See DescriptionScanner::scan.
 inline bool scan_description(std::string_view text, ScannedDescription& out) {
   return DescriptionScanner(text).scan(out);
+}
+
+/// See DescriptionScanner::scan, reading `source` a window at a time.
+inline bool scan_description(DescriptionScanner::Source source, std::size_t window, std::size_t margin,
+                             ScannedDescription& out) {
+  return DescriptionScanner(source, window, margin).scan(out);
 }
 
 /// scan_description, telling `release` as the records are read (see DescriptionScanner::on_records_read).

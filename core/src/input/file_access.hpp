@@ -69,9 +69,10 @@ class RegularFile {
   simdjson::padded_string read_all(LimitRef limit) const;
   /// read_all into a PaddedText.
   PaddedText read_text(LimitRef limit) const;
+  /// Throws InputError when the file is larger than `limit` allows.
+  void check_size(LimitRef limit) const;
 
  private:
-  void check_size(LimitRef limit) const;
   int fd_ = -1;
   std::uint64_t size_ = 0;
   std::string display_;
