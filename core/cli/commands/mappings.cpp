@@ -4,16 +4,17 @@
 
 #include "awqmap/awqmap.hpp"
 #include "commands.hpp"
+#include "kept.hpp"
 #include "output.hpp"
 #include "session.hpp"
 
 namespace awqmap::cli {
 
 int run_mappings(const Args& a) {
-  Registry registry;
+  Registry& registry = keep_until_exit<Registry>();
   load_plugins(registry, a);
   CheckpointSummary summary;
-  ModelView model = load(registry, a, summary);
+  const ModelView& model = keep_until_exit<ModelView>(load(registry, a, summary));
   report_checkpoint(summary);
   Selection s = registry.select(model, mode_of(a));
   // --repair shows the list that `resolve --repair` would use (it resolves to find out).

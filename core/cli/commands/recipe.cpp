@@ -5,6 +5,7 @@
 #include "awqmap/awqmap.hpp"
 #include "awqmap/recipe.hpp"
 #include "commands.hpp"
+#include "kept.hpp"
 #include "output.hpp"
 #include "session.hpp"
 
@@ -13,10 +14,10 @@ namespace awqmap::cli {
 // The recipe's mappings must resolve (llm-compressor would fail on them otherwise), so recipe
 // resolves first and fails exactly as resolve does.
 int run_recipe(const Args& a) {
-  Registry registry;
+  Registry& registry = keep_until_exit<Registry>();
   load_plugins(registry, a);
   CheckpointSummary summary;
-  ModelView model = load(registry, a, summary);
+  const ModelView& model = keep_until_exit<ModelView>(load(registry, a, summary));
   report_checkpoint(summary);
   Selection selection = select_mappings(registry, model, a);
   const ResolveOptions options = resolve_options(a);

@@ -4,44 +4,31 @@
 
 #include "awqmap/awqmap.hpp"
 #include "commands.hpp"
+#include "kept.hpp"
 #include "output.hpp"
 #include "session.hpp"
 
 namespace awqmap::cli {
-namespace {
-
-// Like compilers that skip freeing at exit: with 100k modules, tearing down the model and the
-// result costs about as much as building them, and the process ends right after printing.
-// They stay reachable from here, so leak checkers do not report them.
-struct KeptUntilExit {
-  std::unique_ptr<ModelView> model;
-  std::unique_ptr<Resolution> resolution;
-  std::unique_ptr<RepairedResolution> repaired;
-};
-KeptUntilExit* kept = new KeptUntilExit;
-
-}  // namespace
-
 int run_resolve(const Args& a) {
-  Registry registry;
+  Registry& registry = keep_until_exit<Registry>();
   load_plugins(registry, a);
   CheckpointSummary summary;
-  kept->model = std::make_unique<ModelView>(load(registry, a, summary));
-  const ModelView& model = *kept->model;
+  const ModelView& model = keep_until_exit<ModelView>(load(registry, a, summary));
   report_checkpoint(summary);
-  Selection selection = select_mappings(registry, model, a);
+  Selection& selection = keep_until_exit<Selection>(select_mappings(registry, model, a));
   const ResolveOptions options = resolve_options(a);
   try {
     const MappingList* mappings = &selection.mappings;
     const Resolution* r = nullptr;
+    const RepairedResolution* repaired = nullptr;
     Extras extras;
     extras.checkpoint = &summary;
     if (a.repair) {
-      kept->repaired = std::make_unique<RepairedResolution>(resolve_with_repair(model, selection.mappings, options));
-      mappings = &kept->repaired->mappings;
-      r = &kept->repaired->resolution;
-      extras.repair = kept->repaired.get();
-      for (const auto& rep : kept->repaired->repairs) {
+      repaired = &keep_until_exit<RepairedResolution>(resolve_with_repair(model, selection.mappings, options));
+      mappings = &repaired->mappings;
+      r = &repaired->resolution;
+      extras.repair = repaired;
+      for (const auto& rep : repaired->repairs) {
         std::ostream& out = info();
         out << "repaired mapping " << rep.mapping << " (" << to_string(rep.error) << "): ";
         if (rep.replaced_by.empty())
@@ -52,13 +39,12 @@ int run_resolve(const Args& a) {
         out << "\n";
       }
     } else {
-      kept->resolution = std::make_unique<Resolution>(resolve(model, selection.mappings, options));
-      r = kept->resolution.get();
+      r = &keep_until_exit<Resolution>(resolve(model, selection.mappings, options));
     }
     Coverage cov;
     const bool unknown = unknown_architecture(selection, a);
     if (a.coverage || a.format == "table" || unknown) {
-      cov = kept->repaired ? coverage(model, *kept->repaired, options) : coverage(model, *mappings, *r, options);
+      cov = repaired ? coverage(model, *repaired, options) : coverage(model, *mappings, *r, options);
       if (unknown)
         std::cerr << "awqmap: warning: no loaded plugin registers " << printable(model.architecture())
                   << ": the default mappings resolved to " << r->resolved.size()
