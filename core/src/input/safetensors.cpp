@@ -450,7 +450,9 @@ class PlainHeader {
 
 }  // namespace
 
-void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits& limits, TensorSet& set) {
+namespace {
+
+void read_header(const RegularFile& shard, od::parser& parser, const InputLimits& limits, TensorSet& set) {
   const std::string& path = shard.display();
   const auto shard_index = static_cast<std::uint32_t>(set.shard_names.size());
   set.shard_names.push_back(path);
@@ -468,12 +470,15 @@ void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits&
   if (n + 8 > size)
     fail(path, "the header length field runs past the end of the file (" + std::to_string(size) +
                    " bytes); the file is truncated or not a safetensors file");
-  simdjson::padded_string& header = set.headers.emplace_back(static_cast<std::size_t>(n));
-  shard.read_at(8, header.data(), static_cast<std::size_t>(n));
+  // (A header of no bytes still needs the buffer's padding.)
+  if (set.header.size() < n || set.header.data() == nullptr)
+    set.header = simdjson::padded_string(static_cast<std::size_t>(n));
+  char* const text = set.header.data();
+  shard.read_at(8, text, static_cast<std::size_t>(n));
   // The plain reader's end mark (the padding is the string's own, whatever simdjson leaves in it).
-  std::memset(header.data() + n, 0, simdjson::SIMDJSON_PADDING);
+  std::memset(text + n, 0, simdjson::SIMDJSON_PADDING);
+  const simdjson::padded_string_view header(text, static_cast<std::size_t>(n), set.header.size() + simdjson::SIMDJSON_PADDING);
   const std::uint64_t data_size = size - 8 - n;
-
   auto& out = set.tensors;
   // Entries take over 64 header bytes each as writers spell them (names, dtype, two offsets):
   // a guess, grown like any vector past it. Two dims an entry is the common shape.
@@ -481,7 +486,7 @@ void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits&
   reserve_for(out, out.size() + entries_guess);
   reserve_for(set.dims, set.dims.size() + 2 * entries_guess);
   const std::size_t tensors_before = out.size(), dims_before = set.dims.size();
-  if (PlainHeader(header.data(), header.size(), data_size, shard_index, set).read()) return;
+  if (PlainHeader(text, static_cast<std::size_t>(n), data_size, shard_index, set).read()) return;
   out.resize(tensors_before);
   set.dims.resize(dims_before);
   Spans spans;
@@ -599,6 +604,21 @@ void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits&
       fail(path, "tensors '" + printable(out[list[furthest].tensor].name) + "' and '" +
                      printable(out[list[i].tensor].name) + "' overlap in the data section");
     if (list[i].end > list[furthest].end) furthest = i;
+  }
+}
+
+}  // namespace
+
+void read_shard(const RegularFile& shard, od::parser& parser, const InputLimits& limits, TensorSet& set) {
+  const std::size_t first = set.tensors.size();
+  read_header(shard, parser, limits, set);
+  // The names read from this header move into the set's storage before the next shard's header
+  // takes the buffer (names with escapes are stored decoded already).
+  const char* const begin = set.header.data();
+  const char* const end = begin + set.header.size();
+  for (std::size_t i = first; i < set.tensors.size(); ++i) {
+    std::string_view& name = set.tensors[i].name;
+    if (name.data() >= begin && name.data() < end) name = set.names.copy(name);
   }
 }
 

@@ -2,7 +2,9 @@
 // Safetensors shard headers and the sharded-checkpoint index (docs/semantics.md §8): only each shard's
 // 8-byte length and JSON header are read, every entry is checked against the file's size.
 #include <cstdint>
+#include <cstring>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,18 +16,44 @@
 
 namespace awqmap::detail {
 
-/// One tensor of a shard header. The name views the header text (kept alive by the set) or
-/// the set's own storage (escaped or renamed names); shapes live in one shared array.
+/// One tensor of a shard header. The name views the set's storage (names copied out of the
+/// header once it is read, escaped or renamed names); shapes live in one shared array.
 struct Tensor {
   std::string_view name;
   std::uint32_t shape_begin, shape_size;
   std::uint32_t shard;
 };
 
+/// Tensor names copied out of the shard headers, back to back in chunks: a name takes under
+/// half of its entry's bytes in a header, and one header buffer serves every shard.
+class NameArena {
+ public:
+  std::string_view copy(std::string_view s) {
+    if (s.size() > room_) {
+      const std::size_t size = s.size() > kChunk ? s.size() : kChunk;
+      chunks_.emplace_back(new char[size]);
+      next_ = chunks_.back().get();
+      room_ = size;
+    }
+    if (!s.empty()) std::memcpy(next_, s.data(), s.size());
+    const std::string_view out(next_, s.size());
+    next_ += s.size();
+    room_ -= s.size();
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kChunk = std::size_t{256} << 10;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  std::size_t room_ = 0;
+};
+
 struct TensorSet {
   std::vector<Tensor> tensors;
   std::vector<std::int64_t> dims;
-  std::vector<simdjson::padded_string> headers;
+  simdjson::padded_string header;  ///< the shard header being read (reused: it grows, never shrinks)
+  NameArena names;
   std::deque<std::string> owned;
   std::vector<std::string> shard_names;  ///< as messages show them, by Tensor::shard
 
