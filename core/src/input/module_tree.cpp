@@ -83,7 +83,7 @@ ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLi
   // for them spares moving every node when the vector would grow.
   nodes_.reserve(expected_modules + expected_modules / 2 + 16);
   dims_.reserve(2 * expected_modules);
-  nodes_.push_back({std::string_view{}, std::string_view{}, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
+  nodes_.push_back(make_node(std::string_view{}, std::string_view{}));
   by_name_.insert(0, std::string_view{}, [this](std::uint32_t id) { return nodes_[id].name; });
 }
 
@@ -127,7 +127,7 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
     return std::pair{n.substr(0, dot), n.substr(dot + 1)};
   };
   std::pair<std::string_view, std::string_view> up = split(name);  // the parent, the last part
-  nodes_.push_back({name, up.second, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
+  nodes_.push_back(make_node(name, up.second));
   name_bytes_ += name.size();
   // Missing ancestors are created innermost first, each linked under the next. No recursion:
   // the depth is bounded by the limit, but the walk must not depend on it. The root always
@@ -144,7 +144,7 @@ std::uint32_t ModuleTreeBuilder::add_hashed(std::string_view name, std::uint64_t
       if (parent == no_entry) {
         if (nodes_.size() + 1 > limits_.max_modules) over_modules();
         up = split(cur);
-        nodes_.push_back({cur, up.second, no_entry, no_entry, no_entry, nullptr, 0, 0, false, 0});
+        nodes_.push_back(make_node(cur, up.second));
         name_bytes_ += cur.size();
         parent = fresh;
         created = true;
@@ -223,15 +223,14 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     kids.clear();
     bool all_numeric = true, numbered = true;
     for (std::uint32_t c = node.first_child; c != no_entry; c = nodes_[c].next_sibling) {
-      const std::string_view last = nodes_[c].last;
-      const bool digits = all_digits(last);
-      all_numeric = all_numeric && digits;
-      numbered = numbered && digits && last.size() <= 18;
+      const Node& kid = nodes_[c];
+      all_numeric = all_numeric && kid.digits;
+      numbered = numbered && kid.digits && kid.last_size <= 18;
       kids.push_back({0, c});
     }
     const std::int64_t* shape = node.shape ? node.shape : dims_.data() + node.shape_begin;
     if (node.has_weight && node.shape_size == 2) {
-      if (may_be_embedding_name(node.last) && is_embedding_name(node.last)) {
+      if (may_be_embedding_name(node.last()) && is_embedding_name(node.last())) {
         m.type = "Embedding";
       } else {
         m.type = "Linear";
@@ -250,16 +249,16 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     // ("01" before "1"), which is natural_less's order on them, computed once per name.
     if (kids.size() > 1 && numbered) {
       for (Kid& k : kids)
-        for (char d : nodes_[k.id].last) k.key = k.key * 10 + static_cast<std::uint64_t>(d - '0');
+        for (char d : nodes_[k.id].last()) k.key = k.key * 10 + static_cast<std::uint64_t>(d - '0');
       put_in_order([this](const Kid& a, const Kid& b) {
         if (a.key != b.key) return a.key < b.key;
-        return nodes_[a.id].last < nodes_[b.id].last;
+        return nodes_[a.id].last() < nodes_[b.id].last();
       });
     } else if (kids.size() > 1) {
-      for (Kid& k : kids) k.key = static_cast<std::uint64_t>(sibling_rank(nodes_[k.id].last));
+      for (Kid& k : kids) k.key = static_cast<std::uint64_t>(sibling_rank(nodes_[k.id].last()));
       put_in_order([this](const Kid& a, const Kid& b) {
         if (a.key != b.key) return a.key < b.key;
-        return natural_less(nodes_[a.id].last, nodes_[b.id].last);
+        return natural_less(nodes_[a.id].last(), nodes_[b.id].last());
       });
     }
     for (const Kid& k : kids) children.push_back(k.id);

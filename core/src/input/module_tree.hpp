@@ -68,16 +68,28 @@ class ModuleTreeBuilder {
   void finish(ModelParts& parts);
 
  private:
+  // 56 bytes: at 100k modules the nodes are the builder's largest table.
   struct Node {
     std::string_view name;
-    std::string_view last;  // last name component, the sort key among siblings
+    std::uint32_t last_size;  // of the last name component, the sort key among siblings
     std::uint32_t parent;
     std::uint32_t first_child = no_entry, next_sibling = no_entry;
     const std::int64_t* shape = nullptr;            // set_weight_view's, else in dims_ from shape_begin
     std::uint32_t shape_begin = 0, shape_size = 0;  // when has_weight
     bool has_weight = false;
     std::uint8_t tensor_parts = 0;  // note_tensor()'s bits
+    // The last component is all digits (a ModuleList item): known when the name is read, so
+    // that laying out the tree reads most names only to copy them.
+    bool digits = false;
+
+    std::string_view last() const { return name.substr(name.size() - last_size); }
   };
+  static_assert(sizeof(Node) <= 56, "a node takes 56 bytes at most");
+  Node make_node(std::string_view name, std::string_view last) const {
+    Node n{name, static_cast<std::uint32_t>(last.size()), no_entry};
+    n.digits = all_digits(last);
+    return n;
+  }
   const InputLimits& limits_;
   std::vector<Node> nodes_;
   std::vector<std::int64_t> dims_;  // set_weight()'s shapes, back to back
