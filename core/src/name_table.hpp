@@ -11,15 +11,27 @@ namespace awqmap::detail {
 
 inline constexpr std::uint32_t no_entry = static_cast<std::uint32_t>(-1);
 
-// Eight bytes per step: names are long and share long prefixes, so every byte must count.
+// Every byte counts (names are long and share long prefixes), sixteen bytes a step in two
+// independent chains: each step of one chain waits for its multiply, and a name of 60 bytes
+// would otherwise wait for eight of them in a row.
 inline std::uint64_t name_hash(std::string_view s) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+  std::uint64_t a = 0x9e3779b97f4a7c15ull ^ s.size(), b = 0x6a09e667f3bcc909ull;
   std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
+  for (; i + 16 <= s.size(); i += 16) {
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, s.data() + i, 8);
+    std::memcpy(&w1, s.data() + i + 8, 8);
+    a = (a ^ w0) * 0xbf58476d1ce4e5b9ull;
+    b = (b ^ w1) * 0x94d049bb133111ebull;
+    a ^= a >> 31;
+    b ^= b >> 29;
+  }
+  if (i + 8 <= s.size()) {
     std::uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
+    a = (a ^ w) * 0xbf58476d1ce4e5b9ull;
+    a ^= a >> 31;
+    i += 8;
   }
   std::uint64_t tail = 0;
   if (const std::size_t rest = s.size() - i; rest && s.size() >= 8) {
@@ -30,9 +42,12 @@ inline std::uint64_t name_hash(std::string_view s) {
   } else {
     for (std::size_t k = 0; k < rest; ++k) tail |= std::uint64_t{static_cast<unsigned char>(s[i + k])} << (8 * k);
   }
-  h = (h ^ tail) * 0x94d049bb133111ebull;
+  std::uint64_t h = (a ^ tail) * 0x94d049bb133111ebull;
+  h ^= (b << 32) | (b >> 32);
   // A full finalizer: the slot is taken from the low bits, which the multiplications alone fill
   // only from the low bits of their inputs.
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ull;
   h ^= h >> 32;
   h *= 0xd6e8feb86659fd93ull;
   return h ^ (h >> 32);
