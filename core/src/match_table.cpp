@@ -48,10 +48,10 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
     : model_(model), targeted_(model.size(), 0), all_plain_(model.names_are_plain()) {
   const std::size_t n = model.size();
   if (!all_plain_) plain_.resize(n);  // otherwise the reader has checked every name already
-  tails_.resize(n);
+  // Appended rather than resized and overwritten: one pass over the 800 KB at 100k modules.
+  tails_.reserve(n);
   const Module* const modules = model.modules().data();
-  std::uint64_t* const tails = tails_.data();
-  for (std::size_t i = 0; i < n; ++i) tails[i] = tail_word(modules[i].name);
+  for (std::size_t i = 0; i < n; ++i) tails_.push_back(tail_word(modules[i].name));
   for (std::size_t i = 0; i < n && !all_plain_; ++i) {
     plain_[i] = Target::is_plain_name(modules[i].name);
     if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));

@@ -3,6 +3,7 @@
 // quantization targets/ignore lists select — computed once, shared by resolution, repair and
 // coverage. `ignore` never hides a module from matching (docs/semantics.md §6).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,9 +50,12 @@ inline void for_each_tail_match(const std::vector<std::uint64_t>& tails, std::ui
 /// them), not at every name.
 class TailGroups {
  public:
-  explicit TailGroups(const std::vector<std::uint64_t>& tails) : start_(kGroups + 1, 0), members_(tails.size()) {
+  // members_ and group_of are written in full before they are read: left uninitialised rather
+  // than zeroed first (a pass over 600 KB at 100k modules).
+  explicit TailGroups(const std::vector<std::uint64_t>& tails)
+      : start_(kGroups + 1, 0), members_(new std::uint32_t[tails.size()]) {
     static_assert(kBits <= 16, "a group fits in 16 bits");
-    std::vector<std::uint16_t> group_of(tails.size());  // hashed once
+    const std::unique_ptr<std::uint16_t[]> group_of(new std::uint16_t[tails.size()]);  // hashed once
     for (std::size_t i = 0; i < tails.size(); ++i) ++start_[(group_of[i] = static_cast<std::uint16_t>(group(tails[i]))) + 1];
     for (std::size_t g = 0; g < kGroups; ++g) start_[g + 1] += start_[g];
     std::vector<std::uint32_t> fill(start_.begin(), start_.end() - 1);
@@ -75,7 +79,7 @@ class TailGroups {
     return static_cast<std::size_t>(((tail >> 16) * 0x9E3779B97F4A7C15ull) >> (64 - kBits));
   }
   std::vector<std::uint32_t> start_;
-  std::vector<std::uint32_t> members_;
+  std::unique_ptr<std::uint32_t[]> members_;
 };
 
 /// Which modules one target string matches: a bit per module, read as the byte vector it
