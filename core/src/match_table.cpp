@@ -205,7 +205,8 @@ const HitSet& MatchTable::hits(const std::string& text, const std::string& origi
   // One loop per kind of test, each small enough to be inlined into the scan.
   const Module* const modules = model_.modules().data();
   auto scan = [&](auto&& test) {
-    groups_->for_each_match(tails_, mask, want, [&](std::size_t i) {
+    // Inlined into the scan's loop: called for every candidate (tens of thousands per pattern).
+    groups_->for_each_match(tails_, mask, want, [&](std::size_t i) __attribute__((always_inline)) {
       if (plain(i) && test(modules[i])) hits.set(i);  // names that are not plain below
     });
   };
