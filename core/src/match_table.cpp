@@ -48,10 +48,10 @@ MatchTable::MatchTable(const ModelView& model, const ResolveOptions& options)
     : model_(model), targeted_(model.size(), 0), all_plain_(model.names_are_plain()) {
   const std::size_t n = model.size();
   if (!all_plain_) plain_.resize(n);  // otherwise the reader has checked every name already
-  tails_.resize(n);
+  // Appended rather than resized and overwritten: one pass over the 800 KB at 100k modules.
+  tails_.reserve(n);
   const Module* const modules = model.modules().data();
-  std::uint64_t* const tails = tails_.data();
-  for (std::size_t i = 0; i < n; ++i) tails[i] = tail_word(modules[i].name);
+  for (std::size_t i = 0; i < n; ++i) tails_.push_back(tail_word(modules[i].name));
   for (std::size_t i = 0; i < n && !all_plain_; ++i) {
     plain_[i] = Target::is_plain_name(modules[i].name);
     if (!plain_[i]) not_plain_.push_back(static_cast<ModuleIndex>(i));
@@ -205,13 +205,17 @@ const HitSet& MatchTable::hits(const std::string& text, const std::string& origi
   // One loop per kind of test, each small enough to be inlined into the scan.
   const Module* const modules = model_.modules().data();
   auto scan = [&](auto&& test) {
-    groups_->for_each_match(tails_, mask, want, [&](std::size_t i) {
+    // Inlined into the scan's loop: called for every candidate (tens of thousands per pattern).
+    groups_->for_each_match(tails_, mask, want, [&](std::size_t i) __attribute__((always_inline)) {
       if (plain(i) && test(modules[i])) hits.set(i);  // names that are not plain below
     });
   };
-  if (!end)
-    scan([&](const Module& m) { return t.matches_name(m.name, true); });
-  else if (!has_middle)
+  if (!end) {
+    if (const std::optional<AlternationPattern> alternation = alternation_pattern_of(text))
+      scan([&](const Module& m) { return alternation->matches_plain(m.name); });
+    else
+      scan([&](const Module& m) { return t.matches_name(m.name, true); });
+  } else if (!has_middle)
     scan([&](const Module& m) { return ends_like(m.name, *end); });
   else
     scan([&](const Module& m) { return ends_like(m.name, *end) && middle_before(m); });

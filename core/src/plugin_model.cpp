@@ -23,9 +23,13 @@ const nlohmann::json* json(const awqmap_config_node* n) {
 const awqmap_config_node* node(const nlohmann::json* j) {
   return reinterpret_cast<const awqmap_config_node*>(j);
 }
+// Bounds checked on pointers, not by dividing the vector's byte size by a Module's: builders
+// call the accessors once per module of the model.
 const awqmap::Module* module_at(const awqmap_plugin_model* m, uint32_t i) {
-  if (!m || i >= view(m)->size()) return nullptr;
-  return &(*view(m))[i];
+  if (!m) return nullptr;
+  const std::vector<awqmap::Module>& modules = view(m)->modules();
+  const awqmap::Module* const x = modules.data() + i;
+  return x < modules.data() + modules.size() ? x : nullptr;
 }
 const char* out_text(std::string_view s, size_t* length) {
   if (length) *length = s.size();

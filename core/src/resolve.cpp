@@ -83,15 +83,23 @@ std::string target_set(const std::vector<std::string>& targets) {
   return out + "}";
 }
 
+// A literal suffix's length is known here, so the comparison is inlined.
+template <std::size_t N>
+bool ends_with(std::string_view s, const char (&suffix)[N]) {
+  return s.size() >= N - 1 && std::memcmp(s.data() + s.size() - (N - 1), suffix, N - 1) == 0;
+}
+
+// Whether incompatible(smooth, b) can hold for any b: only for these smooth names.
+bool may_be_incompatible(const Module& smooth) {
+  return ends_with(smooth.name, ".v_proj") || ends_with(smooth.name, ".qkv_proj");
+}
+
 bool incompatible(const Module& smooth, const Module& balance) {
-  auto ends = [](std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-  };
   // The name first: it rules out almost every pair without looking at class names.
-  if (!ends(balance.name, ".o_proj")) return false;
+  if (!ends_with(balance.name, ".o_proj")) return false;
   if (!smooth.is_linear() || !balance.is_linear()) return false;
-  if (ends(smooth.name, ".v_proj") && *smooth.out_features != *balance.in_features) return true;
-  if (ends(smooth.name, ".qkv_proj") && *smooth.out_features != 3 * *balance.in_features) return true;
+  if (ends_with(smooth.name, ".v_proj") && *smooth.out_features != *balance.in_features) return true;
+  if (ends_with(smooth.name, ".qkv_proj") && *smooth.out_features != 3 * *balance.in_features) return true;
   return false;
 }
 
@@ -162,7 +170,17 @@ class Resolver {
   bool contains(ModuleIndex a, ModuleIndex b) const {
     const std::string_view an = model_[a].name, bn = model_[b].name;
     return an.empty() || (an.size() <= bn.size() && (an.size() == bn.size() || bn[an.size()] == '.') &&
-                          std::memcmp(an.data(), bn.data(), an.size()) == 0);
+                          same_bytes(an.data(), bn.data(), an.size()));
+  }
+
+  // memcmp(x, y, n) == 0 for module names, inline: eight bytes at a time from the back, where
+  // names under one model differ (a layer or expert index), the first word read last.
+  static bool same_bytes(const char* x, const char* y, std::size_t n) {
+    if (n < 8) return std::memcmp(x, y, n) == 0;
+    for (std::size_t at = n - 8;; at = at > 8 ? at - 8 : 0) {
+      if (detail::load_word(x + at) != detail::load_word(y + at)) return false;
+      if (at == 0) return true;
+    }
   }
 
   [[noreturn]] void fail(ResolutionErrorKind kind, std::size_t k, const std::string& message,
@@ -317,12 +335,18 @@ class Resolver {
         for (const ModuleIndex b : matches[slot[t]]) visit(b);
     };
     std::size_t balance_count = 0;
-    bool compatible = true, targeted = table_.targeted(smooth);
-    each_balance([&](ModuleIndex b) {
-      ++balance_count;
-      compatible = compatible && !incompatible(sm, model_[b]);
-      targeted = targeted || table_.targeted(b);
-    });
+    for (std::size_t t = 1; t < targets.size(); ++t) balance_count += matches[slot[t]].size();
+    // Only a v_proj or qkv_proj smooth layer can be incompatible with a balance module: for any
+    // other the balance modules are not looked at for it.
+    bool compatible = true;
+    if (may_be_incompatible(sm))
+      each_balance([&](ModuleIndex b) { compatible = compatible && !incompatible(sm, model_[b]); });
+    // Targeted when the smooth module or some balance module is: asked in that order, up to the
+    // first that is.
+    bool targeted = table_.targeted(smooth);
+    for (std::size_t t = 1; t < targets.size() && !targeted; ++t)
+      for (const ModuleIndex b : matches[slot[t]])
+        if ((targeted = table_.targeted(b))) break;
     auto skip = [&](SkipReason reason) {
       SkippedGroup& g = out_.skipped.emplace_back(SkippedGroup{k, sm.name, reason, {}});
       g.balance_names.reserve(balance_count);

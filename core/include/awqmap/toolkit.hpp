@@ -154,9 +154,10 @@ struct NamedAnchors {
 inline NamedAnchors named_anchors(const Model& model) {
   NamedAnchors out;
   const std::size_t count = model.size();
+  const awqmap_plugin_model* const handle = model.handle();
+  std::size_t len = 0;  // the accessor sets it on every call
   for (std::size_t i = 0; i < count; ++i) {
-    std::size_t len = 0;
-    const char* s = awqmap_model_view_module_name(model.handle(), static_cast<plugin::ModuleIndex>(i), &len);
+    const char* s = awqmap_model_view_module_name(handle, static_cast<plugin::ModuleIndex>(i), &len);
     const std::string_view n = plugin::detail::text(s, len);
     constexpr std::string_view layers = "layers", la = ".linear_attn";
     if (n.empty() || (n.back() != 's' && n.back() != 'n')) continue;  // most names end otherwise

@@ -1,0 +1,150 @@
+// The match table's reading of layer-scoped alternations (`re:.*layers\.(3|7)\.input_layernorm$`)
+// gives what the regex engine gives.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "awqmap/error.hpp"
+#include "awqmap/resolve.hpp"
+#include "awqmap/target.hpp"
+#include "../core/src/match_table.hpp"
+#include "model_builder.hpp"
+
+using namespace awqmap;
+
+namespace {
+
+// A model holding `names` and their ancestors.
+ModelView model_of(const std::set<std::string>& names) {
+  std::set<std::string> all;
+  for (const std::string& name : names)
+    for (std::size_t dot = name.find('.');; dot = name.find('.', dot + 1)) {
+      all.insert(name.substr(0, dot));
+      if (dot == std::string::npos) break;
+    }
+  all.erase("");
+  test::ModelBuilder b;
+  for (const std::string& name : all) b.linear(name);
+  return b.build();
+}
+
+// The balance names of a mapping whose smooth layer is the root: every module `text` matches.
+std::vector<std::string_view> found_by_resolution(const ModelView& model, const std::string& text) {
+  const Resolution r = resolve(model, {Mapping("", {text})}, ResolveOptions{});
+  REQUIRE(r.resolved.size() + r.skipped.size() == 1);
+  return r.resolved.empty() ? r.skipped[0].balance_names : r.resolved[0].balance_names;
+}
+
+std::vector<std::string_view> found_by_engine(const ModelView& model, const std::string& text) {
+  const Target t = Target::compile(text, "test");
+  std::vector<std::string_view> out;
+  for (const Module& m : model.modules())
+    if (t.matches_name_with_regex(m.name)) out.push_back(m.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an alternation pattern is read only in its literal shape") {
+  const auto layers = detail::alternation_pattern_of("re:.*layers\\.(3|7|11)\\.input_layernorm$");
+  REQUIRE(layers);
+  CHECK(layers->before == "layers.");
+  CHECK(layers->alternatives == std::vector<std::string>{"3", "7", "11"});
+  CHECK(layers->after == ".input_layernorm");
+  const auto bare = detail::alternation_pattern_of("re:.*(a-b|c_D)$");
+  REQUIRE(bare);
+  CHECK(bare->before.empty());
+  CHECK(bare->after.empty());
+  CHECK(bare->alternatives == std::vector<std::string>{"a-b", "c_D"});
+  for (const char* text : {
+           "re:layers\\.(3|7)\\.norm$",       // no leading `.*`
+           ".*layers\\.(3|7)\\.norm$",        // not a regex
+           "re:.*layers\\.(3|7)\\.norm",      // no `$`
+           "re:.*layers\\.(3|7)\\.norm$x",    // `$` not last
+           "re:.*layers.(3|7)\\.norm$",       // a wildcard
+           "re:.*layers\\.(3|7)?\\.norm$",    // a quantifier on the group
+           "re:.*layers\\.(3|7+)\\.norm$",    // a quantifier in it
+           "re:.*layers\\.(3|)\\.norm$",      // an empty alternative
+           "re:.*layers\\.()\\.norm$",        //
+           "re:.*layers\\.(?:3|7)\\.norm$",   // not a plain group
+           "re:.*layers\\.(3|7)(1|2)\\.norm$",  // two groups
+           "re:.*layers\\.(3|(7))\\.norm$",   // nested
+           "re:.*layers\\.(3|7\\.norm$",      // unclosed
+           "re:.*layers\\.3|7\\.norm$",       // no group
+           "re:.*layers\\.(\\d|7)\\.norm$",   // a class
+           "re:.*layers\\.([37])\\.norm$",    // a set
+           "re:.*\\.*(3|7)\\.norm$",          // a quantified escape
+           "re:.*la*yers\\.(3|7)\\.norm$",    // a quantifier before the group
+           "re:.**(3|7)\\.norm$",             //
+       }) {
+    INFO(text);
+    CHECK_FALSE(detail::alternation_pattern_of(text));
+  }
+}
+
+TEST_CASE("an alternation pattern hits what the regex engine hits, on look-alike names") {
+  std::mt19937 rng(23);
+  // Alternatives that are prefixes and suffixes of each other, parts with and without their
+  // dots, names that hold the pattern's pieces in the wrong places.
+  const std::vector<std::string> alternatives = {"1", "11", "21", "3", "13", "0", "01", "a", "a1", "1a", "x-y"};
+  const std::vector<std::string> befores = {"layers\\.", "layers", "", "s\\.", "model\\.layers\\."};
+  const std::vector<std::string> afters = {"\\.input_layernorm", "\\.norm", "norm", "", "_x"};
+  auto literal = [](const std::string& part) {
+    std::string out;
+    for (std::size_t i = 0; i < part.size(); ++i)
+      if (part[i] != '\\') out += part[i];
+    return out;
+  };
+  std::size_t matched = 0, compared = 0;
+  for (int round = 0; round < 200; ++round) {
+    const std::string before = befores[rng() % befores.size()], after = afters[rng() % afters.size()];
+    std::vector<std::string> chosen;
+    for (std::size_t n = 1 + rng() % 4; n > 0; --n) chosen.push_back(alternatives[rng() % alternatives.size()]);
+    std::string group;
+    for (const std::string& a : chosen) group += (group.empty() ? "" : "|") + a;
+    const std::string text = "re:.*" + before + "(" + group + ")" + after + "$";
+    INFO("pattern " << text);
+    const auto shape = detail::alternation_pattern_of(text);
+    REQUIRE(shape);
+    const Target t = Target::compile(text, "test");
+    std::set<std::string> names;
+    for (int j = 0; j < 30; ++j) {
+      std::string name = literal(before) + alternatives[rng() % alternatives.size()] + literal(after);
+      switch (rng() % 5) {
+        case 0: name = "model." + name; break;
+        case 1: name = "m.layers.1" + name; break;
+        case 2: name += ".q"; break;
+        case 3: name = "x" + name.substr(rng() % (name.size() + 1)); break;
+        default: break;
+      }
+      if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) continue;
+      names.insert(name);
+      CHECK(shape->matches_plain(name) == t.matches_name_with_regex(name));
+      matched += t.matches_name_with_regex(name);
+      ++compared;
+    }
+    // The same through resolution, which takes the shortcut for plain names.
+    const ModelView model = model_of(names);
+    const std::vector<std::string_view> expected = found_by_engine(model, text);
+    if (expected.empty())
+      CHECK_THROWS_AS(found_by_resolution(model, text), ResolutionError);  // an incomplete set
+    else
+      CHECK(found_by_resolution(model, text) == expected);
+  }
+  CHECK(matched * 10 > compared);
+  CHECK(matched * 10 < compared * 9);
+}
+
+TEST_CASE("an alternation pattern on names that are not plain is left to the regex engine") {
+  const std::string text = "re:.*layers\\.(1|3)\\.norm$";
+  const std::set<std::string> names = {"m.layers.1.norm", "m.layers.2.norm", "m.layers.3.norm\n",
+                                       "m.layers.3.norm", "m.\xc3\xa9.layers.1.norm"};
+  const ModelView model = model_of(names);
+  REQUIRE_FALSE(model.names_are_plain());
+  const std::vector<std::string_view> expected = found_by_engine(model, text);
+  CHECK(expected.size() == 4);
+  CHECK(found_by_resolution(model, text) == expected);
+}
