@@ -82,6 +82,10 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
   summary.shards = set.shard_names.size();
   summary.tensors = tensors.size();
   detail::ModuleTreeBuilder tree(tensors.size(), limits);
+  // What the tensor names are stored in, which the module names view: moved out of the set
+  // before the tree is laid out (the chunks and strings stay where they are), and alive for the
+  // catch below too, whose check reads the tensor names.
+  std::shared_ptr<detail::TensorNames> names;
   try {
     detail::CompiledAdaptations adapt;
     if (options.registry)
@@ -90,8 +94,9 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
     if (const auto* v = detail::config_field(parts.config, "num_hidden_layers"); v && v->is_number_unsigned())
       layers = v->get<std::uint64_t>();
     detail::add_tensors(set, adapt, layers, parts.architecture, limits, tree, summary);
-    tree.finish(parts);
-    // The views of `parts` point into the tree's storage only; the shard headers can go.
+    names = std::make_shared<detail::TensorNames>(detail::TensorNames{std::move(set.names), std::move(set.owned)});
+    tree.finish(parts, names);
+    // The views of `parts` point into the names' storage only; the rest of the set can go.
     ModelView view = make_model_view(std::move(parts));
     if (summary_out) *summary_out = std::move(summary);
     return view;

@@ -165,7 +165,7 @@ void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, s
   dims_.insert(dims_.end(), dims, dims + n);
 }
 
-void ModuleTreeBuilder::finish(ModelParts& parts) {
+void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> names) {
   if (name_bytes_ > limits_.max_total_name_bytes)
     over_limit(parts.origin, "module names take " + std::to_string(name_bytes_) + " bytes", "max_total_name_bytes",
                limits_.max_total_name_bytes);
@@ -176,8 +176,10 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
   auto tree = std::make_unique<ModelParts::Tree>();
   auto storage = std::make_shared<TreeStorage>();
   // Names laid out contiguously in module order: resolution walks them in that order.
-  storage->ordered.reset(new char[static_cast<std::size_t>(name_bytes_)]);
+  // (Copied only when nothing keeps the names given to add() alive.)
+  if (!names) storage->ordered.reset(new char[static_cast<std::size_t>(name_bytes_)]);
   char* const ordered = storage->ordered.get();
+  bool plain = true;
   std::size_t at = 0;
   std::vector<std::uint32_t> pos(n);
   std::vector<ModuleIndex>& offsets = tree->child_offsets;
@@ -221,9 +223,14 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
     const Node& node = nodes_[id];
     pos[id] = static_cast<std::uint32_t>(k_at);
     Module& m = parts.modules[k_at++];
-    if (!node.name.empty()) std::memcpy(ordered + at, node.name.data(), node.name.size());
-    m.name = std::string_view(ordered + at, node.name.size());
-    at += node.name.size();
+    if (!ordered) {
+      m.name = node.name;
+      plain = plain && names_are_plain(node.name);
+    } else {
+      if (!node.name.empty()) std::memcpy(ordered + at, node.name.data(), node.name.size());
+      m.name = std::string_view(ordered + at, node.name.size());
+      at += node.name.size();
+    }
     m.parent = node.parent == no_entry ? no_module : pos[node.parent];  // the parent came first
 
     kids.clear();
@@ -275,8 +282,11 @@ void ModuleTreeBuilder::finish(ModelParts& parts) {
   for (ModuleIndex& c : children) c = pos[c];
   by_name_.renumber(pos);
   tree->names = std::move(by_name_);
-  parts.plain_names = names_are_plain(std::string_view(ordered, at));
-  parts.storage = std::move(storage);
+  parts.plain_names = ordered ? names_are_plain(std::string_view(ordered, at)) : plain;
+  if (ordered)
+    parts.storage = std::move(storage);
+  else
+    parts.storage = std::move(names);
   // Shapes are never negative as the shard readers give them; should one be, make() checks the
   // records itself and says which.
   if (features_checked) parts.tree = std::move(tree);

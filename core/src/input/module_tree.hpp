@@ -3,6 +3,7 @@
 // ancestors, then laid out depth-first with siblings by rank and numeric-aware name.
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,9 +64,11 @@ class ModuleTreeBuilder {
   /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
   void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
 
-  /// Lays out the modules into `parts` (names copied into one buffer that `parts` owns), with
-  /// ModelParts::tree and ModelParts::plain_names. The builder is spent afterwards.
-  void finish(ModelParts& parts);
+  /// Lays out the modules into `parts`, with ModelParts::tree and ModelParts::plain_names. The
+  /// module names view the names given to add(), kept alive by `names` (which goes into
+  /// ModelParts::storage); without it they are copied into one buffer that `parts` owns. The
+  /// builder is spent afterwards.
+  void finish(ModelParts& parts, std::shared_ptr<const void> names = nullptr);
 
  private:
   // 48 bytes: at 100k modules the nodes are the builder's largest table.

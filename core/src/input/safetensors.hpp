@@ -49,6 +49,12 @@ class NameArena {
   std::size_t room_ = 0;
 };
 
+/// Where the tensor names of a set are stored (names read plainly, names decoded or made).
+struct TensorNames {
+  NameArena arena;
+  std::deque<std::string> owned;
+};
+
 struct TensorSet {
   std::vector<Tensor> tensors;
   std::vector<std::int64_t> dims;
