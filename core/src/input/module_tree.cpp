@@ -71,10 +71,6 @@ bool names_are_plain(std::string_view s) {
   return plain;
 }
 
-struct TreeStorage {
-  std::unique_ptr<char[]> ordered;  // every module name, in module order: what the views point into
-};
-
 }  // namespace
 
 ModuleTreeBuilder::ModuleTreeBuilder(std::size_t expected_modules, const InputLimits& limits)
@@ -174,13 +170,7 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
   // model as they are known here (ModelParts::tree).
   const std::size_t n = nodes_.size();
   auto tree = std::make_unique<ModelParts::Tree>();
-  auto storage = std::make_shared<TreeStorage>();
-  // Names laid out contiguously in module order: resolution walks them in that order.
-  // (Copied only when nothing keeps the names given to add() alive.)
-  if (!names) storage->ordered.reset(new char[static_cast<std::size_t>(name_bytes_)]);
-  char* const ordered = storage->ordered.get();
   bool plain = true;
-  std::size_t at = 0;
   std::vector<std::uint32_t> pos(n);
   std::vector<ModuleIndex>& offsets = tree->child_offsets;
   std::vector<ModuleIndex>& children = tree->child_list;  // node ids until every position is known
@@ -223,14 +213,8 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
     const Node& node = nodes_[id];
     pos[id] = static_cast<std::uint32_t>(k_at);
     Module& m = parts.modules[k_at++];
-    if (!ordered) {
-      m.name = node.name;
-      plain = plain && names_are_plain(node.name);
-    } else {
-      if (!node.name.empty()) std::memcpy(ordered + at, node.name.data(), node.name.size());
-      m.name = std::string_view(ordered + at, node.name.size());
-      at += node.name.size();
-    }
+    m.name = node.name;
+    plain = plain && names_are_plain(node.name);
     m.parent = node.parent == no_entry ? no_module : pos[node.parent];  // the parent came first
 
     kids.clear();
@@ -282,11 +266,8 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
   for (ModuleIndex& c : children) c = pos[c];
   by_name_.renumber(pos);
   tree->names = std::move(by_name_);
-  parts.plain_names = ordered ? names_are_plain(std::string_view(ordered, at)) : plain;
-  if (ordered)
-    parts.storage = std::move(storage);
-  else
-    parts.storage = std::move(names);
+  parts.plain_names = plain;
+  parts.storage = std::move(names);
   // Shapes are never negative as the shard readers give them; should one be, make() checks the
   // records itself and says which.
   if (features_checked) parts.tree = std::move(tree);

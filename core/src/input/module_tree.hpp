@@ -65,10 +65,9 @@ class ModuleTreeBuilder {
   void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
 
   /// Lays out the modules into `parts`, with ModelParts::tree and ModelParts::plain_names. The
-  /// module names view the names given to add(), kept alive by `names` (which goes into
-  /// ModelParts::storage); without it they are copied into one buffer that `parts` owns. The
-  /// builder is spent afterwards.
-  void finish(ModelParts& parts, std::shared_ptr<const void> names = nullptr);
+  /// module names view the names given to add(), which `names` keeps alive (it becomes
+  /// ModelParts::storage). The builder is spent afterwards.
+  void finish(ModelParts& parts, std::shared_ptr<const void> names);
 
  private:
   // 48 bytes: at 100k modules the nodes are the builder's largest table.
