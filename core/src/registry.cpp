@@ -199,13 +199,14 @@ awqmap::MappingList mappings_from_c(const awqmap::Staging& staging, const awqmap
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const awqmap_plugin_mapping& m = mappings[i];
-    const std::string where = "mapping #" + std::to_string(i) + " of " + what;
-    if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where);
-    if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where);
+    // Made only for a message: plugins pass thousands of mappings.
+    auto where = [&] { return "mapping #" + std::to_string(i) + " of " + what; };
+    if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where());
+    if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where());
     std::vector<std::string> balance;
     balance.reserve(m.balance_count);
     for (std::size_t j = 0; j < m.balance_count; ++j) {
-      if (!m.balance_layers[j]) staging.fail("passes a NULL balance layer #" + std::to_string(j) + " in " + where);
+      if (!m.balance_layers[j]) staging.fail("passes a NULL balance layer #" + std::to_string(j) + " in " + where());
       balance.emplace_back(m.balance_layers[j]);
     }
     std::optional<std::string> hook;

@@ -5,9 +5,11 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -33,20 +35,36 @@ struct Segment {
   // The literal byte that a search for the segment looks for first: the rarest in module names,
   // so that the search stops at few false starts ('x' of "experts", not 'e').
   std::size_t anchor = std::string::npos;
+  unsigned char anchor_rarity = 0;
 
-  static std::size_t rarity(char c) {
-    constexpr std::string_view common = "._0123456789eaorpjlsntmdiyhgcukfvqwbxz";
-    const std::size_t at = common.find(c);
-    return at == std::string_view::npos ? common.size() : at;
+  // Bytes by how often they occur in module names, most common first; every other byte is
+  // rarer than all of these. A table: every registered pattern is read through it.
+  static unsigned char rarity(char c) {
+    static constexpr std::string_view common = "._0123456789eaorpjlsntmdiyhgcukfvqwbxz";
+    static constexpr auto table = [] {
+      std::array<unsigned char, 256> t{};
+      for (auto& r : t) r = static_cast<unsigned char>(common.size());
+      for (std::size_t i = 0; i < common.size(); ++i) t[static_cast<unsigned char>(common[i])] = static_cast<unsigned char>(i);
+      return t;
+    }();
+    return table[static_cast<unsigned char>(c)];
   }
-  void add(char c, bool literal) {
-    if (literal && (anchor == std::string::npos || rarity(c) > rarity(chars[anchor]))) anchor = chars.size();
-    chars += c;
-    mask += literal ? '\xff' : '\0';
-    const std::size_t n = std::min<std::size_t>(chars.size(), 8);
+  // The segment of `n` bytes `c` whose literal ones have 0xff in `m` (`.` has 0).
+  void assign(const char* c, const char* m, std::size_t n) {
+    chars.assign(c, n);
+    mask.assign(m, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!m[i]) continue;
+      const unsigned char r = rarity(c[i]);
+      if (anchor == std::string::npos || r > anchor_rarity) {
+        anchor = i;
+        anchor_rarity = r;
+      }
+    }
+    const std::size_t tail = std::min<std::size_t>(n, 8);
     end_chars = end_mask = 0;
-    std::memcpy(reinterpret_cast<char*>(&end_chars) + 8 - n, chars.data() + chars.size() - n, n);
-    std::memcpy(reinterpret_cast<char*>(&end_mask) + 8 - n, mask.data() + mask.size() - n, n);
+    std::memcpy(reinterpret_cast<char*>(&end_chars) + 8 - tail, c + n - tail, tail);
+    std::memcpy(reinterpret_cast<char*>(&end_mask) + 8 - tail, m + n - tail, tail);
   }
   // Eight bytes a step, the last step ending where the segment ends; byte by byte only when the
   // segment ends within the name's first eight bytes (a word ending there would start before
@@ -117,45 +135,183 @@ bool is_quantifier(char c) {
   return c == '*' || c == '+' || c == '?' || c == '{';
 }
 
-std::optional<Glob> fast_glob(std::string_view p) {
-  Glob g;
-  g.segments.emplace_back();
+bool is_ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// `\<c>` is the character c itself, as Python (and read_escape) reads it.
+bool is_escaped_punctuation(char c) {
+  return c > 0x20 && c < 0x7f && !is_ascii_alnum(static_cast<unsigned char>(c));
+}
+
+// The bytes that stand for themselves in a glob: printable ASCII and the space, but for the
+// metacharacters (and `.`, `\\` and `$`, read apart).
+constexpr std::array<bool, 256> kGlobLiteral = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("^$|()[]{}*+?#.\\")) t[static_cast<unsigned char>(c)] = false;
+  return t;
+}();
+
+// Reads `p` as a glob: `byte(c, literal)` for each byte of a segment in turn, `split()` between
+// segments (at each `.*`). False when `p` is not one.
+template <class Byte, class Split>
+bool read_glob(std::string_view p, bool& anchored_end, Byte&& byte, Split&& split) {
   for (std::size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     char next = i + 1 < p.size() ? p[i + 1] : '\0';
+    if (kGlobLiteral[static_cast<unsigned char>(c)]) {
+      if (is_quantifier(next)) return false;
+      byte(c, true);
+      continue;
+    }
     bool has_next = i + 1 < p.size();
     if (c == '.' && next == '*') {
       char after = i + 2 < p.size() ? p[i + 2] : '\0';
-      if (i + 2 < p.size() && is_quantifier(after)) return std::nullopt;
-      g.segments.emplace_back();
+      if (i + 2 < p.size() && is_quantifier(after)) return false;
+      split();
       ++i;
       continue;
     }
-    if (has_next && is_quantifier(next)) return std::nullopt;
+    if (has_next && is_quantifier(next)) return false;
     if (c == '$') {
-      if (i + 1 != p.size()) return std::nullopt;
-      g.anchored_end = true;
+      if (i + 1 != p.size()) return false;
+      anchored_end = true;
       continue;
     }
     if (c == '.') {
-      g.segments.back().add('.', false);
+      byte('.', false);
       continue;
     }
-    if (c == '\\') {
-      if (!has_next) return std::nullopt;
-      unsigned char e = static_cast<unsigned char>(next);
-      if (e >= 0x80 || std::isalnum(e) || e == '\n' || e == ' ') return std::nullopt;
-      g.segments.back().add(next, true);
-      ++i;
-      if (i + 1 < p.size() && is_quantifier(p[i + 1])) return std::nullopt;
-      continue;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos) return std::nullopt;
-    if (!std::isgraph(u) && c != ' ') return std::nullopt;
-    g.segments.back().add(c, true);
+    if (c != '\\' || !has_next) return false;
+    unsigned char e = static_cast<unsigned char>(next);
+    if (e >= 0x80 || is_ascii_alnum(e) || e == '\n' || e == ' ') return false;
+    byte(next, true);
+    ++i;
+    if (i + 1 < p.size() && is_quantifier(p[i + 1])) return false;
   }
+  return true;
+}
+
+std::optional<Glob> fast_glob(std::string_view p) {
+  // Read twice: once to see that `p` is a glob and how many segments it has (without building
+  // anything for the many patterns that are not), then to fill them.
+  std::size_t count = 1;
+  bool anchored_end = false;
+  if (!read_glob(p, anchored_end, [](char, bool) {}, [&] { ++count; })) return std::nullopt;
+  Glob g;
+  g.anchored_end = anchored_end;
+  g.segments.resize(count);
+  // The segments' bytes and masks, one segment after the other; on the stack for the usual sizes.
+  constexpr std::size_t kOnStack = 256;
+  char on_stack[2 * kOnStack];
+  std::unique_ptr<char[]> on_heap;
+  char* bytes = on_stack;
+  if (p.size() > kOnStack) {
+    on_heap = std::make_unique<char[]>(2 * p.size());
+    bytes = on_heap.get();
+  }
+  char* masks = bytes + std::max(p.size(), kOnStack);
+  std::size_t size = 0, from = 0;
+  Segment* segment = g.segments.data();
+  auto close = [&] {
+    (segment++)->assign(bytes + from, masks + from, size - from);
+    from = size;
+  };
+  read_glob(p, anchored_end,
+            [&](char c, bool literal) {
+              bytes[size] = c;
+              masks[size++] = literal ? '\xff' : '\0';
+            },
+            close);
+  close();
   return g;
+}
+
+// Whether translate_python_regex accepts `p` for both engines, decided without translating, for
+// the shapes registered patterns take: literals, `.`, escaped punctuation, the anchors and
+// categories (\A \Z \b \B \d \D \s \S \w \W), sets of word characters, `.`, such escapes and
+// ascending ranges, groups `(...)` and `(?:...)`, `|`, and one `*`, `+` or `?` after an item.
+// On each of these the translator has no failure path (it refuses only repeats of nothing, of
+// an anchor or of a repeat, unbalanced groups, bad ranges, nesting beyond max_pattern_nesting);
+// anything else answers false and the translator decides. No inline flag can appear, so both
+// engines read the pattern alike.
+bool certainly_translatable(std::string_view p) {
+  auto is_word = [](unsigned char c) { return is_ascii_alnum(c) || c == '_'; };
+  auto is_category = [](unsigned char c) {
+    return c == 'd' || c == 'D' || c == 's' || c == 'S' || c == 'w' || c == 'W';
+  };
+  constexpr int kDeepest = max_pattern_nesting / 2;
+  int depth = 0;
+  bool repeatable = false;  // the item before can take a quantifier
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    switch (c) {
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          if (i + 2 >= p.size() || p[i + 2] != ':') return false;
+          i += 2;
+        }
+        if (++depth > kDeepest) return false;
+        repeatable = false;
+        break;
+      case ')':
+        if (depth == 0) return false;
+        --depth;
+        repeatable = true;
+        break;
+      case '*':
+      case '+':
+      case '?':
+        if (!repeatable) return false;
+        repeatable = false;
+        break;
+      case '|':
+      case '^':
+      case '$': repeatable = false; break;
+      case '\\': {
+        if (++i == p.size()) return false;
+        const unsigned char e = static_cast<unsigned char>(p[i]);
+        if (e == 'A' || e == 'Z' || e == 'b' || e == 'B')
+          repeatable = false;
+        else if (is_category(e) || is_escaped_punctuation(static_cast<char>(e)))
+          repeatable = true;
+        else
+          return false;
+        break;
+      }
+      case '[': {
+        if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+        bool any = false;
+        while (true) {
+          if (++i == p.size()) return false;
+          const unsigned char m = static_cast<unsigned char>(p[i]);
+          if (m == ']' && any) break;
+          if (m == '\\') {
+            if (++i == p.size()) return false;
+            const unsigned char e = static_cast<unsigned char>(p[i]);
+            if (!is_category(e) && !is_escaped_punctuation(static_cast<char>(e))) return false;
+            if (i + 1 < p.size() && p[i + 1] == '-') return false;  // a range from an escape
+          } else if (is_word(m) || m == '.') {
+            if (i + 1 < p.size() && p[i + 1] == '-') {
+              if (i + 2 >= p.size() || !is_word(static_cast<unsigned char>(p[i + 2])) || p[i + 2] < p[i]) return false;
+              i += 2;
+            }
+          } else {
+            return false;
+          }
+          any = true;
+        }
+        repeatable = true;
+        break;
+      }
+      case '.': repeatable = true; break;
+      default:
+        if (c < 0x20 || c >= 0x7f || c == '{' || c == '}' || c == ']' || c == '#') return false;
+        repeatable = true;
+    }
+  }
+  return depth == 0;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -292,19 +448,23 @@ Escape read_escape(std::string_view p, std::size_t at) {
 std::string required_suffix(std::string_view p) {
   if (p.empty() || p.back() != '$') return {};
   if (p.size() >= 2 && p[p.size() - 2] == '\\') return {};  // an escaped `$` is a literal
-  std::string run;
+  const std::string_view body = p.substr(0, p.size() - 1);
+  // The scan only finds where the final run of literals starts (every construct that is not a
+  // literal starts it afresh after itself); the run's text is made once, at the end.
+  std::size_t run = 0;
   int depth = 0;
   for (std::size_t i = 0; i + 1 < p.size(); ++i) {
     char c = p[i];
     if (c == '\\') {
       if (i + 2 >= p.size()) return {};
-      Escape e = read_escape(p.substr(0, p.size() - 1), i);
+      if (is_escaped_punctuation(p[i + 1])) {
+        ++i;
+        continue;
+      }
+      Escape e = read_escape(body, i);
       if (e.length == 0) return {};
       i += e.length - 1;
-      if (e.literal.empty())
-        run.clear();
-      else
-        run += e.literal;
+      if (e.literal.empty()) run = i + 1;
       continue;
     }
     switch (c) {
@@ -314,27 +474,27 @@ std::string required_suffix(std::string_view p) {
           if (k != ':' && k != '=' && k != '!' && k != '<' && k != 'P' && k != '>') return {};  // flags
         }
         ++depth;
-        run.clear();
+        run = i + 1;
         break;
       case ')':
         --depth;
-        run.clear();
+        run = i + 1;
         break;
       case '|':
         if (depth == 0) return {};
-        run.clear();
+        run = i + 1;
         break;
       case '*':
       case '+':
       case '?':
-        run.clear();  // the previous item is repeated
+        run = i + 1;  // the previous item is repeated
         break;
       case '{': {
         // `{m,n}` repeats the previous item; any other `{` is a literal. Either way, restart.
         std::size_t j = i + 1;
         while (j < p.size() && (std::isdigit(static_cast<unsigned char>(p[j])) || p[j] == ',')) ++j;
         if (j < p.size() && p[j] == '}') i = j;
-        run.clear();
+        run = i + 1;
         break;
       }
       case '[': {
@@ -344,23 +504,35 @@ std::string required_suffix(std::string_view p) {
         if (j < p.size() && p[j] == ']') ++j;
         while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
         i = j;
-        run.clear();
+        run = i + 1;
         break;
       }
       case '.':
       case '^':
       case '$':
       case '#':
-      case ' ': run.clear(); break;
+      case ' ': run = i + 1; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          run.clear();
-        else
-          run += c;
+        if (static_cast<unsigned char>(c) < 0x20) run = i + 1;
     }
   }
   if (depth != 0) return {};
-  return run;
+  // Every item from `run` on is a literal byte or an escape of one character.
+  if (run >= body.size()) return {};
+  std::string_view rest = body.substr(run);
+  std::string out;
+  for (std::size_t at = rest.find('\\'); at != std::string_view::npos; at = rest.find('\\')) {
+    out.append(rest.data(), at);
+    if (is_escaped_punctuation(rest[at + 1])) {
+      out += rest[at + 1];
+      rest.remove_prefix(at + 2);
+    } else {
+      const Escape e = read_escape(rest, at);
+      out += e.literal;
+      rest.remove_prefix(at + e.length);
+    }
+  }
+  return out.append(rest.data(), rest.size());
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -390,21 +562,25 @@ struct Target::Compiled {
     boost::u32regex unicode;            // exact on every name
     std::string error;                  // why Boost refused the translation, when it did
   };
-  TranslatedPattern bytes_form;
-  // Translated at compile time only when the pattern has an inline flag group: the Unicode
-  // translation refuses what the byte one takes only under (?a), so for any other pattern the
-  // byte translation's success settles both, and the second one waits for the engines.
-  mutable std::optional<TranslatedPattern> unicode_form;  // written once, under built_
+  // Both translations wait for the engines when compile() could tell without them that they
+  // succeed (certainly_translatable). Otherwise the byte form is made at compile time, and the
+  // Unicode one too when the pattern has an inline flag group: the Unicode translation refuses
+  // what the byte one takes only under (?a), so for any other pattern the byte translation's
+  // success settles both. Written once, at compile time or under built_.
+  mutable std::optional<TranslatedPattern> bytes_form;
+  mutable std::optional<TranslatedPattern> unicode_form;
   std::string origin;  // where the pattern was first compiled from, for the engine's errors
 
   const Engines& engines() const {
     std::call_once(built_, [this] {
       try {
-        if (!unicode_form) unicode_form = translate_python_regex(std::string_view(text).substr(3), RegexEngine::unicode);
+        const std::string_view pattern = std::string_view(text).substr(3);
+        if (!bytes_form) bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
+        if (!unicode_form) unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
         boost::regex::flag_type flags = boost::regex::perl;
         if (unicode_form->ignore_case) flags |= boost::regex::icase;
         engines_.unicode = boost::make_u32regex(unicode_form->boost_syntax, flags);
-        if (bytes_form.exact_on_ascii) engines_.bytes.emplace(bytes_form.boost_syntax, flags);
+        if (bytes_form->exact_on_ascii) engines_.bytes.emplace(bytes_form->boost_syntax, flags);
       } catch (const std::exception& e) {
         engines_.error = e.what();
       }
@@ -429,12 +605,14 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     c->regex = true;
     std::string_view pattern = std::string_view(text).substr(3);
     auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
-    try {
-      c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
-      if (pattern.find("(?") != std::string_view::npos)
-        c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
-    } catch (const PatternSyntaxError& e) {
-      throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
+    if (!certainly_translatable(pattern)) {
+      try {
+        c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
+        if (pattern.find("(?") != std::string_view::npos)
+          c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
+      } catch (const PatternSyntaxError& e) {
+        throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
+      }
     }
     c->origin = std::string(origin);
     c->glob = fast_glob(pattern);

@@ -1,0 +1,150 @@
+// Target::compile decides whether a pattern is valid without translating it when the pattern has
+// one of the shapes plugins register, and translates it only when the engines are first needed.
+// These tests hold that shortcut to the translator's verdict and to the translator's engines.
+#include <catch2/catch.hpp>
+
+#include <boost/regex.hpp>
+
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "awqmap/loader.hpp"
+#include "awqmap/python_regex.hpp"
+#include "awqmap/registry.hpp"
+#include "awqmap/target.hpp"
+
+using namespace awqmap;
+
+namespace {
+
+// What compile() refused before it had a shortcut: whatever either translation refuses (the
+// Unicode one is tried eagerly only with an inline flag group; otherwise it accepts what the byte
+// one accepts).
+bool translator_refuses(const std::string& pattern) {
+  try {
+    translate_python_regex(pattern, RegexEngine::bytes);
+    if (pattern.find("(?") != std::string::npos) translate_python_regex(pattern, RegexEngine::unicode);
+    return false;
+  } catch (const PatternSyntaxError&) {
+    return true;
+  }
+}
+
+// The pattern texts of every shipped plugin's static mappings and checkpoint adaptations.
+std::set<std::string> shipped_patterns() {
+  Registry registry;
+  PluginLoader(registry).load_directory(AWQMAP_PLUGIN_BUILD_DIR);
+  std::set<std::string> out;
+  auto add = [&](const MappingList& mappings) {
+    for (const auto& m : mappings) {
+      if (m.smooth_layer.rfind("re:", 0) == 0) out.insert(m.smooth_layer.substr(3));
+      for (const auto& b : m.balance_layers)
+        if (b.rfind("re:", 0) == 0) out.insert(b.substr(3));
+    }
+  };
+  for (const auto& a : registry.architectures()) add(a.mappings);
+  if (auto d = registry.default_mappings()) add(*d);
+  for (const auto& e : registry.adaptation_entries()) {
+    out.insert(e.dropped.begin(), e.dropped.end());
+    for (const auto& r : e.renames) out.insert(r.pattern);
+  }
+  return out;
+}
+
+// Patterns built from pieces on both sides of every line the shortcut draws: the shapes it takes,
+// and next to each the constructs it leaves to the translator (backreferences, counted repeats,
+// flags, bad ranges, repeats of nothing, unbalanced groups, non-ASCII and control bytes).
+std::vector<std::string> random_patterns(std::size_t count, std::uint32_t seed) {
+  static const std::vector<std::string> pieces = {
+      "a", "b", "z", "_", "0", "9", "mlp", "layers", ".", "\\.", "\\-", "\\_", "\\$", "\\\\", "\\d", "\\D", "\\w",
+      "\\W", "\\s", "\\S", "\\b", "\\B", "\\A", "\\Z", "\\1", "\\0", "\\q", "\\x41", "\\n", "\\ ", "(", ")", "(?:",
+      "(?", "(?i)", "(?P<n>", "(?=", "(?#c)", "|", "*", "+", "?", "*?", "{2}", "{1,", "{", "}", "[", "]", "[a-c]",
+      "[c-a]", "[^a]", "[\\d-x]", "[.-z]", "[a-]", "[]", "[]a]", "[\\.]", "[\\d_]", "[0-9]", "[A-z]", "[\\b]",
+      "[^]", "[a", "^", "$", "#", " ", "-", ",", "/", "\xc3\xa9", "\n", "\t", "\x7f", "\\\xc3\xa9", "\\"};
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string p;
+    for (std::size_t n = 1 + rng() % 8; n > 0; --n) p += pieces[rng() % pieces.size()];
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void check_same_verdict(const std::string& pattern) {
+  INFO("pattern " << pattern);
+  const bool refused = translator_refuses(pattern);
+  bool compile_refused = false;
+  try {
+    Target::compile("re:" + pattern, "the test");
+  } catch (const InputError&) {
+    compile_refused = true;
+  }
+  CHECK(compile_refused == refused);
+}
+
+}  // namespace
+
+TEST_CASE("compile refuses exactly the shipped and random patterns that the translator refuses") {
+  const std::set<std::string> shipped = shipped_patterns();
+  REQUIRE(shipped.size() > 300);
+  for (const auto& p : shipped) check_same_verdict(p);
+  std::size_t refused = 0;
+  const std::vector<std::string> random = random_patterns(20000, 2026);
+  for (const auto& p : random) {
+    check_same_verdict(p);
+    refused += translator_refuses(p);
+  }
+  // Both verdicts are well represented.
+  CHECK(refused > 2000);
+  CHECK(refused < 18000);
+}
+
+TEST_CASE("compile refuses the patterns next to the shapes it accepts without translating them") {
+  for (const std::string p :
+       {"a**", "(*a)", "(|*)", "$*", "^+", "\\b?", "\\A*", "a)", "(a", "((a)", "[z-a]", "[\\d-x]", "[a-\\d]",
+        "[]", "[^]", "[", "\\", "a\\", "\\1", "(a)\\2", "\\q", "(?:", "(?", "(?x", "(?P<1>a)", "a{2,1}", "[b-a]x$",
+        ".*experts\\.\\d+\\.(gate|up)_proj)$", ".*(gate|up_proj$", "*mlp", "mlp|*"}) {
+    INFO("pattern " << p);
+    CHECK(translator_refuses(p));
+    check_same_verdict(p);
+  }
+}
+
+TEST_CASE("a pattern translated on first use matches as its translation made when compiled does") {
+  const std::set<std::string> shipped = shipped_patterns();
+  std::vector<std::string> patterns(shipped.begin(), shipped.end());
+  for (auto& p : random_patterns(3000, 99))
+    if (!translator_refuses(p)) patterns.push_back(p);
+  const std::vector<std::string> names = {
+      "model.layers.0.mlp.experts.12.up_proj", "model.language_model.layers.3.self_attn.q_proj", "mlp", "a", "ab",
+      "z_9.b", "", "layers.7.mlp.gate", "thinker.model.layers.1.mlp.gate_proj", "mlpmlp", "a-b,c/d", "a b",
+      "model.layers.0.mlp.experts.12.up_proj\n", "model.visual.blocks.0.attn.qkv"};
+  std::size_t matched = 0;
+  for (const auto& p : patterns) {
+    const TranslatedPattern translated = translate_python_regex(p, RegexEngine::bytes);
+    if (!translated.exact_on_ascii) continue;  // the Unicode engine is the reference then
+    boost::regex::flag_type flags = boost::regex::perl;
+    if (translated.ignore_case) flags |= boost::regex::icase;
+    const Target t = Target::compile("re:" + p, "the test");
+    boost::regex reference;
+    try {
+      reference.assign(translated.boost_syntax, flags);
+    } catch (const std::exception&) {
+      // Boost refuses the translation (an empty lookahead, say): so must the target, on first use.
+      INFO("pattern " << p);
+      CHECK_THROWS_AS(t.matches_name_with_regex("mlp"), InputError);
+      continue;
+    }
+    for (const auto& name : names) {
+      INFO("pattern " << p << " name " << name);
+      const bool expected = boost::regex_search(name.begin(), name.end(), reference, boost::match_continuous);
+      CHECK(t.matches_name_with_regex(name) == expected);
+      CHECK(t.matches_name(name) == expected);
+      matched += expected;
+    }
+  }
+  CHECK(matched > 100);
+}
