@@ -1,6 +1,7 @@
-// Target::compile decides whether a pattern is valid without translating it when the pattern has
-// one of the shapes plugins register, and translates it only when the engines are first needed.
-// These tests hold that shortcut to the translator's verdict and to the translator's engines.
+// Target::compile and the registries' check decide whether a pattern is valid without translating
+// it when the pattern has one of the shapes plugins register; a target translates it only when
+// its engines are first needed. These tests hold that shortcut to the translator's verdict and to
+// the translator's engines.
 #include <catch2/catch.hpp>
 
 #include <boost/regex.hpp>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "awqmap/loader.hpp"
+#include "awqmap/mapping.hpp"
 #include "awqmap/python_regex.hpp"
 #include "awqmap/registry.hpp"
 #include "awqmap/target.hpp"
@@ -73,16 +75,24 @@ std::vector<std::string> random_patterns(std::size_t count, std::uint32_t seed) 
   return out;
 }
 
+// compile() refuses what the translator refuses; validate_mappings (what registries and mapping
+// files go through, checking without compiling) refuses the same, with the same message.
 void check_same_verdict(const std::string& pattern) {
   INFO("pattern " << pattern);
   const bool refused = translator_refuses(pattern);
-  bool compile_refused = false;
+  std::string compile_error, check_error;
   try {
-    Target::compile("re:" + pattern, "the test");
-  } catch (const InputError&) {
-    compile_refused = true;
+    Target::compile("re:" + pattern, "the test mapping 0 smooth_layer");
+  } catch (const InputError& e) {
+    compile_error = e.what();
   }
-  CHECK(compile_refused == refused);
+  try {
+    validate_mappings({Mapping("re:" + pattern, {"re:" + pattern})}, "the test");
+  } catch (const InputError& e) {
+    check_error = e.what();
+  }
+  CHECK(!compile_error.empty() == refused);
+  CHECK(check_error == compile_error);
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/limits.hpp"
-#include "awqmap/target.hpp"
 #include "input/file_access.hpp"
 #include "input/python_json.hpp"
 #include "target_cache.hpp"
@@ -72,11 +71,11 @@ void validate_each(const MappingList& mappings, const std::string& origin, Compi
 }  // namespace
 
 void validate_mappings(const MappingList& mappings, const std::string& origin) {
-  validate_each(mappings, origin, [](const std::string& t, const auto& w) { Target::compile(t, w()); });
+  validate_each(mappings, origin, [](const std::string& t, const auto& w) { detail::check_target(t, w()); });
 }
 
-void detail::validate_mappings(const MappingList& mappings, const std::string& origin, TargetCache& cache) {
-  validate_each(mappings, origin, [&](const std::string& t, const auto& w) { cache.compile_lazily(t, w); });
+void detail::validate_mappings(const MappingList& mappings, const std::string& origin, CheckedPatterns& checked) {
+  validate_each(mappings, origin, [&](const std::string& t, const auto& w) { checked.check_lazily(t, w); });
 }
 
 MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {

@@ -7,7 +7,6 @@
 #include <shared_mutex>
 
 #include "awqmap/error.hpp"
-#include "awqmap/target.hpp"
 #include "input/key_rename.hpp"
 #include "target_cache.hpp"
 
@@ -59,7 +58,7 @@ std::string describe(const PluginRecord& p) {
 // naming the plugin; the C registrar functions turn that into a status and a message.
 class Staging {
  public:
-  Staging(PluginPtr plugin, detail::TargetCache& patterns) : plugin_(std::move(plugin)), patterns_(patterns) {}
+  Staging(PluginPtr plugin, detail::CheckedPatterns& patterns) : plugin_(std::move(plugin)), patterns_(patterns) {}
 
   void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
@@ -120,7 +119,7 @@ class Staging {
 
  private:
   PluginPtr plugin_;
-  detail::TargetCache& patterns_;
+  detail::CheckedPatterns& patterns_;
 
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
@@ -135,7 +134,7 @@ class Staging {
   }
   void check_pattern(const std::string& pattern, const std::string& what) const {
     try {
-      patterns_.compile("re:" + pattern, what);
+      patterns_.check("re:" + pattern, what);
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
@@ -366,9 +365,9 @@ struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<AdaptationEntry> adaptation_entries;          // per plugin, in load order, for listings
   std::vector<std::string> skipped_duplicates;
   mutable std::shared_mutex mutex;
-  // Every registered pattern and every builder output is compiled to be validated; the texts
-  // recur across plugins and models, so they are compiled once per registry.
-  mutable detail::TargetCache patterns;
+  // Every registered pattern and every builder output is checked; the texts recur across
+  // plugins and models, so they are checked once per registry.
+  mutable detail::CheckedPatterns patterns;
 
   void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
 };

@@ -17,6 +17,7 @@
 #include "awqmap/error.hpp"
 #include "awqmap/python_regex.hpp"
 #include "match_table.hpp"
+#include "target_cache.hpp"
 #include "word_scan.hpp"
 
 namespace awqmap {
@@ -596,29 +597,43 @@ struct Target::Compiled {
   mutable Engines engines_;
 };
 
-// Compiles afresh: whoever compiles the same texts repeatedly keeps them (a registry's
-// detail::TargetCache, a resolution's match table), so nothing outlives its owner.
+namespace {
+// The syntax check of compile(): translates `text` when its validity is not plain without
+// (certainly_translatable), into `bytes` and, with an inline flag group, `unicode`.
+void check_syntax(const std::string& text, std::string_view origin, std::optional<TranslatedPattern>& bytes,
+                  std::optional<TranslatedPattern>& unicode) {
+  const std::string_view pattern = std::string_view(text).substr(3);
+  if (certainly_translatable(pattern)) return;
+  try {
+    bytes = translate_python_regex(pattern, RegexEngine::bytes);
+    if (pattern.find("(?") != std::string_view::npos) unicode = translate_python_regex(pattern, RegexEngine::unicode);
+  } catch (const PatternSyntaxError& e) {
+    throw InputError("invalid pattern '" + text + "' in " + std::string(origin) + ": " + e.what() +
+                     " (Python's re rejects it too; fix the pattern)");
+  }
+}
+}  // namespace
+
+// Compiles afresh: whoever compiles the same texts repeatedly keeps them (a resolution's match
+// table), so nothing outlives its owner.
 Target Target::compile(const std::string& text, std::string_view origin) {
   auto c = std::make_shared<Compiled>();
   c->text = text;
   if (text.rfind("re:", 0) == 0) {
     c->regex = true;
-    std::string_view pattern = std::string_view(text).substr(3);
-    auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
-    if (!certainly_translatable(pattern)) {
-      try {
-        c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
-        if (pattern.find("(?") != std::string_view::npos)
-          c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
-      } catch (const PatternSyntaxError& e) {
-        throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
-      }
-    }
+    check_syntax(text, origin, c->bytes_form, c->unicode_form);
+    const std::string_view pattern = std::string_view(text).substr(3);
     c->origin = std::string(origin);
     c->glob = fast_glob(pattern);
     c->suffix = required_suffix(pattern);
   }
   return Target(std::move(c));
+}
+
+void detail::check_target(const std::string& text, std::string_view origin) {
+  if (text.rfind("re:", 0) != 0) return;
+  std::optional<TranslatedPattern> bytes, unicode;
+  check_syntax(text, origin, bytes, unicode);
 }
 
 namespace detail {
