@@ -158,3 +158,30 @@ TEST_CASE("a pattern translated on first use matches as its translation made whe
   }
   CHECK(matched > 100);
 }
+
+TEST_CASE("a registry checks each key rename with its own template, whatever pair passed before") {
+  Registry registry;
+  // The same pair for two architectures, checked once.
+  registry.register_plugin({"in-process first", "first", "1", nullptr}, [](Registrar& r) {
+    r.rename_checkpoint_keys("AForCausalLM", "(.*)\\.w3$", "\\1.up_proj");
+    r.rename_checkpoint_keys("BForCausalLM", "(.*)\\.w3$", "\\1.up_proj");
+  });
+  CHECK(registry.adaptations("BForCausalLM").renames.size() == 1);
+  // The pattern that passed before, with a template that refers to a group it lacks.
+  for (const char* architecture : {"AForCausalLM", "CForCausalLM"})
+    CHECK_THROWS_WITH(registry.register_plugin({"in-process second", "second", "1", nullptr},
+                                               [&](Registrar& r) {
+                                                 r.rename_checkpoint_keys(architecture, "(.*)\\.w3$", "\\1.up_proj");
+                                                 r.rename_checkpoint_keys(architecture, "(.*)\\.w3$", "\\2.up_proj");
+                                               }),
+                      Catch::Contains("invalid group reference") && Catch::Contains(architecture));
+  // Dropped-tensor patterns share their verdicts with the mappings' patterns: one that passed
+  // as a mapping's passes, a bad one is refused with the translator's reason.
+  registry.register_plugin({"in-process third", "third", "1", nullptr}, [](Registrar& r) {
+    r.add_static("DForCausalLM", {{"re:(.*)\\.w3$", {"re:.*w1$"}}});
+    r.drop_checkpoint_tensors("DForCausalLM", "(.*)\\.w3$");
+  });
+  CHECK_THROWS_WITH(registry.register_plugin({"in-process fourth", "fourth", "1", nullptr},
+                                             [](Registrar& r) { r.drop_checkpoint_tensors("EForCausalLM", "(.*\\.w3$"); }),
+                    Catch::Contains("missing ), unterminated subpattern") && Catch::Contains("EForCausalLM"));
+}

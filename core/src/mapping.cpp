@@ -74,8 +74,12 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
   validate_each(mappings, origin, [](const std::string& t, const auto& w) { detail::check_target(t, w()); });
 }
 
-void detail::validate_mappings(const MappingList& mappings, const std::string& origin, CheckedPatterns& checked) {
-  validate_each(mappings, origin, [&](const std::string& t, const auto& w) { checked.check_lazily(t, w); });
+void detail::validate_mappings(const MappingList& mappings, const std::string& origin, CheckedTexts& checked) {
+  validate_each(mappings, origin, [&](const std::string& t, const auto& w) {
+    checked.check_once(t, [&] {
+      if (may_refuse(t)) check_target(t, w());
+    });
+  });
 }
 
 MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {

@@ -58,7 +58,8 @@ std::string describe(const PluginRecord& p) {
 // naming the plugin; the C registrar functions turn that into a status and a message.
 class Staging {
  public:
-  Staging(PluginPtr plugin, detail::CheckedPatterns& patterns) : plugin_(std::move(plugin)), patterns_(patterns) {}
+  Staging(PluginPtr plugin, detail::CheckedTexts& patterns, detail::CheckedTexts& renames)
+      : plugin_(std::move(plugin)), patterns_(patterns), renames_(renames) {}
 
   void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
@@ -95,7 +96,9 @@ class Staging {
     check_pattern(pattern, "key-rename pattern for " + architecture);
     check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
     try {
-      detail::CompiledKeyRename::check(pattern, replacement);  // the template is checked once, here
+      // The template is checked here, once per registry for a pair that recurs across architectures.
+      renames_.check_once(pattern + '\0' + replacement,
+                          [&] { detail::CompiledKeyRename::check(pattern, replacement); });
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what() + " for " + architecture);
     }
@@ -119,7 +122,8 @@ class Staging {
 
  private:
   PluginPtr plugin_;
-  detail::CheckedPatterns& patterns_;
+  detail::CheckedTexts& patterns_;
+  detail::CheckedTexts& renames_;
 
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
@@ -134,7 +138,8 @@ class Staging {
   }
   void check_pattern(const std::string& pattern, const std::string& what) const {
     try {
-      patterns_.check("re:" + pattern, what);
+      const std::string text = "re:" + pattern;
+      patterns_.check_once(text, [&] { detail::check_target(text, what); });
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
@@ -366,8 +371,10 @@ struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<std::string> skipped_duplicates;
   mutable std::shared_mutex mutex;
   // Every registered pattern and every builder output is checked; the texts recur across
-  // plugins and models, so they are checked once per registry.
-  mutable detail::CheckedPatterns patterns;
+  // plugins and models, so they are checked once per registry. So are the key renames (a
+  // pattern and its template, joined by a NUL that neither can hold: they come as C strings).
+  mutable detail::CheckedTexts patterns;
+  detail::CheckedTexts renames;
 
   void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
 };
@@ -395,7 +402,7 @@ void Registry::register_plugin(PluginRecord record, int (*register_fn)(awqmap_re
 void Registry::Impl::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
                              bool allow_override) {
   auto record = std::make_shared<const PluginRecord>(std::move(plugin_record));
-  Staging staging(record, patterns);
+  Staging staging(record, patterns, renames);
   awqmap_registrar registrar;
   registrar.staging = &staging;
   int status = AWQMAP_PLUGIN_FAILED;

@@ -636,6 +636,10 @@ void detail::check_target(const std::string& text, std::string_view origin) {
   check_syntax(text, origin, bytes, unicode);
 }
 
+bool detail::may_refuse(const std::string& text) {
+  return text.rfind("re:", 0) == 0 && !certainly_translatable(std::string_view(text).substr(3));
+}
+
 namespace detail {
 std::string required_suffix_of(const std::string& text) {
   return text.rfind("re:", 0) == 0 ? required_suffix(std::string_view(text).substr(3)) : std::string();

@@ -1,9 +1,10 @@
 #pragma once
-// Pattern texts known to be valid, kept by their owner (a registry) rather than by the process:
-// the patterns of every registered mapping recur across plugins and across the builders'
-// outputs, and are checked once per registry. Checking needs no compiled target (nothing
-// registered is matched through the registry), so only the texts are kept. Bounded by count
-// and by the bytes of text it holds, since builders generate long patterns unique to one model.
+// Texts known to pass a check, kept by their owner (a registry) rather than by the process: the
+// patterns of every registered mapping and checkpoint adaptation recur across plugins and across
+// the builders' outputs, and are checked once per registry. Checking a pattern needs no compiled
+// target (nothing registered is matched through the registry), so only the texts are kept.
+// Bounded by count and by the bytes of text it holds, since builders generate long patterns
+// unique to one model.
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -17,41 +18,40 @@ namespace awqmap::detail {
 /// What Target::compile(text, origin) refuses, refused with the same InputError, without
 /// building the target.
 void check_target(const std::string& text, std::string_view origin);
+/// Whether check_target may refuse `text`: false for the texts it takes without translating them
+/// (names, and patterns of the shapes plugins register).
+bool may_refuse(const std::string& text);
 
-class CheckedPatterns {
+class CheckedTexts {
  public:
-  /// check_target, skipped for a text checked before. Thread-safe.
-  void check(const std::string& text, std::string_view origin) {
-    check_lazily(text, [origin] { return std::string(origin); });
-  }
-  /// check() with the origin made by `origin()`, called only when `text` is checked here.
-  template <class Origin>
-  void check_lazily(const std::string& text, const Origin& origin) {
+  /// Runs `check()`, which throws to refuse, unless `key` passed it before. Thread-safe.
+  template <class Check>
+  void check_once(const std::string& key, const Check& check) {
     {
       std::lock_guard lock(mutex_);
-      if (valid_.count(text)) return;
+      if (passed_.count(key)) return;
     }
-    check_target(text, origin());
-    // Longer patterns are the generated ones: checked for their caller only, never kept.
-    if (text.size() > kMaxPattern) return;
+    check();
+    // Longer texts are the generated ones: checked for their caller only, never kept.
+    if (key.size() > kMaxText) return;
     std::lock_guard lock(mutex_);
-    if (valid_.size() >= kMaxEntries || text_bytes_ + text.size() > kMaxTextBytes) {
-      valid_.clear();
+    if (passed_.size() >= kMaxEntries || text_bytes_ + key.size() > kMaxTextBytes) {
+      passed_.clear();
       text_bytes_ = 0;
     }
-    if (valid_.insert(text).second) text_bytes_ += text.size();
+    if (passed_.insert(key).second) text_bytes_ += key.size();
   }
 
  private:
-  static constexpr std::size_t kMaxPattern = 4096;
+  static constexpr std::size_t kMaxText = 4096;
   static constexpr std::size_t kMaxEntries = 1 << 14;
   static constexpr std::size_t kMaxTextBytes = 1 << 20;
   std::mutex mutex_;
-  std::unordered_set<std::string> valid_;
+  std::unordered_set<std::string> passed_;
   std::size_t text_bytes_ = 0;
 };
 
-/// validate_mappings, checking through `checked`.
-void validate_mappings(const MappingList& mappings, const std::string& origin, CheckedPatterns& checked);
+/// validate_mappings, checking each pattern once per `checked`.
+void validate_mappings(const MappingList& mappings, const std::string& origin, CheckedTexts& checked);
 
 }  // namespace awqmap::detail
