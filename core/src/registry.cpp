@@ -1,6 +1,7 @@
 #include "awqmap/registry.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <new>
@@ -63,7 +64,7 @@ class Staging {
 
   void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
-    check_mappings(mappings, "static mappings for " + architecture);
+    check_mappings(mappings, [&] { return "static mappings for " + architecture; });
     Key key{architecture, tier_of(provenance)};
     for (const auto& s : statics)
       if (s.first == key) fail("registers static mappings for " + architecture + tier_text(key.second) + " twice");
@@ -81,7 +82,7 @@ class Staging {
                           DynamicEntry{plugin_, builder_name, std::move(builder), std::move(provenance)});
   }
   void set_default(MappingList mappings, Provenance provenance) {
-    check_mappings(mappings, "the default mappings");
+    check_mappings(mappings, [] { return std::string("the default mappings"); });
     if (default_list) fail("sets the default mappings twice");
     default_list = StaticEntry{plugin_, std::move(mappings), std::move(provenance)};
   }
@@ -128,8 +129,9 @@ class Staging {
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
   }
-  void check_mappings(const MappingList& mappings, const std::string& what) const {
-    if (mappings.empty()) fail("registers no mappings in " + what);
+  // `what()` names the list, for a message only.
+  void check_mappings(const MappingList& mappings, const std::function<std::string()>& what) const {
+    if (mappings.empty()) fail("registers no mappings in " + what());
     try {
       detail::validate_mappings(mappings, what, patterns_);
     } catch (const InputError& e) {
@@ -197,14 +199,14 @@ std::string text(const char* s) {
 // NULL strings where a string is needed are refused by the staging area's own checks (empty),
 // except inside a mapping, where they are refused here by position.
 awqmap::MappingList mappings_from_c(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings,
-                                    std::size_t count, const std::string& what) {
-  if (count && !mappings) staging.fail("passes no mapping array for " + what);
+                                    std::size_t count, const std::function<std::string()>& what) {
+  if (count && !mappings) staging.fail("passes no mapping array for " + what());
   awqmap::MappingList out;
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const awqmap_plugin_mapping& m = mappings[i];
     // Made only for a message: plugins pass thousands of mappings.
-    auto where = [&] { return "mapping #" + std::to_string(i) + " of " + what; };
+    auto where = [&] { return "mapping #" + std::to_string(i) + " of " + what(); };
     if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where());
     if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where());
     std::vector<std::string> balance;
@@ -256,7 +258,7 @@ int awqmap_registrar_add_static(awqmap_registrar* r, const char* architecture, c
                                 size_t count, const awqmap_provenance* provenance) {
   return registrar_call(r, "add_static", [&](awqmap::Staging& s) {
     const std::string arch = text(architecture);
-    s.add_static(arch, mappings_from_c(s, mappings, count, "static mappings for " + arch),
+    s.add_static(arch, mappings_from_c(s, mappings, count, [&] { return "static mappings for " + arch; }),
                  provenance_from_c(s, provenance));
   });
 }
@@ -284,7 +286,8 @@ int awqmap_registrar_add_dynamic(awqmap_registrar* r, const char* architecture, 
 int awqmap_registrar_set_default(awqmap_registrar* r, const awqmap_plugin_mapping* mappings, size_t count,
                                  const awqmap_provenance* provenance) {
   return registrar_call(r, "set_default", [&](awqmap::Staging& s) {
-    s.set_default(mappings_from_c(s, mappings, count, "the default mappings"), provenance_from_c(s, provenance));
+    s.set_default(mappings_from_c(s, mappings, count, [] { return std::string("the default mappings"); }),
+                  provenance_from_c(s, provenance));
   });
 }
 
@@ -488,7 +491,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
                                             : r.message));
       if (!r.declined) {
         try {
-          detail::validate_mappings(r.mappings, who, s.patterns);
+          detail::validate_mappings(r.mappings, [&] { return who; }, s.patterns);
         } catch (const InputError& e) {
           throw InputError(who + " built an invalid mapping list: " + e.what());
         }

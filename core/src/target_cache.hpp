@@ -6,6 +6,7 @@
 // Bounded by count and by the bytes of text it holds, since builders generate long patterns
 // unique to one model.
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -51,7 +52,9 @@ class CheckedTexts {
   std::size_t text_bytes_ = 0;
 };
 
-/// validate_mappings, checking each pattern once per `checked`.
-void validate_mappings(const MappingList& mappings, const std::string& origin, CheckedTexts& checked);
+/// validate_mappings, checking each pattern once per `checked`; `origin()` is called only for a
+/// message.
+void validate_mappings(const MappingList& mappings, const std::function<std::string()>& origin,
+                       CheckedTexts& checked);
 
 }  // namespace awqmap::detail
