@@ -1,7 +1,8 @@
 // Target::compile and the registries' check decide whether a pattern is valid without translating
 // it when the pattern has one of the shapes plugins register; a target translates it only when
 // its engines are first needed. These tests hold that shortcut to the translator's verdict and to
-// the translator's engines.
+// the translator's engines, and the registry's other once-only checks (key renames, static
+// lists equal to one registered before) to the checks they skip.
 #include <catch2/catch.hpp>
 
 #include <boost/regex.hpp>
@@ -184,4 +185,43 @@ TEST_CASE("a registry checks each key rename with its own template, whatever pai
   CHECK_THROWS_WITH(registry.register_plugin({"in-process fourth", "fourth", "1", nullptr},
                                              [](Registrar& r) { r.drop_checkpoint_tensors("EForCausalLM", "(.*\\.w3$"); }),
                     Catch::Contains("missing ), unterminated subpattern") && Catch::Contains("EForCausalLM"));
+}
+
+TEST_CASE("a registry shares a static list only with registrations of an equal list") {
+  const MappingList list = {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$"}},
+                            {"re:.*up_proj$", {"re:.*down_proj$"}, std::string("re:.*act$")}};
+  // Each differs from `list` in one place (a text, an order, a count, a hook).
+  std::vector<MappingList> near = {list, list, list, list, list, list, list};
+  near[0][0].balance_layers[1] = "re:.*v_proj$";
+  std::swap(near[1][0].balance_layers[0], near[1][0].balance_layers[1]);
+  near[2][0].balance_layers.pop_back();
+  near[3][1].activation_hook_target.reset();
+  near[4][1].activation_hook_target = "re:.*other$";
+  near[5].push_back({"re:.*x$", {"re:.*y$"}});
+  near[6][0].smooth_layer = "re:.*post_attention_layernorm$";
+  Registry registry;
+  registry.register_plugin({"in-process first", "first", "1", nullptr}, [&](Registrar& r) {
+    r.add_static("AForCausalLM", list);
+    r.add_static("BForCausalLM", list);
+    for (std::size_t i = 0; i < near.size(); ++i) r.add_static("Near" + std::to_string(i), near[i]);
+  });
+  registry.register_plugin({"in-process second", "second", "1", nullptr},
+                           [&](Registrar& r) { r.add_static("CForCausalLM", list); });
+  std::size_t seen = 0;
+  for (const auto& a : registry.architectures()) {
+    INFO(a.architecture);
+    if (a.architecture.rfind("Near", 0) == 0) {
+      CHECK(a.mappings == near[std::stoul(a.architecture.substr(4))]);
+    } else {
+      CHECK(a.mappings == list);
+    }
+    ++seen;
+  }
+  CHECK(seen == 3 + near.size());
+  // A list equal but for a bad pattern is checked, and refused.
+  MappingList bad = list;
+  bad[1].balance_layers[0] = "re:.*down_proj)$";
+  CHECK_THROWS_WITH(registry.register_plugin({"in-process third", "third", "1", nullptr},
+                                             [&](Registrar& r) { r.add_static("DForCausalLM", bad); }),
+                    Catch::Contains("unbalanced parenthesis") && Catch::Contains("DForCausalLM"));
 }
