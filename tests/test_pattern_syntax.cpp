@@ -225,3 +225,48 @@ TEST_CASE("a registry shares a static list only with registrations of an equal l
                                              [&](Registrar& r) { r.add_static("DForCausalLM", bad); }),
                     Catch::Contains("unbalanced parenthesis") && Catch::Contains("DForCausalLM"));
 }
+
+TEST_CASE("patterns that are globs but for one group of alternatives match as the regex engine does") {
+  std::mt19937 rng(4242);
+  const std::vector<std::string> words = {"model", "layers", "mlp", "3", "7", "11", "input_layernorm", "up_proj",
+                                          ".", "_", "x", "gate"};
+  auto random_text = [&](std::size_t max_words) {
+    std::string s;
+    for (std::size_t n = rng() % (max_words + 1); n > 0; --n) s += words[rng() % words.size()];
+    return s;
+  };
+  // Literal text as a pattern: dots escaped or left as wildcards, now and then a `.*`.
+  auto as_pattern = [&](const std::string& text) {
+    std::string p;
+    for (char c : text) p += c == '.' && rng() % 3 ? std::string("\\.") : std::string(1, c);
+    if (rng() % 6 == 0) p += ".*";
+    return p;
+  };
+  std::size_t fast = 0, matched = 0, compared = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::vector<std::string> alternatives(2 + rng() % 5);
+    for (auto& a : alternatives) a = random_text(2);
+    const std::string before = random_text(2), after = random_text(2);
+    std::string p = (rng() % 2 ? ".*" : "") + as_pattern(before) + (rng() % 3 ? "(" : "(?:");
+    for (std::size_t k = 0; k < alternatives.size(); ++k) p += (k ? "|" : "") + as_pattern(alternatives[k]);
+    p += ")" + as_pattern(after) + (rng() % 4 ? "$" : "");
+    const Target t = Target::compile("re:" + p, "random");
+    fast += t.has_fast_path();
+    for (int j = 0; j < 12; ++j) {
+      std::string name = random_text(2) + before + (rng() % 4 ? alternatives[rng() % alternatives.size()] : random_text(1)) +
+                         (rng() % 4 ? after : random_text(1));
+      if (rng() % 10 == 0) name += '\n';
+      INFO("pattern " << p << " name " << name);
+      const bool answer = t.matches_name(name);
+      CHECK(answer == t.matches_name_with_regex(name));
+      matched += answer;
+      ++compared;
+    }
+  }
+  CHECK(fast > 1000);
+  CHECK(matched * 5 > compared);
+  // Shapes left to the regex engine: a repeated group, nested groups, two groups, a set.
+  for (const char* p : {".*(a|b)*c$", ".*(a|(b|c))d$", ".*(a|b)x(c|d)$", ".*[ab](c|d)$", ".*(a|b)|c$"})
+    CHECK_FALSE(Target::compile(std::string("re:") + p, "the test").has_fast_path());
+  CHECK(Target::compile("re:.*layers\\.(3|7|11)\\.input_layernorm$", "the test").has_fast_path());
+}

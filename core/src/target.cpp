@@ -229,6 +229,54 @@ std::optional<Glob> fast_glob(std::string_view p) {
   return g;
 }
 
+// The globs whose union is `p` where `p` is a glob but for one group of alternatives, as
+// `.*layers\.(3|7|11)\.input_layernorm$` (a builder's layer sets): one glob per alternative, the
+// pattern's text with the group replaced by it. Exact for a valid pattern: concatenation
+// distributes over alternation, and every expansion is read by fast_glob or none is used. The
+// group is `(` or `(?:`, holds no group, and is not repeated; an alternative cannot start with a
+// quantifier (Python refuses it), so no expansion joins a `.` before the group with a `*` in it.
+std::vector<Glob> fast_globs(std::string_view p) {
+  if (std::optional<Glob> g = fast_glob(p)) return {std::move(*g)};
+  constexpr std::size_t kMostAlternatives = 64;
+  std::size_t open = std::string_view::npos, close = std::string_view::npos;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+    } else if (p[i] == '(') {
+      if (open != std::string_view::npos) return {};
+      open = i;
+    } else if (p[i] == ')') {
+      if (open == std::string_view::npos || close != std::string_view::npos) return {};
+      close = i;
+    }
+  }
+  if (close == std::string_view::npos || (close + 1 < p.size() && is_quantifier(p[close + 1]))) return {};
+  std::size_t first = open + 1;
+  if (p.compare(first, 2, "?:") == 0) first += 2;
+  // The alternatives, split at the `|` that are not escaped.
+  std::vector<std::string_view> alternatives;
+  std::size_t from = first;
+  for (std::size_t i = first; i <= close; ++i) {
+    if (i < close && p[i] == '\\') {
+      ++i;
+    } else if (i == close || p[i] == '|') {
+      alternatives.push_back(p.substr(from, i - from));
+      from = i + 1;
+    }
+  }
+  if (alternatives.size() < 2 || alternatives.size() > kMostAlternatives) return {};
+  std::vector<Glob> out;
+  out.reserve(alternatives.size());
+  std::string expanded;
+  for (std::string_view alternative : alternatives) {
+    expanded.assign(p.substr(0, open)).append(alternative).append(p.substr(close + 1));
+    std::optional<Glob> g = fast_glob(expanded);
+    if (!g) return {};
+    out.push_back(std::move(*g));
+  }
+  return out;
+}
+
 // Whether translate_python_regex accepts `p` for both engines, decided without translating, for
 // the shapes registered patterns take: literals, `.`, escaped punctuation, the anchors and
 // categories (\A \Z \b \B \d \D \s \S \w \W), sets of word characters, `.`, such escapes and
@@ -551,8 +599,18 @@ bool is_ascii(std::string_view name) {
 struct Target::Compiled {
   std::string text;
   bool regex = false;
-  std::optional<Glob> glob;  // exact on ASCII names without a newline
-  std::string suffix;        // every match ends with it (before an optional final \n)
+  std::vector<Glob> globs;  // their union is exact on ASCII names without a newline
+  std::string suffix;       // every match ends with it (before an optional final \n)
+
+  // The fast path, for plain names. The globs test the pattern's end first; where there are
+  // several, the suffix filter does that once for all.
+  bool globs_match(std::string_view name) const {
+    if (globs.size() == 1) return globs[0].matches(name);
+    if (!ends_with(name, suffix)) return false;
+    for (const Glob& g : globs)
+      if (g.matches(name)) return true;
+    return false;
+  }
 
   // The regex engines are built on first use: most patterns (every one a plugin registers but
   // the model does not select, and most selected ones thanks to `glob`) never need them, and
@@ -624,7 +682,7 @@ Target Target::compile(const std::string& text, std::string_view origin) {
     check_syntax(text, origin, c->bytes_form, c->unicode_form);
     const std::string_view pattern = std::string_view(text).substr(3);
     c->origin = std::string(origin);
-    c->glob = fast_glob(pattern);
+    c->globs = fast_globs(pattern);
     c->suffix = required_suffix(pattern);
   }
   return Target(std::move(c));
@@ -669,7 +727,7 @@ bool Target::is_regex() const {
   return compiled_->regex;
 }
 bool Target::has_fast_path() const {
-  return compiled_->glob.has_value();
+  return !compiled_->globs.empty();
 }
 
 bool Target::matches_name_with_regex(std::string_view name) const {
@@ -713,9 +771,8 @@ bool Target::is_plain_name(std::string_view name) {
 bool Target::matches_name(std::string_view name, bool plain_name) const {
   const Compiled& c = *compiled_;
   if (!c.regex) return c.text == name;
-  // The glob is exact on plain names and tests the pattern's end first: the suffix filter
-  // below would only repeat that.
-  if (c.glob && plain_name) return c.glob->matches(name);
+  // The globs are exact on plain names.
+  if (!c.globs.empty() && plain_name) return c.globs_match(name);
   if (!c.suffix.empty() && (name.empty() || name.back() != c.suffix.back() || !ends_with(name, c.suffix)) &&
       !(!name.empty() && name.back() == '\n' && ends_with(name.substr(0, name.size() - 1), c.suffix)))
     return false;
@@ -741,7 +798,7 @@ void Target::filter(const std::vector<Module>& modules, const std::vector<std::s
       hits[i] = 0;
       continue;
     }
-    hits[i] = c.glob && plain[i] ? c.glob->matches(name) : matches_name(name, plain[i]);
+    hits[i] = !c.globs.empty() && plain[i] ? c.globs_match(name) : matches_name(name, plain[i]);
   }
 }
 
