@@ -356,7 +356,8 @@ bool certainly_translatable(std::string_view p) {
       }
       case '.': repeatable = true; break;
       default:
-        if (c < 0x20 || c >= 0x7f || c == '{' || c == '}' || c == ']' || c == '#') return false;
+        // What is left of the glob's literals here: printable ASCII but `]`, `{`, `}` and `#`.
+        if (!kGlobLiteral[c]) return false;
         repeatable = true;
     }
   }
