@@ -270,3 +270,21 @@ TEST_CASE("patterns that are globs but for one group of alternatives match as th
     CHECK_FALSE(Target::compile(std::string("re:") + p, "the test").has_fast_path());
   CHECK(Target::compile("re:.*layers\\.(3|7|11)\\.input_layernorm$", "the test").has_fast_path());
 }
+
+TEST_CASE("globs longer than the stack buffer they are read through match as the regex engine does") {
+  std::string p = ".*";
+  for (int i = 0; i < 40; ++i) p += "layers\\.1\\d" + std::string(i % 13 == 5 ? ".*" : "") + "x";
+  p.replace(p.find("\\d"), 2, "_");
+  while (p.find("\\d") != std::string::npos) p.replace(p.find("\\d"), 2, ".");
+  p += "$";
+  REQUIRE(p.size() > 400);
+  const Target t = Target::compile("re:" + p, "the test");
+  CHECK(t.has_fast_path());
+  std::string name;
+  for (int i = 0; i < 40; ++i) name += "layers.1" + std::string(i ? "7" : "_") + (i % 13 == 5 ? "mid" : "") + "x";
+  for (const std::string& n : {name, name + "x", "a." + name, name.substr(1), name.substr(0, name.size() - 1)}) {
+    INFO("name " << n);
+    CHECK(t.matches_name(n) == t.matches_name_with_regex(n));
+  }
+  CHECK(t.matches_name(name));
+}
