@@ -78,9 +78,7 @@ void validate_mappings(const MappingList& mappings, const std::string& origin) {
 void detail::validate_mappings(const MappingList& mappings, const std::function<std::string()>& origin,
                                CheckedTexts& checked) {
   validate_each(mappings, origin, [&](const std::string& t, const auto& w) {
-    checked.check_once(t, [&] {
-      if (may_refuse(t)) check_target(t, w());
-    });
+    if (may_refuse(t)) checked.check_once(t, [&] { check_target(t, w()); });
   });
 }
 

@@ -219,7 +219,7 @@ class Staging {
   void check_pattern(const std::string& pattern, const std::string& what) const {
     try {
       const std::string text = "re:" + pattern;
-      patterns_.check_once(text, [&] { detail::check_target(text, what); });
+      if (detail::may_refuse(text)) patterns_.check_once(text, [&] { detail::check_target(text, what); });
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
@@ -471,8 +471,9 @@ struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<std::string> skipped_duplicates;
   mutable std::shared_mutex mutex;
   // Every registered pattern and every builder output is checked; the texts recur across
-  // plugins and models, so they are checked once per registry. So are the key renames (a
-  // pattern and its template, joined by a NUL that neither can hold: they come as C strings).
+  // plugins and models, so those that take translating are checked once per registry. So are
+  // the key renames (a pattern and its template, joined by a NUL that neither can hold: they
+  // come as C strings).
   mutable detail::CheckedTexts patterns;
   detail::CheckedTexts renames;
   RegisteredLists lists;

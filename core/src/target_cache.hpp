@@ -1,10 +1,11 @@
 #pragma once
 // Texts known to pass a check, kept by their owner (a registry) rather than by the process: the
-// patterns of every registered mapping and checkpoint adaptation recur across plugins and across
-// the builders' outputs, and are checked once per registry. Checking a pattern needs no compiled
-// target (nothing registered is matched through the registry), so only the texts are kept.
-// Bounded by count and by the bytes of text it holds, since builders generate long patterns
-// unique to one model.
+// patterns of registered mappings and checkpoint adaptations recur across plugins and across the
+// builders' outputs, and those whose check translates them (may_refuse) are checked once per
+// registry; the others cost less to check again than to look up. Checking a pattern needs no
+// compiled target (nothing registered is matched through the registry), so only the texts are
+// kept. Bounded by count and by the bytes of text it holds, since builders generate long
+// patterns unique to one model.
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -52,8 +53,8 @@ class CheckedTexts {
   std::size_t text_bytes_ = 0;
 };
 
-/// validate_mappings, checking each pattern once per `checked`; `origin()` is called only for a
-/// message.
+/// validate_mappings, checking each pattern that may be refused once per `checked`; `origin()`
+/// is called only for a message.
 void validate_mappings(const MappingList& mappings, const std::function<std::string()>& origin,
                        CheckedTexts& checked);
 
