@@ -6,7 +6,6 @@
 
 #include "awqmap/error.hpp"
 #include "awqmap/limits.hpp"
-#include "awqmap/target.hpp"
 #include "input/file_access.hpp"
 #include "input/python_json.hpp"
 #include "target_cache.hpp"
@@ -53,30 +52,34 @@ std::string python_repr(const Mapping& m) {
 }
 
 namespace {
-// `compile(text, where)` gets `where` as a callable that makes the text: it is needed only for a
-// pattern compiled the first time, and registries validate thousands of pattern references.
-template <class Compile>
-void validate_each(const MappingList& mappings, const std::string& origin, Compile&& compile) {
+// `origin()` and `where` in `check(text, where)` are callables that make the texts: they are
+// needed only for a message, and registries validate thousands of pattern references.
+template <class Origin, class Check>
+void validate_each(const MappingList& mappings, const Origin& origin, Check&& check) {
   for (std::size_t i = 0; i < mappings.size(); ++i) {
     const Mapping& m = mappings[i];
-    auto where = [&] { return origin + " mapping " + std::to_string(i); };
+    auto where = [&] { return origin() + " mapping " + std::to_string(i); };
     if (m.smooth_layer.empty()) throw InputError(where() + ": smooth_layer is empty");
-    compile(m.smooth_layer, [&] { return where() + " smooth_layer"; });
+    check(m.smooth_layer, [&] { return where() + " smooth_layer"; });
     for (std::size_t b = 0; b < m.balance_layers.size(); ++b) {
       auto which = [&] { return where() + " balance_layers[" + std::to_string(b) + "]"; };
       if (m.balance_layers[b].empty()) throw InputError(where() + ": balance_layers[" + std::to_string(b) + "] is empty");
-      compile(m.balance_layers[b], which);
+      check(m.balance_layers[b], which);
     }
   }
 }
 }  // namespace
 
 void validate_mappings(const MappingList& mappings, const std::string& origin) {
-  validate_each(mappings, origin, [](const std::string& t, const auto& w) { Target::compile(t, w()); });
+  validate_each(mappings, [&] { return origin; },
+                [](const std::string& t, const auto& w) { detail::check_target(t, w()); });
 }
 
-void detail::validate_mappings(const MappingList& mappings, const std::string& origin, TargetCache& cache) {
-  validate_each(mappings, origin, [&](const std::string& t, const auto& w) { cache.compile_lazily(t, w); });
+void detail::validate_mappings(const MappingList& mappings, const std::function<std::string()>& origin,
+                               CheckedTexts& checked) {
+  validate_each(mappings, origin, [&](const std::string& t, const auto& w) {
+    if (may_refuse(t)) checked.check_once(t, [&] { check_target(t, w()); });
+  });
 }
 
 MappingList detail::mappings_from_json_value(const nlohmann::json& input, const std::string& origin) {

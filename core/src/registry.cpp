@@ -1,13 +1,15 @@
 #include "awqmap/registry.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <new>
 #include <shared_mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "awqmap/error.hpp"
-#include "awqmap/target.hpp"
 #include "input/key_rename.hpp"
 #include "target_cache.hpp"
 
@@ -41,8 +43,78 @@ struct DynamicEntry {
 };
 struct StaticEntry {
   PluginPtr plugin;
-  MappingList mappings;
+  std::shared_ptr<const MappingList> mappings;  // shared by the entries that register an equal list
   Provenance provenance;
+};
+
+// A list as a plugin passes it (pointers checked), hashed and compared as the core's lists are.
+std::size_t list_hash(std::size_t h, std::string_view text) {
+  return (h * 1000003) ^ std::hash<std::string_view>{}(text);
+}
+std::size_t hash_of(const awqmap_plugin_mapping* mappings, std::size_t count) {
+  std::size_t h = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    const awqmap_plugin_mapping& m = mappings[i];
+    h = list_hash(h * 31 + m.balance_count, m.smooth_layer);
+    for (std::size_t j = 0; j < m.balance_count; ++j) h = list_hash(h, m.balance_layers[j]);
+    h = m.activation_hook_target ? list_hash(h + 1, m.activation_hook_target) : h * 7;
+  }
+  return h;
+}
+std::size_t hash_of(const MappingList& mappings) {
+  std::size_t h = mappings.size();
+  for (const Mapping& m : mappings) {
+    h = list_hash(h * 31 + m.balance_layers.size(), m.smooth_layer);
+    for (const auto& b : m.balance_layers) h = list_hash(h, b);
+    h = m.activation_hook_target ? list_hash(h + 1, *m.activation_hook_target) : h * 7;
+  }
+  return h;
+}
+bool equal(const awqmap_plugin_mapping* mappings, std::size_t count, const MappingList& list) {
+  if (count != list.size()) return false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const awqmap_plugin_mapping& m = mappings[i];
+    const Mapping& l = list[i];
+    if (l.smooth_layer != m.smooth_layer || l.balance_layers.size() != m.balance_count ||
+        l.activation_hook_target.has_value() != (m.activation_hook_target != nullptr) ||
+        (m.activation_hook_target && *l.activation_hook_target != m.activation_hook_target))
+      return false;
+    for (std::size_t j = 0; j < m.balance_count; ++j)
+      if (l.balance_layers[j] != m.balance_layers[j]) return false;
+  }
+  return true;
+}
+
+// The static lists registered so far: plugins register one list for many architectures (the
+// shipped ones 248 lists, 121 distinct), and a list equal to one registered before needs
+// neither a copy nor a check. Lists of plugins that failed later stay: they are valid.
+class RegisteredLists {
+ public:
+  std::shared_ptr<const MappingList> find(const awqmap_plugin_mapping* mappings, std::size_t count) {
+    const std::size_t h = hash_of(mappings, count);
+    std::lock_guard lock(mutex_);
+    for (auto [it, end] = by_hash_.equal_range(h); it != end; ++it)
+      if (equal(mappings, count, *it->second)) return it->second;
+    return nullptr;
+  }
+  /// `list`, checked, for later registrations to share.
+  std::shared_ptr<const MappingList> add(MappingList list) {
+    auto shared = std::make_shared<const MappingList>(std::move(list));
+    const std::size_t h = hash_of(*shared);
+    std::lock_guard lock(mutex_);
+    by_hash_.emplace(h, shared);
+    return shared;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_multimap<std::size_t, std::shared_ptr<const MappingList>> by_hash_;
+};
+
+// A static list from a plugin: one registered before, or the plugin's own, converted.
+struct StaticList {
+  std::shared_ptr<const MappingList> registered;
+  MappingList converted;
 };
 
 // Upstream registrations and the others live side by side: an architecture may have both.
@@ -59,11 +131,16 @@ std::string describe(const PluginRecord& p) {
 // naming the plugin; the C registrar functions turn that into a status and a message.
 class Staging {
  public:
-  Staging(PluginPtr plugin, detail::TargetCache& patterns) : plugin_(std::move(plugin)), patterns_(patterns) {}
+  Staging(PluginPtr plugin, detail::CheckedTexts& patterns, detail::CheckedTexts& renames, RegisteredLists& lists)
+      : plugin_(std::move(plugin)), patterns_(patterns), renames_(renames), lists_(lists) {}
 
-  void add_static(const std::string& architecture, MappingList mappings, Provenance provenance) {
+  void add_static(const std::string& architecture, StaticList list, Provenance provenance) {
     check_name(architecture, "add_static: architecture");
-    check_mappings(mappings, "static mappings for " + architecture);
+    std::shared_ptr<const MappingList> mappings = std::move(list.registered);
+    if (!mappings) {
+      check_mappings(list.converted, [&] { return "static mappings for " + architecture; });
+      mappings = lists_.add(std::move(list.converted));
+    }
     Key key{architecture, tier_of(provenance)};
     for (const auto& s : statics)
       if (s.first == key) fail("registers static mappings for " + architecture + tier_text(key.second) + " twice");
@@ -81,9 +158,9 @@ class Staging {
                           DynamicEntry{plugin_, builder_name, std::move(builder), std::move(provenance)});
   }
   void set_default(MappingList mappings, Provenance provenance) {
-    check_mappings(mappings, "the default mappings");
+    check_mappings(mappings, [] { return std::string("the default mappings"); });
     if (default_list) fail("sets the default mappings twice");
-    default_list = StaticEntry{plugin_, std::move(mappings), std::move(provenance)};
+    default_list = StaticEntry{plugin_, std::make_shared<const MappingList>(std::move(mappings)), std::move(provenance)};
   }
   void drop_checkpoint_tensors(const std::string& architecture, const std::string& pattern) {
     check_name(architecture, "drop_checkpoint_tensors: architecture");
@@ -96,7 +173,9 @@ class Staging {
     check_pattern(pattern, "key-rename pattern for " + architecture);
     check_name(replacement, "rename_checkpoint_keys: replacement for " + architecture);
     try {
-      detail::CompiledKeyRename::check(pattern, replacement);  // the template is checked once, here
+      // The template is checked here, once per registry for a pair that recurs across architectures.
+      renames_.check_once(pattern + '\0' + replacement,
+                          [&] { detail::CompiledKeyRename::check(pattern, replacement); });
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what() + " for " + architecture);
     }
@@ -112,6 +191,7 @@ class Staging {
   }
   [[noreturn]] void fail(const std::string& what) const { throw InputError(describe(*plugin_) + " " + what); }
   const PluginRecord& plugin() const { return *plugin_; }
+  RegisteredLists& lists() const { return lists_; }
 
   std::vector<std::pair<Key, StaticEntry>> statics;
   std::vector<std::pair<Key, DynamicEntry>> dynamics;
@@ -120,13 +200,16 @@ class Staging {
 
  private:
   PluginPtr plugin_;
-  detail::TargetCache& patterns_;
+  detail::CheckedTexts& patterns_;
+  detail::CheckedTexts& renames_;
+  RegisteredLists& lists_;
 
   void check_name(const std::string& s, const std::string& what) const {
     if (s.empty()) fail(what + " is empty");
   }
-  void check_mappings(const MappingList& mappings, const std::string& what) const {
-    if (mappings.empty()) fail("registers no mappings in " + what);
+  // `what()` names the list, for a message only.
+  void check_mappings(const MappingList& mappings, const std::function<std::string()>& what) const {
+    if (mappings.empty()) fail("registers no mappings in " + what());
     try {
       detail::validate_mappings(mappings, what, patterns_);
     } catch (const InputError& e) {
@@ -135,7 +218,8 @@ class Staging {
   }
   void check_pattern(const std::string& pattern, const std::string& what) const {
     try {
-      patterns_.compile("re:" + pattern, what);
+      const std::string text = "re:" + pattern;
+      if (detail::may_refuse(text)) patterns_.check_once(text, [&] { detail::check_target(text, what); });
     } catch (const InputError& e) {
       fail(std::string("registers an invalid ") + e.what());
     }
@@ -192,26 +276,46 @@ std::string text(const char* s) {
 
 // NULL strings where a string is needed are refused by the staging area's own checks (empty),
 // except inside a mapping, where they are refused here by position.
-awqmap::MappingList mappings_from_c(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings,
-                                    std::size_t count, const std::string& what) {
-  if (count && !mappings) staging.fail("passes no mapping array for " + what);
+void check_c_mappings(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings, std::size_t count,
+                      const std::function<std::string()>& what) {
+  if (count && !mappings) staging.fail("passes no mapping array for " + what());
+  for (std::size_t i = 0; i < count; ++i) {
+    const awqmap_plugin_mapping& m = mappings[i];
+    // Made only for a message: plugins pass thousands of mappings.
+    auto where = [&] { return "mapping #" + std::to_string(i) + " of " + what(); };
+    if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where());
+    if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where());
+    for (std::size_t j = 0; j < m.balance_count; ++j)
+      if (!m.balance_layers[j]) staging.fail("passes a NULL balance layer #" + std::to_string(j) + " in " + where());
+  }
+}
+
+// Checked with check_c_mappings.
+awqmap::MappingList mappings_from_c(const awqmap_plugin_mapping* mappings, std::size_t count) {
   awqmap::MappingList out;
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const awqmap_plugin_mapping& m = mappings[i];
-    const std::string where = "mapping #" + std::to_string(i) + " of " + what;
-    if (!m.smooth_layer) staging.fail("passes no smooth_layer in " + where);
-    if (m.balance_count && !m.balance_layers) staging.fail("passes no balance_layers array in " + where);
-    std::vector<std::string> balance;
-    balance.reserve(m.balance_count);
-    for (std::size_t j = 0; j < m.balance_count; ++j) {
-      if (!m.balance_layers[j]) staging.fail("passes a NULL balance layer #" + std::to_string(j) + " in " + where);
-      balance.emplace_back(m.balance_layers[j]);
-    }
     std::optional<std::string> hook;
     if (m.activation_hook_target) hook = m.activation_hook_target;
-    out.emplace_back(m.smooth_layer, std::move(balance), std::move(hook));
+    out.emplace_back(m.smooth_layer, std::vector<std::string>(m.balance_layers, m.balance_layers + m.balance_count),
+                     std::move(hook));
   }
+  return out;
+}
+
+awqmap::MappingList checked_mappings_from_c(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings,
+                                            std::size_t count, const std::function<std::string()>& what) {
+  check_c_mappings(staging, mappings, count, what);
+  return mappings_from_c(mappings, count);
+}
+
+awqmap::StaticList static_list_from_c(const awqmap::Staging& staging, const awqmap_plugin_mapping* mappings,
+                                      std::size_t count, const std::function<std::string()>& what) {
+  check_c_mappings(staging, mappings, count, what);
+  awqmap::StaticList out;
+  out.registered = staging.lists().find(mappings, count);
+  if (!out.registered) out.converted = mappings_from_c(mappings, count);
   return out;
 }
 
@@ -251,7 +355,7 @@ int awqmap_registrar_add_static(awqmap_registrar* r, const char* architecture, c
                                 size_t count, const awqmap_provenance* provenance) {
   return registrar_call(r, "add_static", [&](awqmap::Staging& s) {
     const std::string arch = text(architecture);
-    s.add_static(arch, mappings_from_c(s, mappings, count, "static mappings for " + arch),
+    s.add_static(arch, static_list_from_c(s, mappings, count, [&] { return "static mappings for " + arch; }),
                  provenance_from_c(s, provenance));
   });
 }
@@ -279,7 +383,8 @@ int awqmap_registrar_add_dynamic(awqmap_registrar* r, const char* architecture, 
 int awqmap_registrar_set_default(awqmap_registrar* r, const awqmap_plugin_mapping* mappings, size_t count,
                                  const awqmap_provenance* provenance) {
   return registrar_call(r, "set_default", [&](awqmap::Staging& s) {
-    s.set_default(mappings_from_c(s, mappings, count, "the default mappings"), provenance_from_c(s, provenance));
+    s.set_default(checked_mappings_from_c(s, mappings, count, [] { return std::string("the default mappings"); }),
+                  provenance_from_c(s, provenance));
   });
 }
 
@@ -365,9 +470,13 @@ struct __attribute__((visibility("hidden"))) Registry::Impl {
   std::vector<AdaptationEntry> adaptation_entries;          // per plugin, in load order, for listings
   std::vector<std::string> skipped_duplicates;
   mutable std::shared_mutex mutex;
-  // Every registered pattern and every builder output is compiled to be validated; the texts
-  // recur across plugins and models, so they are compiled once per registry.
-  mutable detail::TargetCache patterns;
+  // Every registered pattern and every builder output is checked; the texts recur across
+  // plugins and models, so those that take translating are checked once per registry. So are
+  // the key renames (a pattern and its template, joined by a NUL that neither can hold: they
+  // come as C strings).
+  mutable detail::CheckedTexts patterns;
+  detail::CheckedTexts renames;
+  RegisteredLists lists;
 
   void register_with(PluginRecord plugin, const std::function<int(awqmap_registrar*)>& call, bool allow_override);
 };
@@ -395,7 +504,7 @@ void Registry::register_plugin(PluginRecord record, int (*register_fn)(awqmap_re
 void Registry::Impl::register_with(PluginRecord plugin_record, const std::function<int(awqmap_registrar*)>& call,
                              bool allow_override) {
   auto record = std::make_shared<const PluginRecord>(std::move(plugin_record));
-  Staging staging(record, patterns);
+  Staging staging(record, patterns, renames, lists);
   awqmap_registrar registrar;
   registrar.staging = &staging;
   int status = AWQMAP_PLUGIN_FAILED;
@@ -481,7 +590,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
                                             : r.message));
       if (!r.declined) {
         try {
-          detail::validate_mappings(r.mappings, who, s.patterns);
+          detail::validate_mappings(r.mappings, [&] { return who; }, s.patterns);
         } catch (const InputError& e) {
           throw InputError(who + " built an invalid mapping list: " + e.what());
         }
@@ -503,7 +612,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
       out.plugin = it->second.plugin->name;
       out.origin = it->second.provenance.origin;
       out.source = it->second.provenance.source;
-      out.mappings = it->second.mappings;
+      out.mappings = *it->second.mappings;
       return out;
     }
   }
@@ -512,7 +621,7 @@ Selection Registry::select(const ModelView& model, SelectionMode mode) const {
     out.plugin = s.default_list->plugin->name;
     out.origin = s.default_list->provenance.origin;
     out.source = s.default_list->provenance.source;
-    out.mappings = s.default_list->mappings;
+    out.mappings = *s.default_list->mappings;
     return out;
   }
   throw InputError("no mappings for architecture '" + arch + "' (" + model.origin() +
@@ -550,7 +659,7 @@ std::vector<ArchitectureEntry> Registry::architectures() const {
   for (const auto& [key, e] : impl_->dynamic)
     out.push_back({key.first, EntryKind::dynamic, e.builder_name, e.plugin, e.provenance, {}});
   for (const auto& [key, e] : impl_->statics)
-    out.push_back({key.first, EntryKind::static_list, {}, e.plugin, e.provenance, e.mappings});
+    out.push_back({key.first, EntryKind::static_list, {}, e.plugin, e.provenance, *e.mappings});
   // By name; within a name the entry exact selection tries first comes first.
   auto rank = [](const ArchitectureEntry& a) {
     return (a.provenance.origin == Origin::upstream ? 2 : 0) + (a.kind == EntryKind::dynamic ? 0 : 1);
@@ -564,7 +673,7 @@ std::vector<ArchitectureEntry> Registry::architectures() const {
 std::optional<MappingList> Registry::default_mappings() const {
   std::shared_lock lock(impl_->mutex);
   if (!impl_->default_list) return std::nullopt;
-  return impl_->default_list->mappings;
+  return *impl_->default_list->mappings;
 }
 
 std::vector<std::string> Registry::skipped_duplicates() const {

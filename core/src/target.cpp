@@ -5,9 +5,11 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "awqmap/error.hpp"
 #include "awqmap/python_regex.hpp"
 #include "match_table.hpp"
+#include "target_cache.hpp"
 #include "word_scan.hpp"
 
 namespace awqmap {
@@ -33,20 +36,36 @@ struct Segment {
   // The literal byte that a search for the segment looks for first: the rarest in module names,
   // so that the search stops at few false starts ('x' of "experts", not 'e').
   std::size_t anchor = std::string::npos;
+  unsigned char anchor_rarity = 0;
 
-  static std::size_t rarity(char c) {
-    constexpr std::string_view common = "._0123456789eaorpjlsntmdiyhgcukfvqwbxz";
-    const std::size_t at = common.find(c);
-    return at == std::string_view::npos ? common.size() : at;
+  // Bytes by how often they occur in module names, most common first; every other byte is
+  // rarer than all of these. A table: every registered pattern is read through it.
+  static unsigned char rarity(char c) {
+    static constexpr std::string_view common = "._0123456789eaorpjlsntmdiyhgcukfvqwbxz";
+    static constexpr auto table = [] {
+      std::array<unsigned char, 256> t{};
+      for (auto& r : t) r = static_cast<unsigned char>(common.size());
+      for (std::size_t i = 0; i < common.size(); ++i) t[static_cast<unsigned char>(common[i])] = static_cast<unsigned char>(i);
+      return t;
+    }();
+    return table[static_cast<unsigned char>(c)];
   }
-  void add(char c, bool literal) {
-    if (literal && (anchor == std::string::npos || rarity(c) > rarity(chars[anchor]))) anchor = chars.size();
-    chars += c;
-    mask += literal ? '\xff' : '\0';
-    const std::size_t n = std::min<std::size_t>(chars.size(), 8);
+  // The segment of `n` bytes `c` whose literal ones have 0xff in `m` (`.` has 0).
+  void assign(const char* c, const char* m, std::size_t n) {
+    chars.assign(c, n);
+    mask.assign(m, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!m[i]) continue;
+      const unsigned char r = rarity(c[i]);
+      if (anchor == std::string::npos || r > anchor_rarity) {
+        anchor = i;
+        anchor_rarity = r;
+      }
+    }
+    const std::size_t tail = std::min<std::size_t>(n, 8);
     end_chars = end_mask = 0;
-    std::memcpy(reinterpret_cast<char*>(&end_chars) + 8 - n, chars.data() + chars.size() - n, n);
-    std::memcpy(reinterpret_cast<char*>(&end_mask) + 8 - n, mask.data() + mask.size() - n, n);
+    std::memcpy(reinterpret_cast<char*>(&end_chars) + 8 - tail, c + n - tail, tail);
+    std::memcpy(reinterpret_cast<char*>(&end_mask) + 8 - tail, m + n - tail, tail);
   }
   // Eight bytes a step, the last step ending where the segment ends; byte by byte only when the
   // segment ends within the name's first eight bytes (a word ending there would start before
@@ -117,45 +136,232 @@ bool is_quantifier(char c) {
   return c == '*' || c == '+' || c == '?' || c == '{';
 }
 
-std::optional<Glob> fast_glob(std::string_view p) {
-  Glob g;
-  g.segments.emplace_back();
+bool is_ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// `\<c>` is the character c itself, as Python (and read_escape) reads it.
+bool is_escaped_punctuation(char c) {
+  return c > 0x20 && c < 0x7f && !is_ascii_alnum(static_cast<unsigned char>(c));
+}
+
+// The bytes that stand for themselves in a glob: printable ASCII and the space, but for the
+// metacharacters (and `.`, `\\` and `$`, read apart).
+constexpr std::array<bool, 256> kGlobLiteral = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("^$|()[]{}*+?#.\\")) t[static_cast<unsigned char>(c)] = false;
+  return t;
+}();
+
+// Reads `p` as a glob: `byte(c, literal)` for each byte of a segment in turn, `split()` between
+// segments (at each `.*`). False when `p` is not one.
+template <class Byte, class Split>
+bool read_glob(std::string_view p, bool& anchored_end, Byte&& byte, Split&& split) {
   for (std::size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     char next = i + 1 < p.size() ? p[i + 1] : '\0';
+    if (kGlobLiteral[static_cast<unsigned char>(c)]) {
+      if (is_quantifier(next)) return false;
+      byte(c, true);
+      continue;
+    }
     bool has_next = i + 1 < p.size();
     if (c == '.' && next == '*') {
       char after = i + 2 < p.size() ? p[i + 2] : '\0';
-      if (i + 2 < p.size() && is_quantifier(after)) return std::nullopt;
-      g.segments.emplace_back();
+      if (i + 2 < p.size() && is_quantifier(after)) return false;
+      split();
       ++i;
       continue;
     }
-    if (has_next && is_quantifier(next)) return std::nullopt;
+    if (has_next && is_quantifier(next)) return false;
     if (c == '$') {
-      if (i + 1 != p.size()) return std::nullopt;
-      g.anchored_end = true;
+      if (i + 1 != p.size()) return false;
+      anchored_end = true;
       continue;
     }
     if (c == '.') {
-      g.segments.back().add('.', false);
+      byte('.', false);
       continue;
     }
-    if (c == '\\') {
-      if (!has_next) return std::nullopt;
-      unsigned char e = static_cast<unsigned char>(next);
-      if (e >= 0x80 || std::isalnum(e) || e == '\n' || e == ' ') return std::nullopt;
-      g.segments.back().add(next, true);
-      ++i;
-      if (i + 1 < p.size() && is_quantifier(p[i + 1])) return std::nullopt;
-      continue;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || std::string_view("^$|()[]{}*+?#").find(c) != std::string_view::npos) return std::nullopt;
-    if (!std::isgraph(u) && c != ' ') return std::nullopt;
-    g.segments.back().add(c, true);
+    if (c != '\\' || !has_next) return false;
+    unsigned char e = static_cast<unsigned char>(next);
+    if (e >= 0x80 || is_ascii_alnum(e) || e == '\n' || e == ' ') return false;
+    byte(next, true);
+    ++i;
+    if (i + 1 < p.size() && is_quantifier(p[i + 1])) return false;
   }
+  return true;
+}
+
+std::optional<Glob> fast_glob(std::string_view p) {
+  // Read twice: once to see that `p` is a glob and how many segments it has (without building
+  // anything for the many patterns that are not), then to fill them.
+  std::size_t count = 1;
+  bool anchored_end = false;
+  if (!read_glob(p, anchored_end, [](char, bool) {}, [&] { ++count; })) return std::nullopt;
+  Glob g;
+  g.anchored_end = anchored_end;
+  g.segments.resize(count);
+  // The segments' bytes and masks, one segment after the other; on the stack for the usual sizes.
+  constexpr std::size_t kOnStack = 256;
+  char on_stack[2 * kOnStack];
+  std::unique_ptr<char[]> on_heap;
+  char* bytes = on_stack;
+  if (p.size() > kOnStack) {
+    on_heap = std::make_unique<char[]>(2 * p.size());
+    bytes = on_heap.get();
+  }
+  char* masks = bytes + std::max(p.size(), kOnStack);
+  std::size_t size = 0, from = 0;
+  Segment* segment = g.segments.data();
+  auto close = [&] {
+    (segment++)->assign(bytes + from, masks + from, size - from);
+    from = size;
+  };
+  read_glob(p, anchored_end,
+            [&](char c, bool literal) {
+              bytes[size] = c;
+              masks[size++] = literal ? '\xff' : '\0';
+            },
+            close);
+  close();
   return g;
+}
+
+// The globs whose union is `p` where `p` is a glob but for one group of alternatives, as
+// `.*layers\.(3|7|11)\.input_layernorm$` (a builder's layer sets): one glob per alternative, the
+// pattern's text with the group replaced by it. Exact for a valid pattern: concatenation
+// distributes over alternation, and every expansion is read by fast_glob or none is used. The
+// group is `(` or `(?:`, holds no group, and is not repeated; an alternative cannot start with a
+// quantifier (Python refuses it), so no expansion joins a `.` before the group with a `*` in it.
+std::vector<Glob> fast_globs(std::string_view p) {
+  if (std::optional<Glob> g = fast_glob(p)) return {std::move(*g)};
+  constexpr std::size_t kMostAlternatives = 64;
+  std::size_t open = std::string_view::npos, close = std::string_view::npos;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+    } else if (p[i] == '(') {
+      if (open != std::string_view::npos) return {};
+      open = i;
+    } else if (p[i] == ')') {
+      if (open == std::string_view::npos || close != std::string_view::npos) return {};
+      close = i;
+    }
+  }
+  if (close == std::string_view::npos || (close + 1 < p.size() && is_quantifier(p[close + 1]))) return {};
+  std::size_t first = open + 1;
+  if (p.compare(first, 2, "?:") == 0) first += 2;
+  // The alternatives, split at the `|` that are not escaped.
+  std::vector<std::string_view> alternatives;
+  std::size_t from = first;
+  for (std::size_t i = first; i <= close; ++i) {
+    if (i < close && p[i] == '\\') {
+      ++i;
+    } else if (i == close || p[i] == '|') {
+      alternatives.push_back(p.substr(from, i - from));
+      from = i + 1;
+    }
+  }
+  if (alternatives.size() < 2 || alternatives.size() > kMostAlternatives) return {};
+  std::vector<Glob> out;
+  out.reserve(alternatives.size());
+  std::string expanded;
+  for (std::string_view alternative : alternatives) {
+    expanded.assign(p.substr(0, open)).append(alternative).append(p.substr(close + 1));
+    std::optional<Glob> g = fast_glob(expanded);
+    if (!g) return {};
+    out.push_back(std::move(*g));
+  }
+  return out;
+}
+
+// Whether translate_python_regex accepts `p` for both engines, decided without translating, for
+// the shapes registered patterns take: literals, `.`, escaped punctuation, the anchors and
+// categories (\A \Z \b \B \d \D \s \S \w \W), sets of word characters, `.`, such escapes and
+// ascending ranges, groups `(...)` and `(?:...)`, `|`, and one `*`, `+` or `?` after an item.
+// On each of these the translator has no failure path (it refuses only repeats of nothing, of
+// an anchor or of a repeat, unbalanced groups, bad ranges, nesting beyond max_pattern_nesting);
+// anything else answers false and the translator decides. No inline flag can appear, so both
+// engines read the pattern alike.
+bool certainly_translatable(std::string_view p) {
+  auto is_word = [](unsigned char c) { return is_ascii_alnum(c) || c == '_'; };
+  auto is_category = [](unsigned char c) {
+    return c == 'd' || c == 'D' || c == 's' || c == 'S' || c == 'w' || c == 'W';
+  };
+  constexpr int kDeepest = max_pattern_nesting / 2;
+  int depth = 0;
+  bool repeatable = false;  // the item before can take a quantifier
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    switch (c) {
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          if (i + 2 >= p.size() || p[i + 2] != ':') return false;
+          i += 2;
+        }
+        if (++depth > kDeepest) return false;
+        repeatable = false;
+        break;
+      case ')':
+        if (depth == 0) return false;
+        --depth;
+        repeatable = true;
+        break;
+      case '*':
+      case '+':
+      case '?':
+        if (!repeatable) return false;
+        repeatable = false;
+        break;
+      case '|':
+      case '^':
+      case '$': repeatable = false; break;
+      case '\\': {
+        if (++i == p.size()) return false;
+        const unsigned char e = static_cast<unsigned char>(p[i]);
+        if (e == 'A' || e == 'Z' || e == 'b' || e == 'B')
+          repeatable = false;
+        else if (is_category(e) || is_escaped_punctuation(static_cast<char>(e)))
+          repeatable = true;
+        else
+          return false;
+        break;
+      }
+      case '[': {
+        if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+        bool any = false;
+        while (true) {
+          if (++i == p.size()) return false;
+          const unsigned char m = static_cast<unsigned char>(p[i]);
+          if (m == ']' && any) break;
+          if (m == '\\') {
+            if (++i == p.size()) return false;
+            const unsigned char e = static_cast<unsigned char>(p[i]);
+            if (!is_category(e) && !is_escaped_punctuation(static_cast<char>(e))) return false;
+            if (i + 1 < p.size() && p[i + 1] == '-') return false;  // a range from an escape
+          } else if (is_word(m) || m == '.') {
+            if (i + 1 < p.size() && p[i + 1] == '-') {
+              if (i + 2 >= p.size() || !is_word(static_cast<unsigned char>(p[i + 2])) || p[i + 2] < p[i]) return false;
+              i += 2;
+            }
+          } else {
+            return false;
+          }
+          any = true;
+        }
+        repeatable = true;
+        break;
+      }
+      case '.': repeatable = true; break;
+      default:
+        // What is left of the glob's literals here: printable ASCII but `]`, `{`, `}` and `#`.
+        if (!kGlobLiteral[c]) return false;
+        repeatable = true;
+    }
+  }
+  return depth == 0;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -292,19 +498,23 @@ Escape read_escape(std::string_view p, std::size_t at) {
 std::string required_suffix(std::string_view p) {
   if (p.empty() || p.back() != '$') return {};
   if (p.size() >= 2 && p[p.size() - 2] == '\\') return {};  // an escaped `$` is a literal
-  std::string run;
+  const std::string_view body = p.substr(0, p.size() - 1);
+  // The scan only finds where the final run of literals starts (every construct that is not a
+  // literal starts it afresh after itself); the run's text is made once, at the end.
+  std::size_t run = 0;
   int depth = 0;
   for (std::size_t i = 0; i + 1 < p.size(); ++i) {
     char c = p[i];
     if (c == '\\') {
       if (i + 2 >= p.size()) return {};
-      Escape e = read_escape(p.substr(0, p.size() - 1), i);
+      if (is_escaped_punctuation(p[i + 1])) {
+        ++i;
+        continue;
+      }
+      Escape e = read_escape(body, i);
       if (e.length == 0) return {};
       i += e.length - 1;
-      if (e.literal.empty())
-        run.clear();
-      else
-        run += e.literal;
+      if (e.literal.empty()) run = i + 1;
       continue;
     }
     switch (c) {
@@ -314,27 +524,27 @@ std::string required_suffix(std::string_view p) {
           if (k != ':' && k != '=' && k != '!' && k != '<' && k != 'P' && k != '>') return {};  // flags
         }
         ++depth;
-        run.clear();
+        run = i + 1;
         break;
       case ')':
         --depth;
-        run.clear();
+        run = i + 1;
         break;
       case '|':
         if (depth == 0) return {};
-        run.clear();
+        run = i + 1;
         break;
       case '*':
       case '+':
       case '?':
-        run.clear();  // the previous item is repeated
+        run = i + 1;  // the previous item is repeated
         break;
       case '{': {
         // `{m,n}` repeats the previous item; any other `{` is a literal. Either way, restart.
         std::size_t j = i + 1;
         while (j < p.size() && (std::isdigit(static_cast<unsigned char>(p[j])) || p[j] == ',')) ++j;
         if (j < p.size() && p[j] == '}') i = j;
-        run.clear();
+        run = i + 1;
         break;
       }
       case '[': {
@@ -344,23 +554,35 @@ std::string required_suffix(std::string_view p) {
         if (j < p.size() && p[j] == ']') ++j;
         while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
         i = j;
-        run.clear();
+        run = i + 1;
         break;
       }
       case '.':
       case '^':
       case '$':
       case '#':
-      case ' ': run.clear(); break;
+      case ' ': run = i + 1; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          run.clear();
-        else
-          run += c;
+        if (static_cast<unsigned char>(c) < 0x20) run = i + 1;
     }
   }
   if (depth != 0) return {};
-  return run;
+  // Every item from `run` on is a literal byte or an escape of one character.
+  if (run >= body.size()) return {};
+  std::string_view rest = body.substr(run);
+  std::string out;
+  for (std::size_t at = rest.find('\\'); at != std::string_view::npos; at = rest.find('\\')) {
+    out.append(rest.data(), at);
+    if (is_escaped_punctuation(rest[at + 1])) {
+      out += rest[at + 1];
+      rest.remove_prefix(at + 2);
+    } else {
+      const Escape e = read_escape(rest, at);
+      out += e.literal;
+      rest.remove_prefix(at + e.length);
+    }
+  }
+  return out.append(rest.data(), rest.size());
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -378,8 +600,18 @@ bool is_ascii(std::string_view name) {
 struct Target::Compiled {
   std::string text;
   bool regex = false;
-  std::optional<Glob> glob;  // exact on ASCII names without a newline
-  std::string suffix;        // every match ends with it (before an optional final \n)
+  std::vector<Glob> globs;  // their union is exact on ASCII names without a newline
+  std::string suffix;       // every match ends with it (before an optional final \n)
+
+  // The fast path, for plain names. The globs test the pattern's end first; where there are
+  // several, the suffix filter does that once for all.
+  bool globs_match(std::string_view name) const {
+    if (globs.size() == 1) return globs[0].matches(name);
+    if (!ends_with(name, suffix)) return false;
+    for (const Glob& g : globs)
+      if (g.matches(name)) return true;
+    return false;
+  }
 
   // The regex engines are built on first use: most patterns (every one a plugin registers but
   // the model does not select, and most selected ones thanks to `glob`) never need them, and
@@ -390,21 +622,25 @@ struct Target::Compiled {
     boost::u32regex unicode;            // exact on every name
     std::string error;                  // why Boost refused the translation, when it did
   };
-  TranslatedPattern bytes_form;
-  // Translated at compile time only when the pattern has an inline flag group: the Unicode
-  // translation refuses what the byte one takes only under (?a), so for any other pattern the
-  // byte translation's success settles both, and the second one waits for the engines.
-  mutable std::optional<TranslatedPattern> unicode_form;  // written once, under built_
+  // Both translations wait for the engines when compile() could tell without them that they
+  // succeed (certainly_translatable). Otherwise the byte form is made at compile time, and the
+  // Unicode one too when the pattern has an inline flag group: the Unicode translation refuses
+  // what the byte one takes only under (?a), so for any other pattern the byte translation's
+  // success settles both. Written once, at compile time or under built_.
+  mutable std::optional<TranslatedPattern> bytes_form;
+  mutable std::optional<TranslatedPattern> unicode_form;
   std::string origin;  // where the pattern was first compiled from, for the engine's errors
 
   const Engines& engines() const {
     std::call_once(built_, [this] {
       try {
-        if (!unicode_form) unicode_form = translate_python_regex(std::string_view(text).substr(3), RegexEngine::unicode);
+        const std::string_view pattern = std::string_view(text).substr(3);
+        if (!bytes_form) bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
+        if (!unicode_form) unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
         boost::regex::flag_type flags = boost::regex::perl;
         if (unicode_form->ignore_case) flags |= boost::regex::icase;
         engines_.unicode = boost::make_u32regex(unicode_form->boost_syntax, flags);
-        if (bytes_form.exact_on_ascii) engines_.bytes.emplace(bytes_form.boost_syntax, flags);
+        if (bytes_form->exact_on_ascii) engines_.bytes.emplace(bytes_form->boost_syntax, flags);
       } catch (const std::exception& e) {
         engines_.error = e.what();
       }
@@ -420,27 +656,47 @@ struct Target::Compiled {
   mutable Engines engines_;
 };
 
-// Compiles afresh: whoever compiles the same texts repeatedly keeps them (a registry's
-// detail::TargetCache, a resolution's match table), so nothing outlives its owner.
+namespace {
+// The syntax check of compile(): translates `text` when its validity is not plain without
+// (certainly_translatable), into `bytes` and, with an inline flag group, `unicode`.
+void check_syntax(const std::string& text, std::string_view origin, std::optional<TranslatedPattern>& bytes,
+                  std::optional<TranslatedPattern>& unicode) {
+  const std::string_view pattern = std::string_view(text).substr(3);
+  if (certainly_translatable(pattern)) return;
+  try {
+    bytes = translate_python_regex(pattern, RegexEngine::bytes);
+    if (pattern.find("(?") != std::string_view::npos) unicode = translate_python_regex(pattern, RegexEngine::unicode);
+  } catch (const PatternSyntaxError& e) {
+    throw InputError("invalid pattern '" + text + "' in " + std::string(origin) + ": " + e.what() +
+                     " (Python's re rejects it too; fix the pattern)");
+  }
+}
+}  // namespace
+
+// Compiles afresh: whoever compiles the same texts repeatedly keeps them (a resolution's match
+// table), so nothing outlives its owner.
 Target Target::compile(const std::string& text, std::string_view origin) {
   auto c = std::make_shared<Compiled>();
   c->text = text;
   if (text.rfind("re:", 0) == 0) {
     c->regex = true;
-    std::string_view pattern = std::string_view(text).substr(3);
-    auto where = [&] { return "invalid pattern '" + text + "' in " + std::string(origin) + ": "; };
-    try {
-      c->bytes_form = translate_python_regex(pattern, RegexEngine::bytes);
-      if (pattern.find("(?") != std::string_view::npos)
-        c->unicode_form = translate_python_regex(pattern, RegexEngine::unicode);
-    } catch (const PatternSyntaxError& e) {
-      throw InputError(where() + e.what() + " (Python's re rejects it too; fix the pattern)");
-    }
+    check_syntax(text, origin, c->bytes_form, c->unicode_form);
+    const std::string_view pattern = std::string_view(text).substr(3);
     c->origin = std::string(origin);
-    c->glob = fast_glob(pattern);
+    c->globs = fast_globs(pattern);
     c->suffix = required_suffix(pattern);
   }
   return Target(std::move(c));
+}
+
+void detail::check_target(const std::string& text, std::string_view origin) {
+  if (text.rfind("re:", 0) != 0) return;
+  std::optional<TranslatedPattern> bytes, unicode;
+  check_syntax(text, origin, bytes, unicode);
+}
+
+bool detail::may_refuse(const std::string& text) {
+  return text.rfind("re:", 0) == 0 && !certainly_translatable(std::string_view(text).substr(3));
 }
 
 namespace detail {
@@ -472,7 +728,7 @@ bool Target::is_regex() const {
   return compiled_->regex;
 }
 bool Target::has_fast_path() const {
-  return compiled_->glob.has_value();
+  return !compiled_->globs.empty();
 }
 
 bool Target::matches_name_with_regex(std::string_view name) const {
@@ -516,9 +772,8 @@ bool Target::is_plain_name(std::string_view name) {
 bool Target::matches_name(std::string_view name, bool plain_name) const {
   const Compiled& c = *compiled_;
   if (!c.regex) return c.text == name;
-  // The glob is exact on plain names and tests the pattern's end first: the suffix filter
-  // below would only repeat that.
-  if (c.glob && plain_name) return c.glob->matches(name);
+  // The globs are exact on plain names.
+  if (!c.globs.empty() && plain_name) return c.globs_match(name);
   if (!c.suffix.empty() && (name.empty() || name.back() != c.suffix.back() || !ends_with(name, c.suffix)) &&
       !(!name.empty() && name.back() == '\n' && ends_with(name.substr(0, name.size() - 1), c.suffix)))
     return false;
@@ -544,7 +799,7 @@ void Target::filter(const std::vector<Module>& modules, const std::vector<std::s
       hits[i] = 0;
       continue;
     }
-    hits[i] = c.glob && plain[i] ? c.glob->matches(name) : matches_name(name, plain[i]);
+    hits[i] = !c.globs.empty() && plain[i] ? c.globs_match(name) : matches_name(name, plain[i]);
   }
 }
 

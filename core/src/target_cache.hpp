@@ -1,56 +1,61 @@
 #pragma once
-// Compiled targets kept by their owner (a registry) rather than by the process: the patterns of
-// every registered mapping recur across plugins and across the builders' outputs, and are compiled
-// once per registry. Bounded by count and by the bytes of pattern text it holds, since a compiled
-// pattern costs memory in proportion to its text (a 50,000-layer index alternation, about 300 kB,
-// compiles to some 24 MB) and builders generate long patterns unique to one model.
+// Texts known to pass a check, kept by their owner (a registry) rather than by the process: the
+// patterns of registered mappings and checkpoint adaptations recur across plugins and across the
+// builders' outputs, and those whose check translates them (may_refuse) are checked once per
+// registry; the others cost less to check again than to look up. Checking a pattern needs no
+// compiled target (nothing registered is matched through the registry), so only the texts are
+// kept. Bounded by count and by the bytes of text it holds, since builders generate long
+// patterns unique to one model.
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "awqmap/mapping.hpp"
-#include "awqmap/target.hpp"
 
 namespace awqmap::detail {
 
-class TargetCache {
+/// What Target::compile(text, origin) refuses, refused with the same InputError, without
+/// building the target.
+void check_target(const std::string& text, std::string_view origin);
+/// Whether check_target may refuse `text`: false for the texts it takes without translating them
+/// (names, and patterns of the shapes plugins register).
+bool may_refuse(const std::string& text);
+
+class CheckedTexts {
  public:
-  /// Target::compile, kept for the next caller of the same text. Thread-safe.
-  Target compile(const std::string& text, std::string_view origin) {
-    return compile_lazily(text, [origin] { return std::string(origin); });
-  }
-  /// compile() with the origin made by `origin()`, called only when `text` is compiled here.
-  template <class Origin>
-  Target compile_lazily(const std::string& text, const Origin& origin) {
+  /// Runs `check()`, which throws to refuse, unless `key` passed it before. Thread-safe.
+  template <class Check>
+  void check_once(const std::string& key, const Check& check) {
     {
       std::lock_guard lock(mutex_);
-      auto it = by_text_.find(text);
-      if (it != by_text_.end()) return it->second;
+      if (passed_.count(key)) return;
     }
-    Target t = Target::compile(text, origin());
-    // Longer patterns are the generated ones: compiled for their caller only, never kept.
-    if (text.size() > kMaxPattern) return t;
+    check();
+    // Longer texts are the generated ones: checked for their caller only, never kept.
+    if (key.size() > kMaxText) return;
     std::lock_guard lock(mutex_);
-    if (by_text_.size() >= kMaxEntries || text_bytes_ + text.size() > kMaxTextBytes) {
-      by_text_.clear();  // targets already handed out keep their compiled form alive
+    if (passed_.size() >= kMaxEntries || text_bytes_ + key.size() > kMaxTextBytes) {
+      passed_.clear();
       text_bytes_ = 0;
     }
-    if (by_text_.emplace(text, t).second) text_bytes_ += text.size();
-    return t;
+    if (passed_.insert(key).second) text_bytes_ += key.size();
   }
 
  private:
-  static constexpr std::size_t kMaxPattern = 4096;
+  static constexpr std::size_t kMaxText = 4096;
   static constexpr std::size_t kMaxEntries = 1 << 14;
   static constexpr std::size_t kMaxTextBytes = 1 << 20;
   std::mutex mutex_;
-  std::unordered_map<std::string, Target> by_text_;
+  std::unordered_set<std::string> passed_;
   std::size_t text_bytes_ = 0;
 };
 
-/// validate_mappings, compiling through `cache`.
-void validate_mappings(const MappingList& mappings, const std::string& origin, TargetCache& cache);
+/// validate_mappings, checking each pattern that may be refused once per `checked`; `origin()`
+/// is called only for a message.
+void validate_mappings(const MappingList& mappings, const std::function<std::string()>& origin,
+                       CheckedTexts& checked);
 
 }  // namespace awqmap::detail
