@@ -95,7 +95,7 @@ ModelView load_checkpoint(const std::string& directory, const CheckpointOptions&
       layers = v->get<std::uint64_t>();
     detail::add_tensors(set, adapt, layers, parts.architecture, limits, tree, summary);
     names = std::make_shared<detail::TensorNames>(detail::TensorNames{std::move(set.names), std::move(set.owned)});
-    tree.finish(parts, names);
+    tree.finish(parts, names, names->plain());
     // The views of `parts` point into the names' storage only; the rest of the set can go.
     ModelView view = make_model_view(std::move(parts));
     if (summary_out) *summary_out = std::move(summary);

@@ -47,29 +47,6 @@ bool natural_less(std::string_view a, std::string_view b) {
   return a < b;
 }
 
-// Every byte printable ASCII or DEL, none a quote or a backslash (ModelView::names_are_plain).
-// Sixteen bytes a step, with no early exit: names that fail are rare.
-bool names_are_plain(std::string_view s) {
-  std::size_t i = 0;
-  bool plain = true;
-#ifdef __SSE2__
-  __m128i special = _mm_setzero_si128();
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-  // Signed: bytes from 0x80 up are negative, below the space with the control bytes.
-  auto bad = [&](std::size_t at) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at));
-    return _mm_or_si128(_mm_cmplt_epi8(x, space), _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
-  };
-  for (; i + 32 <= s.size(); i += 32) special = _mm_or_si128(special, _mm_or_si128(bad(i), bad(i + 16)));
-  for (; i + 16 <= s.size(); i += 16) special = _mm_or_si128(special, bad(i));
-  plain = _mm_movemask_epi8(special) == 0;
-#endif
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') plain = false;
-  }
-  return plain;
-}
 
 }  // namespace
 
@@ -161,7 +138,7 @@ void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, s
   dims_.insert(dims_.end(), dims, dims + n);
 }
 
-void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> names) {
+void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> names, bool names_plain) {
   if (name_bytes_ > limits_.max_total_name_bytes)
     over_limit(parts.origin, "module names take " + std::to_string(name_bytes_) + " bytes", "max_total_name_bytes",
                limits_.max_total_name_bytes);
@@ -170,7 +147,6 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
   // model as they are known here (ModelParts::tree).
   const std::size_t n = nodes_.size();
   auto tree = std::make_unique<ModelParts::Tree>();
-  bool plain = true;
   std::vector<std::uint32_t> pos(n);
   std::vector<ModuleIndex>& offsets = tree->child_offsets;
   std::vector<ModuleIndex>& children = tree->child_list;  // node ids until every position is known
@@ -214,7 +190,6 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
     pos[id] = static_cast<std::uint32_t>(k_at);
     Module& m = parts.modules[k_at++];
     m.name = node.name;
-    plain = plain && names_are_plain(node.name);
     m.parent = node.parent == no_entry ? no_module : pos[node.parent];  // the parent came first
 
     kids.clear();
@@ -266,7 +241,7 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
   for (ModuleIndex& c : children) c = pos[c];
   by_name_.renumber(pos);
   tree->names = std::move(by_name_);
-  parts.plain_names = plain;
+  parts.plain_names = names_plain;
   parts.storage = std::move(names);
   // Shapes are never negative as the shard readers give them; should one be, make() checks the
   // records itself and says which.

@@ -64,10 +64,11 @@ class ModuleTreeBuilder {
   /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
   void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
 
-  /// Lays out the modules into `parts`, with ModelParts::tree and ModelParts::plain_names. The
-  /// module names view the names given to add(), which `names` keeps alive (it becomes
-  /// ModelParts::storage). The builder is spent afterwards.
-  void finish(ModelParts& parts, std::shared_ptr<const void> names);
+  /// Lays out the modules into `parts`, with ModelParts::tree. The module names view the names
+  /// given to add(), which `names` keeps alive (it becomes ModelParts::storage);
+  /// `names_plain` says that every one of them is (ModelParts::plain_names). The builder is
+  /// spent afterwards.
+  void finish(ModelParts& parts, std::shared_ptr<const void> names, bool names_plain);
 
  private:
   // 48 bytes: at 100k modules the nodes are the builder's largest table.

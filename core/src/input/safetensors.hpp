@@ -13,6 +13,7 @@
 
 #include "awqmap/limits.hpp"
 #include "file_access.hpp"
+#include "../word_scan.hpp"
 
 namespace awqmap::detail {
 
@@ -29,6 +30,7 @@ struct Tensor {
 class NameArena {
  public:
   std::string_view copy(std::string_view s) {
+    plain_ = plain_ && names_are_plain(s);  // while the name is in the cache
     if (s.size() > room_) {
       const std::size_t size = s.size() > kChunk ? s.size() : kChunk;
       chunks_.emplace_back(new char[size]);
@@ -41,8 +43,11 @@ class NameArena {
     room_ -= s.size();
     return out;
   }
+  /// Every name copied is plain (see ModelView::names_are_plain).
+  bool plain() const { return plain_; }
 
  private:
+  bool plain_ = true;
   static constexpr std::size_t kChunk = std::size_t{256} << 10;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* next_ = nullptr;
@@ -53,6 +58,13 @@ class NameArena {
 struct TensorNames {
   NameArena arena;
   std::deque<std::string> owned;
+
+  bool plain() const {
+    if (!arena.plain()) return false;
+    for (const std::string& s : owned)
+      if (!names_are_plain(s)) return false;
+    return true;
+  }
 };
 
 struct TensorSet {
