@@ -138,10 +138,14 @@ void ModuleTreeBuilder::set_weight(std::uint32_t id, const std::int64_t* dims, s
   dims_.insert(dims_.end(), dims, dims + n);
 }
 
-void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> names, bool names_plain) {
+void ModuleTreeBuilder::check_total(const std::string& origin) const {
   if (name_bytes_ > limits_.max_total_name_bytes)
-    over_limit(parts.origin, "module names take " + std::to_string(name_bytes_) + " bytes", "max_total_name_bytes",
+    over_limit(origin, "module names take " + std::to_string(name_bytes_) + " bytes", "max_total_name_bytes",
                limits_.max_total_name_bytes);
+}
+
+void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> names, bool names_plain) {
+  check_total(parts.origin);
   // Depth-first; siblings by rank, then in numeric-aware order. Each module is laid out when the
   // walk reaches it. The children lists, the parent links and the name table are handed to the
   // model as they are known here (ModelParts::tree).

@@ -64,6 +64,9 @@ class ModuleTreeBuilder {
   /// Refuses `more` modules beyond size() when they would pass InputLimits::max_modules.
   void reserve_or_fail(std::uint64_t more, const std::string& file, const std::string& what) const;
 
+  /// Throws the InputError finish() would throw on names over InputLimits::max_total_name_bytes
+  /// (naming `origin`), for a caller that frees what it kept for errors before finish().
+  void check_total(const std::string& origin) const;
   /// Lays out the modules into `parts`, with ModelParts::tree. The module names view the names
   /// given to add(), which `names` keeps alive (it becomes ModelParts::storage);
   /// `names_plain` says that every one of them is (ModelParts::plain_names). The builder is
