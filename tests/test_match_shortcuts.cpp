@@ -11,42 +11,13 @@
 #include "awqmap/resolve.hpp"
 #include "awqmap/target.hpp"
 #include "../core/src/match_table.hpp"
-#include "model_builder.hpp"
+#include "match_check.hpp"
 
 using namespace awqmap;
 
-namespace {
-
-// A model holding `names` and their ancestors.
-ModelView model_of(const std::set<std::string>& names) {
-  std::set<std::string> all;
-  for (const std::string& name : names)
-    for (std::size_t dot = name.find('.');; dot = name.find('.', dot + 1)) {
-      all.insert(name.substr(0, dot));
-      if (dot == std::string::npos) break;
-    }
-  all.erase("");
-  test::ModelBuilder b;
-  for (const std::string& name : all) b.linear(name);
-  return b.build();
-}
-
-// The balance names of a mapping whose smooth layer is the root: every module `text` matches.
-std::vector<std::string_view> found_by_resolution(const ModelView& model, const std::string& text) {
-  const Resolution r = resolve(model, {Mapping("", {text})}, ResolveOptions{});
-  REQUIRE(r.resolved.size() + r.skipped.size() == 1);
-  return r.resolved.empty() ? r.skipped[0].balance_names : r.resolved[0].balance_names;
-}
-
-std::vector<std::string_view> found_by_engine(const ModelView& model, const std::string& text) {
-  const Target t = Target::compile(text, "test");
-  std::vector<std::string_view> out;
-  for (const Module& m : model.modules())
-    if (t.matches_name_with_regex(m.name)) out.push_back(m.name);
-  return out;
-}
-
-}  // namespace
+using test::found_by_engine;
+using test::found_by_resolution;
+using test::model_of;
 
 TEST_CASE("an alternation pattern is read only in its literal shape") {
   const auto layers = detail::alternation_pattern_of("re:.*layers\\.(3|7|11)\\.input_layernorm$");
