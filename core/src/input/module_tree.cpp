@@ -157,8 +157,9 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
   offsets.reserve(n + 1);
   offsets.push_back(0);
   children.reserve(n - 1);
-  // Constructed in one go (the walk fills each in place): cheaper than one emplace at a time.
-  parts.modules.resize(n);
+  // Each record constructed where the walk fills it: one pass over the records' memory, not a
+  // pass to construct them all and another to fill them.
+  parts.modules.reserve(n);
   std::size_t k_at = 0;  // modules laid out
   std::vector<std::uint32_t> stack{0};
   bool features_checked = true;  // no Linear record has a negative feature count
@@ -192,7 +193,8 @@ void ModuleTreeBuilder::finish(ModelParts& parts, std::shared_ptr<const void> na
     stack.pop_back();
     const Node& node = nodes_[id];
     pos[id] = static_cast<std::uint32_t>(k_at);
-    Module& m = parts.modules[k_at++];
+    Module& m = parts.modules.emplace_back();
+    ++k_at;
     m.name = node.name;
     m.parent = node.parent == no_entry ? no_module : pos[node.parent];  // the parent came first
 
