@@ -1,5 +1,5 @@
-// The match table's reading of layer-scoped alternations (`re:.*layers\.(3|7)\.input_layernorm$`)
-// gives what the regex engine gives.
+// Layer-scoped alternations (`re:.*layers\.(3|7)\.input_layernorm$`), which a target reads
+// without its regex engine on plain names, give what the regex engine gives.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -10,7 +10,6 @@
 #include "awqmap/error.hpp"
 #include "awqmap/resolve.hpp"
 #include "awqmap/target.hpp"
-#include "../core/src/match_table.hpp"
 #include "match_check.hpp"
 
 using namespace awqmap;
@@ -18,43 +17,6 @@ using namespace awqmap;
 using test::found_by_engine;
 using test::found_by_resolution;
 using test::model_of;
-
-TEST_CASE("an alternation pattern is read only in its literal shape") {
-  const auto layers = detail::alternation_pattern_of("re:.*layers\\.(3|7|11)\\.input_layernorm$");
-  REQUIRE(layers);
-  CHECK(layers->before == "layers.");
-  CHECK(layers->alternatives == std::vector<std::string>{"3", "7", "11"});
-  CHECK(layers->after == ".input_layernorm");
-  const auto bare = detail::alternation_pattern_of("re:.*(a-b|c_D)$");
-  REQUIRE(bare);
-  CHECK(bare->before.empty());
-  CHECK(bare->after.empty());
-  CHECK(bare->alternatives == std::vector<std::string>{"a-b", "c_D"});
-  for (const char* text : {
-           "re:layers\\.(3|7)\\.norm$",       // no leading `.*`
-           ".*layers\\.(3|7)\\.norm$",        // not a regex
-           "re:.*layers\\.(3|7)\\.norm",      // no `$`
-           "re:.*layers\\.(3|7)\\.norm$x",    // `$` not last
-           "re:.*layers.(3|7)\\.norm$",       // a wildcard
-           "re:.*layers\\.(3|7)?\\.norm$",    // a quantifier on the group
-           "re:.*layers\\.(3|7+)\\.norm$",    // a quantifier in it
-           "re:.*layers\\.(3|)\\.norm$",      // an empty alternative
-           "re:.*layers\\.()\\.norm$",        //
-           "re:.*layers\\.(?:3|7)\\.norm$",   // not a plain group
-           "re:.*layers\\.(3|7)(1|2)\\.norm$",  // two groups
-           "re:.*layers\\.(3|(7))\\.norm$",   // nested
-           "re:.*layers\\.(3|7\\.norm$",      // unclosed
-           "re:.*layers\\.3|7\\.norm$",       // no group
-           "re:.*layers\\.(\\d|7)\\.norm$",   // a class
-           "re:.*layers\\.([37])\\.norm$",    // a set
-           "re:.*\\.*(3|7)\\.norm$",          // a quantified escape
-           "re:.*la*yers\\.(3|7)\\.norm$",    // a quantifier before the group
-           "re:.**(3|7)\\.norm$",             //
-       }) {
-    INFO(text);
-    CHECK_FALSE(detail::alternation_pattern_of(text));
-  }
-}
 
 TEST_CASE("an alternation pattern hits what the regex engine hits, on look-alike names") {
   std::mt19937 rng(23);
@@ -78,8 +40,6 @@ TEST_CASE("an alternation pattern hits what the regex engine hits, on look-alike
     for (const std::string& a : chosen) group += (group.empty() ? "" : "|") + a;
     const std::string text = "re:.*" + before + "(" + group + ")" + after + "$";
     INFO("pattern " << text);
-    const auto shape = detail::alternation_pattern_of(text);
-    REQUIRE(shape);
     const Target t = Target::compile(text, "test");
     std::set<std::string> names;
     for (int j = 0; j < 30; ++j) {
@@ -93,7 +53,7 @@ TEST_CASE("an alternation pattern hits what the regex engine hits, on look-alike
       }
       if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) continue;
       names.insert(name);
-      CHECK(shape->matches_plain(name) == t.matches_name_with_regex(name));
+      CHECK(t.matches_name(name, true) == t.matches_name_with_regex(name));
       matched += t.matches_name_with_regex(name);
       ++compared;
     }

@@ -210,12 +210,9 @@ const HitSet& MatchTable::hits(const std::string& text, const std::string& origi
       if (plain(i) && test(modules[i])) hits.set(i);  // names that are not plain below
     });
   };
-  if (!end) {
-    if (const std::optional<AlternationPattern> alternation = alternation_pattern_of(text))
-      scan([&](const Module& m) { return alternation->matches_plain(m.name); });
-    else
-      scan([&](const Module& m) { return t.matches_name(m.name, true); });
-  } else if (!has_middle)
+  if (!end)
+    scan([&](const Module& m) { return t.matches_name(m.name, true); });
+  else if (!has_middle)
     scan([&](const Module& m) { return ends_like(m.name, *end); });
   else
     scan([&](const Module& m) { return ends_like(m.name, *end) && middle_before(m); });

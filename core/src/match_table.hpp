@@ -127,65 +127,6 @@ struct EndPattern {
 };
 std::optional<EndPattern> end_pattern_of(const std::string& text);
 
-/// For `re:.*<before>(<a>|<b>|...)<after>$` where `before`, `after` and every alternative are
-/// literal (ASCII letters, digits, `_`, `-` and `\.`), each alternative non-empty: on a plain
-/// name such a pattern matches exactly when the name ends with before + some alternative +
-/// after (the layer scopes of dynamic builders, `re:.*layers\.(3|7)\.input_layernorm$`, which
-/// the regex engine answers slowly). Nothing for any other text. Inline: the tests compare it
-/// with the regex engine.
-struct AlternationPattern {
-  std::string before, after;
-  std::vector<std::string> alternatives;
-  bool matches_plain(std::string_view name) const;
-};
-
-inline std::optional<AlternationPattern> alternation_pattern_of(const std::string& text) {
-  constexpr std::string_view lead = "re:.*";
-  if (text.compare(0, lead.size(), lead) != 0) return std::nullopt;
-  std::string_view p = std::string_view(text).substr(lead.size());
-  // A run of literal characters up to one of `stops` (left at the front of `p`), into `out`;
-  // false on anything else, a quantifier or a wildcard included.
-  auto literal = [&p](std::string& out, std::string_view stops) {
-    while (!p.empty() && stops.find(p.front()) == std::string_view::npos) {
-      const char c = p.front();
-      if (c == '\\' && p.size() > 1 && p[1] == '.') {
-        out += '.';
-        p.remove_prefix(2);
-        continue;
-      }
-      const bool plain =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-      if (!plain) return false;
-      out += c;
-      p.remove_prefix(1);
-    }
-    return !p.empty();
-  };
-  AlternationPattern out;
-  if (!literal(out.before, "(")) return std::nullopt;
-  p.remove_prefix(1);
-  while (true) {
-    std::string& alternative = out.alternatives.emplace_back();
-    if (!literal(alternative, "|)") || alternative.empty()) return std::nullopt;
-    const char stop = p.front();
-    p.remove_prefix(1);
-    if (stop == ')') break;
-  }
-  if (!literal(out.after, "$") || p.size() != 1) return std::nullopt;
-  return out;
-}
-
-inline bool AlternationPattern::matches_plain(std::string_view name) const {
-  auto ends_with = [](std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  if (!ends_with(name, after)) return false;
-  name.remove_suffix(after.size());
-  for (const std::string& a : alternatives)
-    if (ends_with(name, a) && ends_with(name.substr(0, name.size() - a.size()), before)) return true;
-  return false;
-}
-
 class MatchTable {
  public:
   MatchTable(const ModelView& model, const ResolveOptions& options);
