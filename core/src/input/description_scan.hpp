@@ -20,6 +20,7 @@
 #include "../model_parts.hpp"
 #include "../name_table.hpp"
 #include "../names.hpp"
+#include "../string_arena.hpp"
 #include "../word_scan.hpp"
 
 namespace awqmap::detail {
@@ -27,34 +28,11 @@ namespace awqmap::detail {
 // The strings the records use (names, class and base names: under half of a description's
 // text, the rest being keys, numbers and punctuation), copied as they are read into memory of
 // their own, so that the text can go before the model's tables and the resolution are built in
-// the memory it held. Chunks of a fixed size rather than one buffer, since the total is known
-// only at the end: at most one chunk's tail is left unused.
-class RecordStrings {
+// the memory it held. Chunks of a 64th of the text (4 KiB to 1 MiB).
+class RecordStrings : public StringArena {
  public:
   explicit RecordStrings(std::size_t text_size)
-      : chunk_size_(text_size / 64 < 4096 ? 4096 : text_size / 64 > (1u << 20) ? (1u << 20) : text_size / 64) {}
-
-  std::string_view copy(std::string_view s) {
-    if (s.empty()) return std::string_view(kEmpty, 0);  // never a null pointer, as views into a text have none
-    if (s.size() > room_) start_chunk(s.size());
-    char* at = next_;
-    std::memcpy(at, s.data(), s.size());
-    next_ += s.size();
-    room_ -= s.size();
-    return std::string_view(at, s.size());
-  }
-
-  /// Where the next copy goes, and how many bytes it may take there, for a caller that copies
-  /// while it scans (and may write past what it then claims).
-  char* free_space() const { return next_; }
-  std::size_t room() const { return room_; }
-  /// The `n` bytes written at free_space(), kept.
-  std::string_view claim(std::size_t n) {
-    const std::string_view c(next_, n);
-    next_ += n;
-    room_ -= n;
-    return c;
-  }
+      : StringArena(text_size / 64 < 4096 ? 4096 : text_size / 64 > (1u << 20) ? (1u << 20) : text_size / 64) {}
 
   // Class names repeat: each is copied once, and found again by the text's first eight bytes
   // (a word of a 64-slot cache, the last class name seen with that start wins its slot) without
@@ -82,14 +60,8 @@ class RecordStrings {
     return c;
   }
 
-  /// The chunks, to be kept alive as long as the views handed out.
-  std::shared_ptr<const void> release() {
-    return std::make_shared<std::vector<std::unique_ptr<char[]>>>(std::move(chunks_));
-  }
 
  private:
-  static constexpr char kEmpty[] = "";
-
   static std::size_t slot(std::uint64_t first_word) {
     return static_cast<std::size_t>((first_word * 0x9E3779B97F4A7C15ull) >> 58);
   }
@@ -101,17 +73,6 @@ class RecordStrings {
     return load_word(a + n - 8) == load_word(b + n - 8);
   }
 
-  void start_chunk(std::size_t at_least) {
-    const std::size_t size = at_least > chunk_size_ ? at_least : chunk_size_;
-    chunks_.emplace_back(new char[size]);
-    next_ = chunks_.back().get();
-    room_ = size;
-  }
-
-  std::size_t chunk_size_;
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  char* next_ = nullptr;
-  std::size_t room_ = 0;
   struct KnownClass {
     std::string_view copy;
     std::uint64_t first = 0;  // its first bytes, up to eight, as load_word reads them

@@ -13,6 +13,7 @@
 
 #include "awqmap/limits.hpp"
 #include "file_access.hpp"
+#include "../string_arena.hpp"
 #include "../word_scan.hpp"
 
 namespace awqmap::detail {
@@ -25,33 +26,20 @@ struct Tensor {
   std::uint32_t shard;
 };
 
-/// Tensor names copied out of the shard headers, back to back in chunks: a name takes under
-/// half of its entry's bytes in a header, and one header buffer serves every shard.
-class NameArena {
+/// Tensor names copied out of the shard headers (a name takes under half of its entry's bytes
+/// in a header, and one header buffer serves every shard), noting whether all are plain.
+class NameArena : public StringArena {
  public:
+  NameArena() : StringArena(std::size_t{256} << 10) {}
   std::string_view copy(std::string_view s) {
     plain_ = plain_ && names_are_plain(s);  // while the name is in the cache
-    if (s.size() > room_) {
-      const std::size_t size = s.size() > kChunk ? s.size() : kChunk;
-      chunks_.emplace_back(new char[size]);
-      next_ = chunks_.back().get();
-      room_ = size;
-    }
-    if (!s.empty()) std::memcpy(next_, s.data(), s.size());
-    const std::string_view out(next_, s.size());
-    next_ += s.size();
-    room_ -= s.size();
-    return out;
+    return StringArena::copy(s);
   }
   /// Every name copied is plain (see ModelView::names_are_plain).
   bool plain() const { return plain_; }
 
  private:
   bool plain_ = true;
-  static constexpr std::size_t kChunk = std::size_t{256} << 10;
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  char* next_ = nullptr;
-  std::size_t room_ = 0;
 };
 
 /// Where the tensor names of a set are stored (names read plainly, names decoded or made).
